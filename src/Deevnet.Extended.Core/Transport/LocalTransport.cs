@@ -1,0 +1,114 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Errors;
+
+namespace Deevnet.Extended.Core.Transport
+{
+    /// <summary>
+    /// Runs commands on this machine with <c>/bin/sh -c</c>, as on a Deevnet builder in bootstrap mode,
+    /// where the module runs on the DHCP/DNS server itself.
+    /// </summary>
+    public sealed class LocalTransport : IHostTransport
+    {
+        public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+        public Via Via => Via.Local;
+
+        public async Task<CommandResult> RunAsync(string commandLine, CancellationToken cancellationToken, string? standardInput = null, TimeSpan? timeout = null)
+        {
+            using var output = new MemoryStream();
+            using var input = standardInput == null ? null : new MemoryStream(new UTF8Encoding(false).GetBytes(standardInput));
+            var result = await RunAsync(commandLine, output, cancellationToken, input, timeout).ConfigureAwait(false);
+            var text = new UTF8Encoding(false).GetString(output.ToArray());
+            return new CommandResult(result.ExitStatus, text, result.StandardError, result.Duration);
+        }
+
+        public async Task<CommandResult> RunAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null)
+        {
+            var limit = timeout ?? DefaultTimeout;
+            // netstandard2.0 has no ArgumentList, and Arguments is split with Windows rules: hand the command
+            // line over in an environment variable instead, so it reaches the shell byte for byte.
+            var psi = new ProcessStartInfo("/bin/sh", "-c \"eval \\\"$DEEV_COMMAND_LINE\\\"\"")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            psi.Environment["DEEV_COMMAND_LINE"] = commandLine;
+            var watch = Stopwatch.StartNew();
+            using var process = new Process { StartInfo = psi };
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex)
+            {
+                throw new TransportException("ConnectionFailed", DeevErrorKind.ResourceUnavailable, $"Could not start /bin/sh: {ex.Message}", "local", ex);
+            }
+
+            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeoutSource.CancelAfter(limit);
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.BaseStream.CopyToAsync(standardOutput, 81920, timeoutSource.Token);
+            var stdin = Task.Run(async () =>
+            {
+                try
+                {
+                    if (standardInput != null) await standardInput.CopyToAsync(process.StandardInput.BaseStream, 81920, timeoutSource.Token).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // The command exited without reading all of its input; its exit status tells the story.
+                }
+                finally
+                {
+                    try { process.StandardInput.Close(); } catch (IOException) { }
+                }
+            });
+
+            try
+            {
+                await Task.WhenAll(stdout, stdin).ConfigureAwait(false);
+                await WaitForExitAsync(process, timeoutSource.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                KillQuietly(process);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new TransportException("CommandTimeout", DeevErrorKind.OperationTimeout,
+                    $"The local command did not finish within {limit.TotalSeconds:0.#} s and was stopped.", "local");
+            }
+            return new CommandResult(process.ExitCode, string.Empty, await stderr.ConfigureAwait(false), watch.Elapsed);
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private static Task WaitForExitAsync(Process process, CancellationToken token)
+        {
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.EnableRaisingEvents = true;
+            process.Exited += (_, _) => done.TrySetResult(true);
+            if (process.HasExited) done.TrySetResult(true);
+            token.Register(() => done.TrySetCanceled());
+            return done.Task;
+        }
+
+        private static void KillQuietly(Process process)
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+    }
+}
