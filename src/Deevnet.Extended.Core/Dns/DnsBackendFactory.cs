@@ -98,11 +98,8 @@ namespace Deevnet.Extended.Core.Dns
             }
         }
 
-        /// <summary>
-        /// SEAM until the transport branch's TransportPool is merged: local via only. SSH vias need the pool.
-        /// </summary>
-        public static IHostTransport LocalOnly(Via via) => via.IsLocal
-            ? new LocalTransport()
-            : throw new DeevException("TransportUnavailable", DeevErrorKind.NotSpecified, $"No SSH transport is available yet for {via}.", via.ToString());
+        /// <summary>Creates the back end for <paramref name="tier"/>, reaching its server through <paramref name="pool"/>.</summary>
+        public static IDnsBackend Create(SiteTier tier, TransportPool pool, IOperationLog? log = null, TimeSpan? timeout = null) =>
+            Create(tier, via => pool.Get(via, tier.Access), log, timeout);
     }
 }
