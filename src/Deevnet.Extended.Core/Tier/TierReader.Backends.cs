@@ -84,6 +84,7 @@ namespace Deevnet.Extended.Core.Tier
             else if (key == "zone") { text = text.TrimEnd('.'); ok = TierSyntax.IsDnsName(text); expected = "a DNS name"; }
             else if (key == "server" || key == "node") { ok = TierSyntax.IsHostOrAddress(text); expected = "a host name or IPv4 address"; }
             else if (key == "netns") { ok = TierSyntax.IsName(text); expected = "a network namespace name"; }
+            else if (key == "restartCommand") { ok = text.Trim().Length > 0 && text.IndexOf('\n') < 0; expected = "a shell command on one line"; }
             else if (key == "uri") { ok = text.Contains(":"); expected = "a libvirt connection URI, e.g. qemu:///system"; }
             else { ok = PlainTokenPattern.IsMatch(text); expected = "a plain value without spaces"; }
             if (ok) return text;

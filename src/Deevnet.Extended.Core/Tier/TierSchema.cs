@@ -127,7 +127,7 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>Files on the server a back end reaches through <c>via</c>.</summary>
         public static readonly HashSet<string> ServerFileKeys = new HashSet<string>(StringComparer.Ordinal)
         {
-            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "include", "controlConfig", "tsigKeyFile", "imageDir",
+            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "cnameFile", "include", "controlConfig", "tsigKeyFile", "imageDir",
         };
 
         public static string KindList(IReadOnlyDictionary<string, KeySchema> kinds) => string.Join(", ", kinds.Keys);
