@@ -73,6 +73,23 @@ namespace Deevnet.Extended.Core.Dns
             return result;
         }
 
+        /// <summary>Asks for the SOA of <paramref name="zone"/>: proves the server answers at all (any answer will do).</summary>
+        public async Task PingAsync(string zone, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _client.QueryAsync(zone, QueryType.SOA, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DnsResponseException ex)
+            {
+                throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError,
+                    $"The DNS server {Server}:{Port} did not answer a query for {zone} SOA: {ex.Message}", $"{Server}:{Port}", ex)
+                {
+                    RecommendedAction = "Check that the server runs and that dns.server / dns.port in the tier file point at it.",
+                };
+            }
+        }
+
         /// <summary>Runs many queries at once, at most <paramref name="parallel"/> in flight.</summary>
         public async Task<IReadOnlyList<DnsRecord>> QueryManyAsync(IEnumerable<(string Name, DnsRecordType Type)> questions, CancellationToken cancellationToken, int parallel = 32)
         {

@@ -49,6 +49,8 @@ namespace Deevnet.Extended.Core.Dns
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
+            // The files say what the module wrote; the server must also be there to serve them.
+            await _query.PingAsync(Zone, cancellationToken).ConfigureAwait(false);
             var (records, cnames) = await ReadFilesAsync(cancellationToken).ConfigureAwait(false);
             var owned = ParseRecords(records).Concat(ParseCnames(cnames)).Select(r => r.As(true, Server)).ToList();
             var ownedNames = new HashSet<string>(owned.Select(o => o.Name), StringComparer.Ordinal);

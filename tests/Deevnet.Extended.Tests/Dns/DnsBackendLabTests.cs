@@ -129,7 +129,6 @@ namespace Deevnet.Extended.Tests.Dns
         [MemberData(nameof(Kinds))]
         public async Task A_hand_made_record_survives_sync_with_prune_and_blocks_a_conflicting_name(string kind)
         {
-            using var handmade = await HandmadeRecord.EnsureAsync(kind);
             var tier = DnsLab.Load(kind);
             await SyncAsync(tier, prune: true);
             var query = DnsLab.Query(tier);
