@@ -25,11 +25,14 @@ with_state_lock() {
   flock "$LOCK_FD"
 }
 
-proc_starttime() {  # field 22 of /proc/PID/stat: start time in clock ticks, survives nothing but this process
+# Field 22 of /proc/PID/stat: start time in clock ticks; with the pid it names one process for good.
+# A zombie (state Z/X) counts as gone: an unreaped child of a dead parent must not look like a running lab.
+proc_starttime() {
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }
   set -- $stat
+  case $1 in Z|X) return 1 ;; esac
   echo "${20}"
 }
 
