@@ -1,0 +1,35 @@
+@{
+    # The compiled cmdlets are the root module; the thin script layer (rebuild playbooks, Pester helpers) is nested.
+    # `build.ps1 Build` puts the dll into module/bin, so this manifest imports from the repository root as well as
+    # from an installed copy (the package keeps the same layout).
+    RootModule           = 'module/bin/Deevnet.Extended.dll'
+    NestedModules        = @('module/Deevnet.Extended.psm1')
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0f5e64-6f4e-4a1d-9a57-2f7f3c1f9d21'
+    Author               = 'Deevnet'
+    CompanyName          = 'Deevnet'
+    Copyright            = '(c) Deevnet. All rights reserved.'
+    Description          = 'Builds, verifies, backs up and rebuilds the extended services tier of a Deevnet site: deterministic identity, management VMs, DHCP reservations, DNS records, checks, backups and rebuild playbooks.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @(
+        'module/Formats/Tier.Format.ps1xml'
+    )
+    CmdletsToExport      = @(
+        'Get-DeevTier'
+        'Get-DeevMgmtHost'
+        'Get-DeevService'
+        'Get-DeevHostIdentity'
+        'New-DeevHostIdentity'
+        'Test-DeevHostIdentity'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Deevnet', 'DHCP', 'DNS', 'Proxmox', 'libvirt', 'Infrastructure', 'Linux')
+            ProjectUri = 'https://github.com/deevnet/Deevnet.Extended'
+        }
+    }
+}

@@ -1,0 +1,50 @@
+<#
+.SYNOPSIS
+    The one entry point for building, testing, demonstrating, measuring and packaging Deevnet.Extended.
+.DESCRIPTION
+    Tasks:
+      Bootstrap  restore the local tools (pwsh) and NuGet packages (Pester is staged into .tools/Modules)
+      Build      compile, lay the module out in module/bin and generate its help (MAML) from docs/cmdlets
+      Test       Build, start the lab (as root), run xunit and Pester, stop the lab, print 'N passed, N failed'
+      Demo       Build, start the lab and run the module's main job on it (examples/demo.ps1)
+      Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines)
+      Package    Build and produce out/Deevnet.Extended.<version>.nupkg for Install-PSResource
+    Run it with the repository's own pwsh: `dotnet tool restore && dotnet pwsh ./build.ps1 Test`.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release',
+
+    # Test only: run the tests whose names match (xunit filter and Pester full name).
+    [string] $Filter,
+
+    # Test only: do not start the lab (integration tests are then skipped outside CI and fail inside CI).
+    [switch] $NoLab
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+$env:POWERSHELL_UPDATECHECK = 'Off'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$Root = $PSScriptRoot
+$Artifacts = Join-Path $Root 'artifacts'
+$ModuleBin = Join-Path $Root 'module/bin'
+. (Join-Path $Root 'build/BuildTasks.ps1')
+
+switch ($Task) {
+    'Bootstrap' { Invoke-Bootstrap }
+    'Build' { Invoke-Bootstrap; Invoke-Build }
+    'Test' { Invoke-Bootstrap; Invoke-Build; $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab; if (-not $ok) { exit 1 } }
+    'Demo' { Invoke-Bootstrap; Invoke-Build; Invoke-Demo }
+    'Bench' { Invoke-Bootstrap; Invoke-Build; Invoke-Bench }
+    'Package' { Invoke-Bootstrap; Invoke-Build; Invoke-Package | Out-Null }
+}

@@ -1,0 +1,149 @@
+# The tasks behind build.ps1. Dot-sourced by it; $Root, $Artifacts, $ModuleBin and $Configuration come from there.
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails: $ErrorActionPreference does not cover exit codes.
+    param([Parameter(Mandatory)][string] $What, [Parameter(Mandatory)][scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-FreshPwsh {
+    # A new pwsh process of the same version as this one: a loaded binary module cannot be unloaded, so tests,
+    # the demo and help generation each import the module into a process of their own.
+    param([Parameter(Mandatory)][string[]] $Arguments)
+    $dotnet = (Get-Process -Id $PID).Path
+    & $dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive @Arguments
+}
+
+function Invoke-Bootstrap {
+    Push-Location $Root
+    try {
+        Invoke-Native 'dotnet tool restore' { dotnet tool restore | Out-Null }
+        Invoke-Native 'dotnet restore' { dotnet restore Deevnet.Extended.sln --nologo -v quiet | Out-Null }
+    }
+    finally { Pop-Location }
+}
+
+function Invoke-Build {
+    Push-Location $Root
+    try {
+        Write-Host "Building ($Configuration)..."
+        Invoke-Native 'dotnet build' { dotnet build Deevnet.Extended.sln -c $Configuration --no-restore --nologo -clp:ErrorsOnly -v quiet }
+        # Lay out the module: the cmdlet assembly and its dependencies (never System.Management.Automation).
+        $output = Join-Path $Root "src/Deevnet.Extended/bin/$Configuration/netstandard2.0"
+        New-Item -ItemType Directory -Force -Path $ModuleBin | Out-Null
+        Get-ChildItem $output -Filter *.dll | Where-Object Name -NE 'System.Management.Automation.dll' |
+            Copy-Item -Destination $ModuleBin -Force
+        Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'build/New-ModuleHelp.ps1'))
+        if ($LASTEXITCODE -ne 0) { throw 'Generating help failed.' }
+    }
+    finally { Pop-Location }
+}
+
+function Start-Lab {
+    # Starts the lab for integration tests unless one is running already (then it is reused and left running).
+    # Returns $true when this call started it and so must stop it.
+    $lab = Join-Path $Root 'tests/lab/lab.sh'
+    if (-not (Test-Path $lab)) { return $false }
+    & bash $lab status *> $null
+    if ($LASTEXITCODE -eq 0) { Write-Host 'Lab: already running, reusing it.'; return $false }
+    Write-Host 'Lab: starting...'
+    & bash $lab start
+    if ($LASTEXITCODE -ne 0) {
+        Write-Warning 'Lab: could not start; integration tests will say why (they fail under CI=true).'
+        return $false
+    }
+    return $true
+}
+
+function Stop-Lab {
+    & bash (Join-Path $Root 'tests/lab/lab.sh') stop
+}
+
+function Read-TrxCounts {
+    # xunit's results through the trx logger: the Counters element has passed/failed/notExecuted.
+    param([string] $Path)
+    if (-not (Test-Path $Path)) { return $null }
+    [xml] $trx = Get-Content -Raw $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+}
+
+function Invoke-Test {
+    param([string] $Filter, [switch] $NoLab)
+    New-Item -ItemType Directory -Force -Path $Artifacts | Out-Null
+    Remove-Item (Join-Path $Artifacts 'xunit.trx'), (Join-Path $Artifacts 'pester.counts') -ErrorAction Ignore
+    $startedLab = $false
+    if (-not $NoLab) { $startedLab = Start-Lab }
+    try {
+        Write-Host 'xunit...'
+        $xunitArgs = @('test', (Join-Path $Root 'tests/Deevnet.Extended.Tests'), '-c', $Configuration, '--no-build', '--nologo',
+            '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=minimal', '--results-directory', $Artifacts)
+        if ($Filter) { $xunitArgs += @('--filter', "FullyQualifiedName~$Filter") }
+        & dotnet @xunitArgs
+        $xunitExit = $LASTEXITCODE
+        $xunit = Read-TrxCounts (Join-Path $Artifacts 'xunit.trx')
+
+        Write-Host 'Pester...'
+        $pesterArgs = @('-File', (Join-Path $Root 'tests/Pester/run.ps1'))
+        if ($Filter) { $pesterArgs += @('-Filter', $Filter) }
+        Invoke-FreshPwsh -Arguments $pesterArgs
+        $pesterExit = $LASTEXITCODE
+        $pester = $null
+        $countsFile = Join-Path $Artifacts 'pester.counts'
+        if (Test-Path $countsFile) {
+            $p, $f, $s = (Get-Content $countsFile -Raw).Trim() -split '\s+'
+            $pester = [pscustomobject]@{ Passed = [int]$p; Failed = [int]$f; Skipped = [int]$s }
+        }
+    }
+    finally {
+        if ($startedLab) { Stop-Lab }
+    }
+
+    # A runner that crashed before reporting counts as one failure, so a broken run can never look green.
+    if (-not $xunit) { $xunit = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    elseif ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 }
+    if (-not $pester) { $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    elseif ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
+
+    Write-Host ("xunit:  {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
+    Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $pester.Passed, $pester.Failed, $pester.Skipped)
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    if ($skipped -gt 0) { Write-Warning "$skipped test(s) were SKIPPED (see above for why); they did not pass." }
+    Write-Host ("{0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $pester.Passed), $failed, $skipped)
+    return ($failed -eq 0)
+}
+
+function Invoke-Demo {
+    Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'examples/demo.ps1'))
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Bench {
+    $benches = Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name
+    foreach ($bench in $benches) {
+        Write-Host "== $($bench.BaseName)"
+        Invoke-FreshPwsh -Arguments @('-File', $bench.FullName)
+        if ($LASTEXITCODE -ne 0) { throw "Benchmark $($bench.Name) failed." }
+    }
+}
+
+function Invoke-Package {
+    # Stage exactly what ships (same layout as the repository, so the manifest needs no rewriting) and compress
+    # it into a nupkg that Install-PSResource / Save-PSResource accept from a local folder repository.
+    $out = Join-Path $Root 'out'
+    $stage = Join-Path $out 'Deevnet.Extended'
+    Remove-Item $stage -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory -Force -Path $stage | Out-Null
+    Copy-Item (Join-Path $Root 'Deevnet.Extended.psd1') $stage
+    Copy-Item (Join-Path $Root 'module') $stage -Recurse
+    Copy-Item (Join-Path $Root 'README.md') $stage
+    $version = (Import-PowerShellDataFile (Join-Path $Root 'Deevnet.Extended.psd1')).ModuleVersion
+    $nupkg = Join-Path $out "Deevnet.Extended.$version.nupkg"
+    Remove-Item $nupkg -ErrorAction Ignore
+    Compress-PSResource -Path $stage -DestinationPath $out
+    if (-not (Test-Path $nupkg)) { throw "Packaging did not produce $nupkg." }
+    Write-Host "Package: $nupkg"
+    return $nupkg
+}

@@ -1,0 +1,125 @@
+<#
+.SYNOPSIS
+    Generates the module's MAML help (module/bin/en-US/Deevnet.Extended.dll-Help.xml) from docs/cmdlets/*.md.
+.DESCRIPTION
+    platyPS is not available from our package feed, so this does its job for our one markdown shape:
+    the prose (synopsis, description, parameter texts, examples) comes from docs/cmdlets/<Verb-Noun>.md and the
+    facts (parameter sets, types, positions, pipeline input) come from the compiled cmdlets themselves, so help
+    can never disagree with the code about what a parameter is. Run in a process of its own: it loads the dll.
+#>
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$root = Split-Path $PSScriptRoot -Parent
+$docs = Join-Path $root 'docs/cmdlets'
+$manifest = Import-PowerShellDataFile (Join-Path $root 'Deevnet.Extended.psd1')
+$dll = Join-Path $root 'module/bin/Deevnet.Extended.dll'
+Import-Module $dll -Force
+$common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+
+function Read-CmdletMarkdown {
+    # Splits a help markdown file into synopsis, description, parameter texts and examples.
+    param([string] $Path)
+    $doc = @{ Synopsis = ''; Description = @(); Parameters = @{}; Examples = @() }
+    $section = ''; $current = $null; $buffer = [System.Collections.Generic.List[string]]::new()
+    $flush = {
+        $text = ($buffer -join "`n").Trim()
+        switch ($section) {
+            'SYNOPSIS' { $doc.Synopsis = $text }
+            'DESCRIPTION' { $doc.Description = @($text -split "`n\s*`n" | ForEach-Object { $_.Trim() } | Where-Object { $_ }) }
+            'PARAMETERS' { if ($current) { $doc.Parameters[$current] = $text } }
+            'EXAMPLES' {
+                if ($current) {
+                    $code = ''; $remarks = $text
+                    if ($text -match '(?s)```(?:powershell)?\s*\n(.*?)\n```(.*)') { $code = $Matches[1].Trim(); $remarks = $Matches[2].Trim() }
+                    $doc.Examples += [pscustomobject]@{ Title = $current; Code = $code; Remarks = $remarks }
+                }
+            }
+        }
+        $buffer.Clear()
+    }
+    $inFence = $false
+    foreach ($line in Get-Content $Path) {
+        if ($line -match '^```') { $inFence = -not $inFence }
+        if (-not $inFence -and $line -match '^## (\w+)') { & $flush; $section = $Matches[1].ToUpperInvariant(); $current = $null; continue }
+        if (-not $inFence -and $line -match '^### (.+)$' -and $section -in 'PARAMETERS', 'EXAMPLES') {
+            & $flush; $current = $Matches[1].Trim().TrimStart('-'); continue
+        }
+        if (-not $inFence -and $line -match '^# ') { continue }
+        $buffer.Add($line)
+    }
+    & $flush
+    $doc
+}
+
+function ConvertTo-XmlText([string] $Text) { [System.Security.SecurityElement]::Escape($Text) }
+
+function Get-ParaXml([string] $Text) {
+    (@($Text -split "`n\s*`n") | Where-Object { $_.Trim() } | ForEach-Object { "<maml:para>$(ConvertTo-XmlText (($_ -split "`n" | ForEach-Object Trim) -join ' '))</maml:para>" }) -join ''
+}
+
+function Get-PipelineText($p) {
+    $kinds = @()
+    if ($p.ValueFromPipeline) { $kinds += 'ByValue' }
+    if ($p.ValueFromPipelineByPropertyName) { $kinds += 'ByPropertyName' }
+    if ($kinds) { "True ($($kinds -join ', '))" } else { 'False' }
+}
+
+function Get-ParameterXml($name, $setParam, $metadata, [string] $description) {
+    $type = $metadata.ParameterType
+    $isSwitch = $type -eq [switch]
+    $position = if ($setParam -and $setParam.Position -ge 0) { $setParam.Position } else { 'named' }
+    $required = if ($setParam) { $setParam.IsMandatory.ToString().ToLowerInvariant() } else { 'false' }
+    $pipeline = if ($setParam) { Get-PipelineText $setParam } else { 'False' }
+    $aliases = if ($metadata.Aliases.Count) { $metadata.Aliases -join ', ' } else { 'none' }
+    $value = if ($isSwitch) { '' } else { "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-XmlText $type.Name)</command:parameterValue>" }
+    "<command:parameter required=`"$required`" variableLength=`"true`" globbing=`"false`" pipelineInput=`"$pipeline`" position=`"$position`" aliases=`"$(ConvertTo-XmlText $aliases)`">" +
+    "<maml:name>$name</maml:name><maml:description>$(Get-ParaXml $description)</maml:description>$value" +
+    "<dev:type><maml:name>$(ConvertTo-XmlText $type.FullName)</maml:name></dev:type></command:parameter>"
+}
+
+$items = foreach ($name in $manifest.CmdletsToExport) {
+    $command = Get-Command $name -CommandType Cmdlet -ErrorAction SilentlyContinue
+    if (-not $command) { Write-Warning "Help: $name is exported but not compiled."; continue }
+    $mdPath = Join-Path $docs "$name.md"
+    if (-not (Test-Path $mdPath)) { Write-Warning "Help: no $mdPath; $name gets no help."; continue }
+    $doc = Read-CmdletMarkdown $mdPath
+    $verb, $noun = $name -split '-', 2
+    $own = $command.Parameters.Values | Where-Object { $_.Name -notin $common }
+    $syntax = foreach ($set in $command.ParameterSets) {
+        $params = foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+            Get-ParameterXml $sp.Name $sp $command.Parameters[$sp.Name] $doc.Parameters[$sp.Name]
+        }
+        "<command:syntaxItem><maml:name>$name</maml:name>$($params -join '')</command:syntaxItem>"
+    }
+    $parameters = foreach ($p in $own) {
+        $firstSet = $p.ParameterSets.Values | Select-Object -First 1
+        $fake = [pscustomobject]@{ Position = $firstSet.Position; IsMandatory = $firstSet.IsMandatory; ValueFromPipeline = $firstSet.ValueFromPipeline; ValueFromPipelineByPropertyName = $firstSet.ValueFromPipelineByPropertyName }
+        Get-ParameterXml $p.Name $fake $p $doc.Parameters[$p.Name]
+    }
+    $i = 0
+    $examples = foreach ($e in $doc.Examples) {
+        $i++
+        "<command:example><maml:title>-------------------------- $(ConvertTo-XmlText $e.Title) --------------------------</maml:title>" +
+        "<dev:code>$(ConvertTo-XmlText $e.Code)</dev:code><dev:remarks>$(Get-ParaXml $e.Remarks)</dev:remarks></command:example>"
+    }
+    $outputs = foreach ($t in $command.OutputType) {
+        "<command:returnValue><dev:type><maml:name>$(ConvertTo-XmlText $t.Name)</maml:name></dev:type></command:returnValue>"
+    }
+    @"
+<command:command xmlns:maml="http://schemas.microsoft.com/maml/2004/10" xmlns:command="http://schemas.microsoft.com/maml/dev/command/2004/10" xmlns:dev="http://schemas.microsoft.com/maml/dev/2004/10">
+<command:details><command:name>$name</command:name><command:verb>$verb</command:verb><command:noun>$noun</command:noun>
+<maml:description><maml:para>$(ConvertTo-XmlText $doc.Synopsis)</maml:para></maml:description></command:details>
+<maml:description>$(($doc.Description | ForEach-Object { Get-ParaXml $_ }) -join '')</maml:description>
+<command:syntax>$($syntax -join '')</command:syntax>
+<command:parameters>$($parameters -join '')</command:parameters>
+<command:returnValues>$($outputs -join '')</command:returnValues>
+<command:examples>$($examples -join '')</command:examples>
+</command:command>
+"@
+}
+
+$xml = "<?xml version=`"1.0`" encoding=`"utf-8`"?>`n<helpItems schema=`"maml`" xmlns=`"http://msh`">`n$($items -join "`n")`n</helpItems>`n"
+$target = Join-Path $root 'module/bin/en-US'
+New-Item -ItemType Directory -Force -Path $target | Out-Null
+[xml]$xml | Out-Null   # fail here, not at Get-Help time, if the document is malformed
+Set-Content -Path (Join-Path $target 'Deevnet.Extended.dll-Help.xml') -Value $xml -Encoding utf8NoBOM
