@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Transport.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -22,6 +23,8 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Get-DeevHostKey'
+        'Invoke-DeevHostCommand'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
