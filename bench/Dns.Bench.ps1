@@ -27,11 +27,11 @@ try {
     }
     $labText = Get-Content -Raw $lab.DEEV_LAB_TIER
     # 340 hosts (220 on management, 120 on platform), each with one service name: 1,020 records (A + PTR + CNAME).
-    $hosts = foreach ($i in 30..249) { "  bh99x$i: { segment: management, ip: 10.231.99.$i }" }
-    $hosts += foreach ($i in 30..149) { "  bh25x$i: { segment: platform, ip: 10.231.25.$i }" }
+    $hosts = foreach ($i in 30..249) { "  bh99x${i}: { segment: management, ip: 10.231.99.$i }" }
+    $hosts += foreach ($i in 30..149) { "  bh25x${i}: { segment: platform, ip: 10.231.25.$i }" }
     $services = foreach ($h in $hosts) {
         $name = ($h.Trim() -split ':')[0]
-        "  s$name: { class: automation, host: $name, names: [n$name], backup: { none: bench } }"
+        "  s${name}: { class: automation, host: $name, names: [n$name], backup: { none: bench } }"
     }
     $head = ($labText -split "(?m)^hosts:")[0]
     $benchTier = $head + "hosts:`n" + ($hosts -join "`n") + "`nservices:`n" + ($services -join "`n") + "`n"

@@ -138,6 +138,7 @@ function Invoke-Package {
     New-Item -ItemType Directory -Force -Path $stage | Out-Null
     Copy-Item (Join-Path $Root 'Deevnet.Extended.psd1') $stage
     Copy-Item (Join-Path $Root 'module') $stage -Recurse
+    Copy-Item (Join-Path $Root 'en-US') $stage -Recurse
     Copy-Item (Join-Path $Root 'README.md') $stage
     $version = (Import-PowerShellDataFile (Join-Path $Root 'Deevnet.Extended.psd1')).ModuleVersion
     $nupkg = Join-Path $out "Deevnet.Extended.$version.nupkg"

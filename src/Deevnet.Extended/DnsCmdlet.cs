@@ -25,7 +25,7 @@ namespace Deevnet.Extended
 
         /// <summary>Runs <paramref name="work"/> against the tier's DNS back end (on the pipeline thread, so it may call
         /// ShouldProcess between Core steps); Core errors become non-terminating ErrorRecords with their ids.</summary>
-        protected T? WithBackend<T>(SiteTier tier, Func<IDnsBackend, T> work) where T : class
+        protected T? WithBackend<T>(SiteTier tier, Func<IDnsBackend, T?> work) where T : class
         {
             try
             {
@@ -44,14 +44,17 @@ namespace Deevnet.Extended
         protected DnsSyncResult? PlanAndApply(SiteTier tier, DnsBatch batch, string verb) =>
             WithBackend(tier, backend => PlanAndApply(backend, batch, verb));
 
-        protected DnsSyncResult PlanAndApply(IDnsBackend backend, DnsBatch batch, string verb)
+        protected DnsSyncResult? PlanAndApply(IDnsBackend backend, DnsBatch batch, string verb)
         {
             var watch = Stopwatch.StartNew();
             var plan = RunAsync(token => backend.PlanAsync(batch, token));
             var applied = false;
             var restarted = false;
-            if (plan.HasChanges && ShouldProcess(Describe(backend.Server, plan.Changes), Describe(backend.Server, plan.Changes), $"{verb} DNS records on {backend.Server}"))
+            if (plan.HasChanges)
             {
+                // Declined (or -WhatIf, which has printed the plan): nothing was done, so nothing is reported.
+                if (!ShouldProcess(Describe(backend.Server, plan.Changes), Describe(backend.Server, plan.Changes), $"{verb} DNS records on {backend.Server}"))
+                    return null;
                 restarted = RunAsync(token => backend.ApplyAsync(plan, token)).Restarted;
                 applied = true;
             }

@@ -29,7 +29,6 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
     It 'answers every A, PTR and CNAME of the tier after Sync' {
         foreach ($h in Get-DeevMgmtHost -TierPath $tier) {
             Resolve-Lab $h.Fqdn | Should -Be $h.IPAddress
-            Resolve-Lab $h.IPAddress -Type 'PTR' | Should -Not -BeNullOrEmpty
             (& dig "@$server" +short -x $h.IPAddress) | ForEach-Object { $_.TrimEnd('.') } | Should -Contain $h.Fqdn
         }
         foreach ($s in Get-DeevService -TierPath $tier) {
@@ -58,7 +57,6 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
             $r.Changed | Should -BeGreaterThan 0
             $r.Restarted | Should -BeFalse -Because 'an address change needs only SIGHUP'
             Resolve-Lab "dv99acc001v01.$domain" | Should -Be '10.231.99.47'
-            Resolve-Lab '10.231.99.23' -Type PTR | Should -BeNullOrEmpty
             (& dig "@$server" +short -x 10.231.99.23) | Should -BeNullOrEmpty
         }
         finally { Sync-DeevDnsRecord -TierPath $tier -Prune | Out-Null }
