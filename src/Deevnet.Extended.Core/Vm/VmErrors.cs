@@ -20,6 +20,7 @@ namespace Deevnet.Extended.Core.Vm
         public const string VmWaitTimeout = "VmWaitTimeout";
         public const string VmHypervisorMissing = "VmHypervisorMissing";
         public const string VmIdentityMissing = "VmIdentityMissing";
+        public const string VmIdentityMismatch = "VmIdentityMismatch";
         public const string TlsVerificationFailed = "TlsVerificationFailed";
         public const string HypervisorAuthFailed = "HypervisorAuthFailed";
 
