@@ -36,11 +36,14 @@ namespace Deevnet.Extended.Tests.Vm
 
         public PveDouble()
         {
-            Certificate = MakeCertificate();
+            Certificate = SharedCertificate.Value;
             _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             _loop = Task.Run(AcceptLoop);
         }
+
+        // One key pair for every double: RSA generation is the slow part of a test.
+        private static readonly Lazy<X509Certificate2> SharedCertificate = new Lazy<X509Certificate2>(MakeCertificate);
 
         public X509Certificate2 Certificate { get; }
         public string Endpoint => $"https://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -320,7 +323,6 @@ namespace Deevnet.Extended.Tests.Vm
             _stop.Cancel();
             _listener.Stop();
             try { _loop.Wait(2000); } catch (AggregateException) { }
-            Certificate.Dispose();
         }
     }
 }
