@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Dhcp.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -22,6 +23,10 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Get-DeevDhcpReservation'
+        'Set-DeevDhcpReservation'
+        'Remove-DeevDhcpReservation'
+        'Sync-DeevDhcpReservation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Text.RegularExpressions;
+using Deevnet.Extended.Core.Identity;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Core.Dhcp
@@ -22,16 +23,10 @@ namespace Deevnet.Extended.Core.Dhcp
         /// </summary>
         public static string NormalizeMac(string? text)
         {
-            // Seam: the tier helper's MacAddress type does the same; this stays the DHCP area's single entry point.
-            var raw = (text ?? "").Trim();
-            var hex = raw.Replace(":", "").Replace("-", "").Replace(".", "");
-            var separatorsOk = raw.Length == 12 || raw.Length == 14 || raw.Length == 17;
-            if (!separatorsOk || !HexOnly.IsMatch(hex)) throw DhcpErrors.Invalid($"'{text}' is not a MAC address (expected six octets, e.g. 02:de:20:00:00:cf).", text);
-            hex = hex.ToLowerInvariant();
-            var parts = new string[6];
-            for (var i = 0; i < 6; i++) parts[i] = hex.Substring(i * 2, 2);
-            var mac = string.Join(":", parts);
-            if ((Convert.ToByte(parts[0], 16) & 1) != 0) throw DhcpErrors.Invalid($"'{text}' is a multicast MAC address; a host cannot have it.", text);
+            if (!MacAddress.TryParse(text, out var parsed) || (text ?? "").Trim().Length == 12 && !HexOnly.IsMatch(text!.Trim()))
+                throw DhcpErrors.Invalid($"'{DhcpFields.Printable(text ?? "")}' is not a MAC address (expected six octets, e.g. 02:de:20:00:00:cf).", text);
+            var mac = parsed.ToString();
+            if ((parsed.GetBytes()[0] & 1) != 0) throw DhcpErrors.Invalid($"'{text}' is a multicast MAC address; a host cannot have it.", text);
             return mac;
         }
 
@@ -44,6 +39,9 @@ namespace Deevnet.Extended.Core.Dhcp
             if (b[0] == 0 || b[0] >= 224 || b[0] == 127) throw DhcpErrors.Invalid($"{address} cannot be reserved for a host.", text);
             return address;
         }
+
+        /// <summary>The address, or null when the text is not a strict dotted quad.</summary>
+        public static IPAddress? TryAddress(string? text) => text != null && Ipv4Network.TryParseAddress(text.Trim(), out var a) ? a : null;
 
         /// <summary>Host names are one DNS label: letters, digits, hyphens; nothing a shell or config parser treats specially.</summary>
         public static string? ValidateName(string? name)
