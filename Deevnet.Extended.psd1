@@ -15,6 +15,7 @@
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
         'module/Formats/Dhcp.Format.ps1xml'
+        'module/Formats/Vm.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -27,6 +28,11 @@
         'Set-DeevDhcpReservation'
         'Remove-DeevDhcpReservation'
         'Sync-DeevDhcpReservation'
+        'New-DeevMgmtVm'
+        'Get-DeevMgmtVm'
+        'Start-DeevMgmtVm'
+        'Stop-DeevMgmtVm'
+        'Remove-DeevMgmtVm'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
