@@ -354,8 +354,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             return result.StandardOutput;
         }
 
-        private static List<string> Split(string output) =>
-            output.Split(new[] { Separator + "\n" }, StringSplitOptions.None).Select(p => p.EndsWith(Separator, StringComparison.Ordinal) ? p.Substring(0, p.Length - Separator.Length) : p).ToList();
+        /// <summary>Splits multi-command output at the separator virsh's <c>echo</c> printed (with -q it ends no line).</summary>
+        private static List<string> Split(string output) => output.Split(new[] { Separator }, StringSplitOptions.None).ToList();
 
         private static List<string> Uuids(string text) =>
             text.Split('\n').Select(l => l.Trim()).Where(l => UuidPattern.IsMatch(l)).ToList();
