@@ -30,7 +30,13 @@ namespace Deevnet.Extended.Commands
             {
                 PerItem(() =>
                 {
-                    var identity = RequireIdentity(tier, host);
+                    var identity = new Core.Identity.IdentityResolver(tier).Resolve(host);
+                    if (identity.VmId == null)
+                    {
+                        // Not allocated yet: no VM can exist for it. Listed as absent, not as an error.
+                        WriteObject(Output(tier, host, identity, null));
+                        return;
+                    }
                     var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
                     var vm = RunAsync(ct => backend.GetAsync(identity.VmId!.Value, ct));
                     seen.Add(backend.Name + "/" + identity.VmId);
