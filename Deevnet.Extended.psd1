@@ -15,6 +15,8 @@
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
         'module/Formats/Transport.Format.ps1xml'
+        'module/Formats/Dhcp.Format.ps1xml'
+        'module/Formats/Vm.Format.ps1xml'
         'module/Formats/Dns.Format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -26,6 +28,15 @@
         'Test-DeevHostIdentity'
         'Get-DeevHostKey'
         'Invoke-DeevHostCommand'
+        'Get-DeevDhcpReservation'
+        'Set-DeevDhcpReservation'
+        'Remove-DeevDhcpReservation'
+        'Sync-DeevDhcpReservation'
+        'New-DeevMgmtVm'
+        'Get-DeevMgmtVm'
+        'Start-DeevMgmtVm'
+        'Stop-DeevMgmtVm'
+        'Remove-DeevMgmtVm'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'
