@@ -1,6 +1,6 @@
 #!/bin/bash
 # The Deevnet.Extended lab: real servers in network namespaces for integration tests and the Demo.
-#   lab.sh start [--require-all|--best-effort]   lab.sh stop   lab.sh status   lab.sh guest ...
+#   lab.sh start [--require-all|--best-effort]   lab.sh stop [--orphans]   lab.sh status   lab.sh guest ...
 # Run as root. Everything lives under $DEEV_LAB_ROOT (default /run/deevnet-lab); see tests/lab/README.md.
 set -uo pipefail
 
@@ -32,7 +32,7 @@ teardown() {
   if [ -f "$STATE/created-dirs" ]; then
     # /run/libvirt is made by libvirtd; remove it only when we made it and no other libvirtd uses it.
     while read -r dir; do
-      [ -n "$dir" ] && ! pgrep -x libvirtd >/dev/null && rm -rf "$dir"
+      [ -n "$dir" ] && ! ps -C libvirtd -o stat= | grep -qv '^Z' && rm -rf "$dir"
     done <"$STATE/created-dirs"
   fi
   rm -rf "$ROOT"
@@ -136,9 +136,26 @@ libvirt_held() {
 
 cmd_stop() {
   if [ "$(id -u)" -ne 0 ]; then die "lab.sh stop must run as root"; fi
+  [ "${1:-}" = --orphans ] && { stop_orphans; return; }
+  if [ ! -d "$STATE" ]; then
+    local left; left=$(lab_namespaces)
+    [ -n "$left" ] && say "no lab state under $ROOT, but lab namespaces exist: $left; if no other lab root owns them, run 'lab.sh stop --orphans'"
+  fi
   [ -d "$ROOT" ] || { say "no lab under $ROOT"; return 0; }
   teardown
   say "stopped; removed $ROOT"
+}
+
+lab_namespaces() { ip netns list | awk '$1 ~ /^(dlab-|dlg-)/ { print $1 }' | tr '\n' ' '; }
+
+# Last resort when the state is lost: the namespace and link names are reserved for the lab, and every lab
+# process runs inside one of those namespaces, so killing what runs there and deleting them removes the lab.
+stop_orphans() {
+  local ns
+  for ns in $(lab_namespaces); do kill_netns_leftovers "$ns"; ip netns del "$ns" && say "removed namespace $ns"; done
+  ip link del dlab-up 2>/dev/null && say "removed link dlab-up (and its route)"
+  [ -d "$ROOT" ] && rm -rf "$ROOT" && say "removed $ROOT"
+  return 0
 }
 
 cmd_status() {
@@ -158,8 +175,8 @@ cmd_status() {
 
 case ${1:-} in
   start) shift; cmd_start "$@" ;;
-  stop) cmd_stop ;;
+  stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   guest) shift; cmd_guest "$@" ;;
-  *) echo "usage: lab.sh start [--require-all|--best-effort] | stop | status | guest ..." >&2; exit 2 ;;
+  *) echo "usage: lab.sh start [--require-all|--best-effort] | stop [--orphans] | status | guest ..." >&2; exit 2 ;;
 esac

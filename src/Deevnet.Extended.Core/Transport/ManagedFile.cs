@@ -275,7 +275,9 @@ namespace Deevnet.Extended.Core.Transport
             try
             {
                 // Not cancellable on purpose: after Ctrl+C the lock must still go. Only our own token is removed.
-                await transport.RunAsync(Vars(n) + ReleaseFunction + "release\n", CancellationToken.None, timeout: TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+                // A write step that was stopped half way may have left its temp file: it has a name only this run uses.
+                await transport.RunAsync(Vars(n) + ReleaseFunction + $"rm -f {ShellQuote.Quote(n.Temp)}; release\n", CancellationToken.None,
+                    timeout: TimeSpan.FromSeconds(15)).ConfigureAwait(false);
             }
             catch (DeevException)
             {

@@ -1,7 +1,7 @@
 # Topology: the site server namespace with its uplink and bridges, and Kea's separate segment.
 
 add_netns() {  # add_netns NAME OWNER
-  ip netns list | grep -qw "^$1" && die "network namespace $1 already exists (another lab, maybe with a different DEEV_LAB_ROOT?); remove it with 'ip netns del $1' if it is stale"
+  ip netns list | awk -v ns="$1" '$1 == ns { found = 1 } END { exit !found }' && die "network namespace $1 already exists (another lab, maybe with a different DEEV_LAB_ROOT?); remove it with 'ip netns del $1' if it is stale"
   record netns "$1 $2"
   ip netns add "$1" || die "cannot create network namespace $1"
   ip -n "$1" link set lo up
