@@ -42,8 +42,8 @@ try {
         foreach ($i in 0..($n - 1)) {
             $k = $i + $offset
             [pscustomobject]@{
-                ClientId  = '02:de:3d:00:{0:x2}:{1:x2}' -f [math]::Floor($k / 256), ($k % 256)
-                IPAddress = '10.232.{0}.{1}' -f ([math]::Floor($k / 200) + 1), (($k % 200) + 10)
+                ClientId  = '02:de:3d:00:{0:x2}:{1:x2}' -f [int][math]::Floor($k / 256), ($k % 256)
+                IPAddress = '10.232.{0}.{1}' -f ([int][math]::Floor($k / 200) + 1), (($k % 200) + 10)
                 Name      = "bench$k$suffix"
                 TierPath  = $tier
             }
