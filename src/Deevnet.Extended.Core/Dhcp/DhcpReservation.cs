@@ -44,6 +44,17 @@ namespace Deevnet.Extended.Core.Dhcp
         /// <summary>Where a reservation the module does not own was found (a file and line, an API), when known.</summary>
         public string? Source { get; }
 
+        /// <summary>The tier file the reservation was read for, so it pipes into the next cmdlet with its tier.</summary>
+        public string? TierPath { get; private set; }
+
+        /// <summary>A copy that carries <paramref name="tierPath"/>.</summary>
+        public DhcpReservation WithTierPath(string tierPath)
+        {
+            var copy = (DhcpReservation)MemberwiseClone();
+            copy.TierPath = tierPath;
+            return copy;
+        }
+
         /// <summary>A copy placed on a server, in a scope, with an owner flag.</summary>
         public DhcpReservation With(string? scopeId = null, bool? isOwned = null, string? server = null, string? source = null) =>
             new DhcpReservation(ClientId, IPAddress, Name, Description, scopeId ?? ScopeId, isOwned ?? IsOwned, server ?? Server, source ?? Source);

@@ -77,7 +77,7 @@ namespace Deevnet.Extended.Commands
                         WriteDeevError(ex);
                         continue;
                     }
-                    WriteObject(all.Where(r => filters.Any(f => f(r))), true);
+                    WriteObject(all.Where(r => filters.Any(f => f(r))).Select(r => r.WithTierPath(tier.SourcePath)), true);
                 }
             }
             finally

@@ -75,7 +75,7 @@ namespace Deevnet.Extended.Commands
                     var applied = PlanAndApply(backend, new DhcpBatch(removals: removals.Distinct()));
                     if (applied == null || !PassThru) continue;
                     var gone = new HashSet<string>(applied.Plan.Changes.Where(c => c.Action == Core.Plans.ChangeAction.Remove).Select(c => c.Key), StringComparer.Ordinal);
-                    WriteObject(before.Where(r => r.IsOwned && gone.Contains(r.ClientId)), true);
+                    WriteObject(before.Where(r => r.IsOwned && gone.Contains(r.ClientId)).Select(r => r.WithTierPath(tier.SourcePath)), true);
                 }
             }
             finally

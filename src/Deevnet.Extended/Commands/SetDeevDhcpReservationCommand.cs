@@ -86,7 +86,7 @@ namespace Deevnet.Extended.Commands
                     var applied = PlanAndApply(backend, new DhcpBatch(items));
                     if (applied == null || !PassThru) continue;
                     var macs = new HashSet<string>(items.Select(i => i.ClientId), StringComparer.Ordinal);
-                    WriteObject(applied.Owned.Where(r => macs.Contains(r.ClientId)), true);
+                    WriteObject(applied.Owned.Where(r => macs.Contains(r.ClientId)).Select(r => r.WithTierPath(tier.SourcePath)), true);
                 }
             }
             finally

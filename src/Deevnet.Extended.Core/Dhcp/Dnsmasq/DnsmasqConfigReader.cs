@@ -41,52 +41,68 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
     public static class DnsmasqConfigReader
     {
         private const int MaxRounds = 4;
-        private const string FileMarker = "\n==> deevnet-file ";
+        private const string SectionMarker = "\n==> ";
 
-        public static async Task<DnsmasqConfig> ReadAsync(IHostTransport transport, string pidFile, string ownHostsFile, string server,
-            IOperationLog log, CancellationToken cancellationToken)
+        /// <summary>
+        /// Reads the configuration in as few round trips as the includes allow: the first command reads the command line,
+        /// the main config file and (when <paramref name="alsoCat"/> is given) that file too, returned as the second item
+        /// (null when it does not exist).
+        /// </summary>
+        public static async Task<(DnsmasqConfig Config, string? Also)> ReadAsync(IHostTransport transport, string pidFile, string ownHostsFile, string server,
+            IOperationLog log, CancellationToken cancellationToken, string? alsoCat = null)
         {
-            var cmdline = await transport.RunAsync(
-                $"pid=$(cat {ShellQuote.Quote(pidFile)} 2>/dev/null); case \"$pid\" in ''|*[!0-9]*) echo 'no pid in pid file' >&2; exit 3;; esac; tr '\\000' '\\n' < /proc/$pid/cmdline",
-                cancellationToken).ConfigureAwait(false);
-            if (!cmdline.Succeeded)
-            {
-                log.Verbose($"{server}: cannot read dnsmasq's command line ({cmdline.StandardError.Trim()}); reservations in its main configuration are not listed.");
-                return DnsmasqConfig.Empty;
-            }
+            var script = new System.Text.StringBuilder();
+            if (alsoCat != null) script.Append($"f={ShellQuote.Quote(alsoCat)}; [ -e \"$f\" ] && {{ printf '\\n==> deevnet-also\\n'; cat \"$f\" || exit 4; }}\n");
+            script.Append($"pid=$(cat {ShellQuote.Quote(pidFile)} 2>/dev/null); case \"$pid\" in ''|*[!0-9]*) echo 'no pid in pid file' >&2; exit 0;; esac\n");
+            script.Append("[ -r /proc/$pid/cmdline ] || { echo \"no process $pid\" >&2; exit 0; }\n");
+            script.Append("printf '\\n==> deevnet-cmdline\\n'; tr '\\000' '\\n' < /proc/$pid/cmdline; echo\n");
+            // The main config: --conf-file=X, -CX or -C X on the command line, else dnsmasq's default.
+            script.Append("conf=$(tr '\\000' '\\n' < /proc/$pid/cmdline | awk 'p{print;exit} /^-C$|^--conf-file$/{p=1;next} /^--conf-file=/{sub(/^--conf-file=/,\"\");print;exit} /^-C./{sub(/^-C/,\"\");print;exit}')\n");
+            script.Append("[ -n \"$conf\" ] || conf=/etc/dnsmasq.conf\n");
+            script.Append("[ -r \"$conf\" ] && { printf '\\n==> deevnet-file %s\\n' \"$conf\"; cat \"$conf\"; }\nexit 0\n");
+            var first = await transport.RunAsync(script.ToString(), cancellationToken).ConfigureAwait(false);
+            if (!first.Succeeded) throw DhcpErrors.Response(server, $"cannot read {alsoCat}: {first.StandardError.Trim()}");
 
             var state = new State(ownHostsFile, server);
-            var args = cmdline.StandardOutput.Split('\n').Skip(1).ToList();
-            var confFile = "/etc/dnsmasq.conf";
-            for (var i = 0; i < args.Count; i++)
+            string? also = null;
+            var sawCmdline = false;
+            foreach (var (name, text) in SplitSections(first.StandardOutput))
             {
-                var a = args[i];
-                if (a == "-C" || a == "--conf-file") { if (i + 1 < args.Count) confFile = args[++i]; continue; }
-                if (a.StartsWith("-C", StringComparison.Ordinal) && a.Length > 2) { confFile = a.Substring(2); continue; }
-                if (a.StartsWith("--conf-file=", StringComparison.Ordinal)) { confFile = a.Substring("--conf-file=".Length); continue; }
-                if (a.StartsWith("--", StringComparison.Ordinal)) state.Option(a.Substring(2), "command line");
+                if (name == "deevnet-also") also = text;
+                else if (name == "deevnet-cmdline")
+                {
+                    sawCmdline = true;
+                    foreach (var a in text.Split('\n').Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal) && !a.StartsWith("--conf-file", StringComparison.Ordinal)))
+                        state.Option(a.Substring(2), "command line");
+                }
+                else if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
             }
-            state.PendingFiles.Insert(0, confFile);
+            if (!sawCmdline)
+            {
+                log.Verbose($"{server}: cannot read dnsmasq's command line ({first.StandardError.Trim()}); reservations in its main configuration are not listed.");
+                return (DnsmasqConfig.Empty, also);
+            }
 
             for (var round = 0; round < MaxRounds && (state.PendingFiles.Count > 0 || state.PendingDirs.Count > 0); round++)
             {
-                var script = new System.Text.StringBuilder();
+                var includes = new System.Text.StringBuilder();
                 foreach (var f in state.PendingFiles.Distinct())
-                    script.Append($"f={ShellQuote.Quote(f)}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n");
+                    includes.Append($"f={ShellQuote.Quote(f)}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n");
                 foreach (var (dir, filter) in state.PendingDirs.Distinct())
-                    script.Append($"for f in {ShellQuote.Quote(dir)}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n");
-                script.Append("exit 0\n");
+                    includes.Append($"for f in {ShellQuote.Quote(dir)}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n");
+                includes.Append("exit 0\n");
                 state.PendingFiles.Clear();
                 state.PendingDirs.Clear();
-                var read = await transport.RunAsync(script.ToString(), cancellationToken).ConfigureAwait(false);
-                foreach (var (file, text) in SplitFiles(read.StandardOutput)) state.File(file, text);
+                var read = await transport.RunAsync(includes.ToString(), cancellationToken).ConfigureAwait(false);
+                foreach (var (name, text) in SplitSections(read.StandardOutput))
+                    if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
             }
-            return new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read);
+            return (new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read), also);
         }
 
-        private static IEnumerable<(string File, string Text)> SplitFiles(string output)
+        private static IEnumerable<(string Name, string Text)> SplitSections(string output)
         {
-            var chunks = ("\n" + output).Split(new[] { FileMarker }, StringSplitOptions.None);
+            var chunks = ("\n" + output).Split(new[] { SectionMarker }, StringSplitOptions.None);
             foreach (var chunk in chunks.Skip(1))
             {
                 var nl = chunk.IndexOf('\n');

@@ -22,6 +22,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
         private readonly string? _netns;
         private readonly IReadOnlyList<Ipv4Network> _tierSubnets;
         private readonly IOperationLog _log;
+        private DnsmasqConfig? _config;
 
         /// <summary>
         /// <paramref name="tierSubnets"/> are the subnets to accept when dnsmasq's own <c>dhcp-range</c> lines cannot be read;
@@ -70,8 +71,10 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
 
         public async Task<DhcpPlan> ApplyAsync(DhcpBatch batch, CancellationToken cancellationToken)
         {
-            // The main configuration is not the module's and is not locked: read it first, then plan under the file lock.
-            var config = await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _hostsFile, Server, _log, cancellationToken).ConfigureAwait(false);
+            // The main configuration is not the module's and is not locked: read it first (once per back end, i.e. per
+            // cmdlet invocation), then plan under the file lock.
+            var config = _config ?? (await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _hostsFile, Server, _log, cancellationToken).ConfigureAwait(false)).Config;
+            _config = config;
             DhcpPlan? plan = null;
             await ManagedFile.UpdateAsync(_transport, _hostsFile, current =>
             {
@@ -86,11 +89,11 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
 
         private async Task<(DnsmasqHostsFile.Content Own, DnsmasqConfig Config)> ReadStateAsync(CancellationToken cancellationToken)
         {
-            var read = await _transport.RunAsync($"f={ShellQuote.Quote(_hostsFile)}; if [ -e \"$f\" ]; then cat \"$f\"; fi", cancellationToken).ConfigureAwait(false);
-            if (!read.Succeeded) throw DhcpErrors.Response(Server, $"cannot read {_hostsFile}: {read.StandardError.Trim()}");
-            var own = DnsmasqHostsFile.Parse(read.StandardOutput, Server);
+            // One command reads the managed file, dnsmasq's command line and its main config; includes take one more.
+            var (config, text) = await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _hostsFile, Server, _log, cancellationToken, alsoCat: _hostsFile).ConfigureAwait(false);
+            _config = config;
+            var own = DnsmasqHostsFile.Parse(text, Server);
             foreach (var line in own.Unreadable) _log.Warning($"{Server}: {_hostsFile} has a line the module does not understand; it is kept as it is: {DhcpFields.Printable(line)}");
-            var config = await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _hostsFile, Server, _log, cancellationToken).ConfigureAwait(false);
             return (own, config);
         }
 
