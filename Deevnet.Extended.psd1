@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Rebuild.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -23,7 +24,10 @@
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @(
+        'Invoke-DeevRebuild'
+        'Get-DeevPlaybook'
+    )
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
