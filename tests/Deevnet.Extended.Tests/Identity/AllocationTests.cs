@@ -43,6 +43,7 @@ namespace Deevnet.Extended.Tests.Identity
             var text = TierTestFiles.Valid.Replace("vmid: 207", "vmid: 200");
             var tier = Tier(text, files);
             var plan = new IdentityResolver(tier).PlanAllocation();
+            Assert.Equal("allocate h2: vmid 201, mac 02:de:20:00:00:c9", plan.Describe());
             var added = Assert.Single(plan.Added);
             Assert.Equal(("h2", 201, "02:de:20:00:00:c9"), (added.HostName, added.VmId!.Value, added.MacAddress!));
             IdentityResolver.Apply(plan);
