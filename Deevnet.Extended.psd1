@@ -15,6 +15,7 @@
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
         'module/Formats/Rebuild.Format.ps1xml'
+        'module/Formats/Dhcp.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -23,6 +24,10 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Get-DeevDhcpReservation'
+        'Set-DeevDhcpReservation'
+        'Remove-DeevDhcpReservation'
+        'Sync-DeevDhcpReservation'
     )
     FunctionsToExport    = @(
         'Invoke-DeevRebuild'
