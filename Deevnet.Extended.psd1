@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Checks.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -22,6 +23,7 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Test-DeevExtendedTier'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
