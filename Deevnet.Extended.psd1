@@ -17,6 +17,7 @@
         'module/Formats/Rebuild.Format.ps1xml'
         'module/Formats/Dhcp.Format.ps1xml'
         'module/Formats/Vm.Format.ps1xml'
+        'module/Formats/Checks.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -38,6 +39,7 @@
     FunctionsToExport    = @(
         'Invoke-DeevRebuild'
         'Get-DeevPlaybook'
+        'Test-DeevExtendedTier'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()
