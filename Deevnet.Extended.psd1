@@ -35,11 +35,13 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
+        'Test-DeevExtendedTier'
+        'Get-DeevHostKey'
+        'Invoke-DeevHostCommand'
     )
     FunctionsToExport    = @(
         'Invoke-DeevRebuild'
         'Get-DeevPlaybook'
-        'Test-DeevExtendedTier'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -11,7 +11,7 @@ function Get-DeevPlaybook {
 
         To add a playbook for a new class, drop <Class>.ps1 beside the others (or into a folder you pass with
         -PlaybookPath): a script that returns its steps, built with Get-RebuildStandardStep and New-RebuildStep.
-        Get-Help about_DeevRebuildPlaybooks explains the step contract.
+        docs/rebuild-playbooks.md explains the step contract.
 
     .PARAMETER Class
         Only the playbooks of these classes (for example observability, automation, access). Default: all.

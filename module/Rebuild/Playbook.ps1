@@ -67,7 +67,7 @@ function Find-RebuildPlaybook {
             "There is no rebuild playbook for the class '$Class': no $Class.ps1 in '$where'.")
         $record = [System.Management.Automation.ErrorRecord]::new($exception, 'PlaybookNotFound', 'ObjectNotFound', $Class)
         $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($exception.Message)
-        $record.ErrorDetails.RecommendedAction = "Add $Class.ps1 beside the other playbooks (see Get-Help about_DeevRebuildPlaybooks) or pass its folder with -PlaybookPath."
+        $record.ErrorDetails.RecommendedAction = "Add $Class.ps1 beside the other playbooks (see docs/rebuild-playbooks.md) or pass its folder with -PlaybookPath."
         throw $record
     }
     Read-RebuildPlaybook $file
