@@ -5,10 +5,10 @@ Get-RebuildStandardStep Identity, DhcpReservation, DnsRecords, Vm, WaitForSsh
 
 New-RebuildStep -Name FirstBootKey `
     -Description 'The module can log in to the new VM: its first-boot key is trusted for this rebuild, beside (never instead of) the key clients know.' `
-    -Test { param($r) (Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath).Status -eq 'Known' } `
+    -Test { param($r) (Get-RebuildHostKey $r).Status -eq 'Known' } `
     -Invoke {
         param($r)
-        $report = Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath
+        $report = Get-RebuildHostKey $r
         if ($report.Status.ToString() -notin 'Unknown', 'Changed') { throw "The host key of $($r.HostName) is $($report.Status) in $($report.KnownHostsPath)." }
         Add-RebuildFirstBootLine -Report $report -Endpoint (Get-RebuildSshEndpoint $r) -HostName $r.HostName
         "trusting the first-boot key $($report.Fingerprint) until the host keys are restored"
@@ -21,12 +21,12 @@ New-RebuildStep -Name HostKeysRestored `
     -Description 'The jump host offers its old SSH host key again (restored from the backup), so clients keep trusting it; the first-boot key is no longer trusted.' `
     -Test {
         param($r)
-        $report = Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath
+        $report = Get-RebuildHostKey $r
         $report.Status.ToString() -eq 'Known' -and -not (Get-RebuildFirstBootLine -KnownHostsPath $report.KnownHostsPath -HostName $r.HostName)
     } `
     -Invoke {
         param($r)
-        $report = Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath
+        $report = Get-RebuildHostKey $r
         $firstBoot = @(Get-RebuildFirstBootLine -KnownHostsPath $report.KnownHostsPath -HostName $r.HostName)
         if ($firstBoot | Where-Object { $_ -match [regex]::Escape($report.Key.Base64) }) {
             throw "$($r.HostName) still offers its first-boot key $($report.Fingerprint): the restore did not bring its host keys back."

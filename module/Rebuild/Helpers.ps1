@@ -70,8 +70,15 @@ function Get-RebuildSshEndpoint {
     # Where the host's SSH is, as the tier says (its via, else its address on port 22).
     param([Parameter(Mandatory)] $Context)
     $via = $Context.Tier.ViaOf($Context.HostInfo.Host)
-    if ($via -and -not $via.IsLocal) { [pscustomobject]@{ Host = $via.Host; Port = $(if ($via.Port) { $via.Port } else { 22 }) } }
-    else { [pscustomobject]@{ Host = $Context.IPAddress; Port = 22 } }
+    [pscustomobject]@{ Host = $via.Host; Port = $(if ($via.Port) { $via.Port } else { 22 }) }
+}
+
+function Get-RebuildHostKey {
+    # The host key the service's host offers, checked against the tier's known_hosts. Goes by the host's via
+    # (Get-DeevHostKey -Via), which names exactly this host and works without tier lookups in the transport.
+    param([Parameter(Mandatory)] $Context, [switch] $Add)
+    $via = $Context.Tier.ViaOf($Context.HostInfo.Host)
+    Get-DeevHostKey -Via $via.ToString() -KnownHostsPath $Context.Tier.Access.KnownHostsFile -Add:$Add
 }
 
 function Get-RebuildFirstBootLine {

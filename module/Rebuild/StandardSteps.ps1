@@ -110,14 +110,14 @@ function Get-RebuildStepWaitForSsh {
 
 function Get-RebuildStepHostKey {
     New-RebuildStep -Name HostKey -Description 'The module trusts the host''s SSH key: a new VM''s first-boot key is recorded in known_hosts; a changed key stops the rebuild.' `
-        -Test { param($r) (Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath).Status -eq 'Known' } `
+        -Test { param($r) (Get-RebuildHostKey $r).Status -eq 'Known' } `
         -Invoke {
             param($r)
-            $report = Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath
+            $report = Get-RebuildHostKey $r
             switch ($report.Status.ToString()) {
                 'Unknown' {
                     # First boot of the VM this rebuild built, at its reserved address on the management segment.
-                    Get-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath -Add | Out-Null
+                    Get-RebuildHostKey $r -Add | Out-Null
                     "recorded the first-boot key $($report.KeyType) $($report.Fingerprint)"
                 }
                 default {
