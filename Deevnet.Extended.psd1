@@ -18,6 +18,7 @@
         'module/Formats/Dhcp.Format.ps1xml'
         'module/Formats/Vm.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
+        'module/Formats/Dns.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -38,6 +39,10 @@
         'Test-DeevExtendedTier'
         'Get-DeevHostKey'
         'Invoke-DeevHostCommand'
+        'Get-DeevDnsRecord'
+        'Set-DeevDnsRecord'
+        'Remove-DeevDnsRecord'
+        'Sync-DeevDnsRecord'
     )
     FunctionsToExport    = @(
         'Invoke-DeevRebuild'
