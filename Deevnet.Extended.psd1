@@ -19,6 +19,7 @@
         'module/Formats/Vm.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Dns.Format.ps1xml'
+        'module/Formats/Transport.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
