@@ -12,9 +12,9 @@ function Get-RebuildDnsRecordSet {
 }
 
 function Test-RebuildDnsRecordSet {
-    # SEAM (dns branch): Get-DeevDnsRecord's parameters are read from that branch once it is merged.
+    # Exactly one record per name and type, with the right value: no missing record and no duplicate.
     param($r)
-    $held = @(Get-DeevDnsRecord -TierPath $r.TierPath)
+    $held = @(Get-DeevDnsRecord -HostName $r.HostName -TierPath $r.TierPath)
     foreach ($want in Get-RebuildDnsRecordSet $r) {
         $same = @($held | Where-Object { $_.Name.TrimEnd('.') -eq $want.Name -and $_.Type.ToString() -eq $want.Type })
         $same.Count -eq 1 -and $same[0].Value.TrimEnd('.') -eq $want.Value
@@ -22,24 +22,44 @@ function Test-RebuildDnsRecordSet {
 }
 
 function Set-RebuildDnsRecordSet {
-    # SEAM (dns branch).
+    # One batch for the host: its A (+PTR) and the CNAMEs of every service on it.
     param($r)
-    foreach ($want in Get-RebuildDnsRecordSet $r) {
-        Set-DeevDnsRecord -Name $want.Name -Type $want.Type -Value $want.Value -TierPath $r.TierPath | Out-Null
-    }
-    "A $($r.Fqdn) and the service CNAMEs are set"
+    $names = @($r.Tier.ServicesOn($r.HostName) | ForEach-Object { $_.Names } | Where-Object { $_ })
+    $parameters = @{ HostName = $r.HostName; IPAddress = $r.IPAddress; TierPath = $r.TierPath }
+    if ($names) { $parameters.Names = $names }
+    Set-DeevDnsRecord @parameters | Out-Null
+    "A $($r.Fqdn) -> $($r.IPAddress)$(if ($names) { "; CNAME $($names -join ', ')" })"
+}
+
+function Invoke-RebuildHostCommand {
+    # A command on the service's host, by its via (so it can reach no other host), with the tier's SSH settings.
+    param([Parameter(Mandatory)] $Context, [Parameter(Mandatory)][string] $Command, [string[]] $ArgumentList)
+    $access = $Context.Tier.Access
+    $parameters = @{ Via = $Context.Tier.ViaOf($Context.HostInfo.Host).ToString(); Command = $Command; KnownHostsPath = $access.KnownHostsFile }
+    if ($access.IdentityFile) { $parameters.KeyFile = $access.IdentityFile }
+    if ($ArgumentList) { $parameters.ArgumentList = $ArgumentList }
+    Invoke-DeevHostCommand @parameters
 }
 
 function Test-RebuildRestored {
-    # SEAM (backup branch).
+    # Restored means: every path the service backs up exists on the host again. A rebuild never restores over data
+    # that is there, since a service that runs again may have written newer data than its last backup.
+    # SEAM (backup branch): once Test-DeevBackup can compare a backup's manifest with the host, use it here so a
+    # half-finished restore is found too.
     param($r)
-    if ($r.ServiceInfo.Backup.IsNone) { return $true }
-    $false
+    $backup = $r.ServiceInfo.Backup
+    if ($backup.IsNone -or $backup.Paths.Count -eq 0) { return $true }
+    $result = Invoke-RebuildHostCommand -Context $r -Command 'sh -c ''for p in "$@"; do [ -e "$p" ] || exit 1; done'' sh' -ArgumentList @($backup.Paths)
+    $result.ExitStatus -eq 0
 }
 
 function Restore-RebuildNewestBackup {
-    # SEAM (backup branch).
+    # SEAM (backup branch): Get-DeevBackup / Restore-DeevService as the issue names them; adapt once merged.
     param($r)
-    if ($r.ServiceInfo.Backup.IsNone) { return "nothing to restore: $($r.ServiceInfo.Backup.NoneReason)" }
-    Restore-DeevService -Service $r.Service -TierPath $r.TierPath | Out-Null
+    $backup = $r.ServiceInfo.Backup
+    if ($backup.IsNone -or $backup.Paths.Count -eq 0) { return "nothing to restore: $($backup.NoneReason)" }
+    $newest = Get-DeevBackup -Service $r.Service -TierPath $r.TierPath | Where-Object IsGood | Sort-Object Time -Descending | Select-Object -First 1
+    if (-not $newest) { throw "There is no good backup of '$($r.Service)' to restore." }
+    Restore-DeevService -Service $r.Service -BackupName $newest.BackupName -TierPath $r.TierPath | Out-Null
+    "restored $($newest.BackupName)"
 }
