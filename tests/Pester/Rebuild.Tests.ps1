@@ -4,6 +4,8 @@ BeforeDiscovery {
     # The framework tests need no lab; the drills do (their BeforeAll fails them when CI=true and no lab runs).
     . (Join-Path $PSScriptRoot 'Lab.ps1')
     $script:RunDrills = $null -ne (Get-LabEnvironment) -or $env:CI -eq 'true'
+    . (Join-Path $PSScriptRoot 'RebuildLab.ps1')
+    $script:DrillCases = foreach ($entry in $RebuildDrillServices.GetEnumerator()) { @{ Class = $entry.Key; Service = $entry.Value } }
 }
 
 BeforeAll {
@@ -209,5 +211,107 @@ New-RebuildStep -Name Write -Description 'writes a file' -Test { `$false } -Invo
     It 'takes services from the pipeline (Get-DeevService)' {
         $results = @(Get-DeevService -TierPath $fake.Tier -Name jump | Invoke-DeevRebuild -PlaybookPath $fake.Playbooks -Confirm:$false)
         $results.Service | Select-Object -Unique | Should -Be 'jump'
+    }
+}
+
+# The drills: on the lab, per class, a service with data is backed up, destroyed completely and rebuilt; then the
+# checks must pass and the data must be back byte for byte. How the lab stands in for a booted VM is explained in
+# tests/Pester/RebuildLab.ps1 (a guest namespace with the VM's MAC, started when its libvirt domain runs).
+Describe 'Rebuild drills on the lab' -Skip:(-not $RunDrills) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Lab.ps1')
+        . (Join-Path $PSScriptRoot 'RebuildLab.ps1')
+        Assert-LabRunning | Out-Null   # throws when CI=true and no lab runs: the drills fail, never skip silently
+        $script:DrillTier = New-RebuildDrillTier
+        $script:Boot = Start-RebuildLabBoot -TierPath $DrillTier
+        $script:FirstBuild = New-RebuildFirstBuildPlaybooks -Folder (Join-Path $TestDrive 'first-build')
+        $env:DEEV_REBUILD_BOOT_TIMEOUT = '60'
+        $script:KnownHosts = (Get-LabEnvironment).DEEV_LAB_KNOWN_HOSTS
+
+        function Initialize-DrillService([string] $Service) {
+            # A running service with data, and a good backup of it.
+            Invoke-DeevRebuild -Service $Service -TierPath $DrillTier -PlaybookPath $FirstBuild -Confirm:$false | Out-Null
+            Write-RebuildDrillData -Service $Service -TierPath $DrillTier
+            Backup-DeevService -Service $Service -TierPath $DrillTier -Confirm:$false | Out-Null
+        }
+    }
+
+    AfterAll {
+        Stop-RebuildLabBoot $Boot
+        foreach ($service in $RebuildDrillServices.Values) { Remove-RebuildDrillService -Service $service -TierPath $DrillTier -ErrorAction SilentlyContinue }
+        Remove-Item Env:DEEV_REBUILD_BOOT_TIMEOUT -ErrorAction Ignore
+    }
+
+    It '<Class>: <Service> is backed up, destroyed completely, rebuilt, passes its checks and has its data back byte for byte' -ForEach $DrillCases {
+        $service = $Service
+        Initialize-DrillService $service
+        $data = Get-RebuildDrillData -Service $service -TierPath $DrillTier
+        $data.Count | Should -BeGreaterThan 1
+        $hostInfo = Get-DeevMgmtHost -Name (Get-DeevService -Name $service -TierPath $DrillTier).HostName -TierPath $DrillTier
+        $keyBefore = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+
+        Remove-RebuildDrillService -Service $service -TierPath $DrillTier
+        $gone = Get-RebuildDrillState -Service $service -TierPath $DrillTier
+        $gone.Vms.Count + $gone.Domains.Count + $gone.Reservations.Count + $gone.Records.Count | Should -Be 0
+        $gone.FilesExist | Should -BeFalse
+
+        $results = @(Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false)
+        $results.Status | Should -Not -Contain 'Failed'
+        $results.Step | Should -Be (Get-DeevPlaybook -Class $Class).Step
+
+        @(Test-DeevExtendedTier -Service $service -TierPath $DrillTier | Where-Object { $_.Status.ToString() -eq 'Failed' }) | Should -BeNullOrEmpty
+        $after = Get-RebuildDrillData -Service $service -TierPath $DrillTier
+        $after.Keys | Should -Be @($data.Keys)
+        foreach ($file in $data.Keys) { $after[$file] | Should -Be $data[$file] -Because "$file must be back byte for byte" }
+
+        if ($Class -eq 'Access') {
+            # Clients keep trusting the jump host: it offers the key known_hosts recorded before it was destroyed.
+            $keyAfter = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+            $keyAfter.Status.ToString() | Should -Be 'Known'
+            $keyAfter.Fingerprint | Should -Be $keyBefore.Fingerprint
+            Get-Content $KnownHosts | Where-Object { $_ -match 'deevnet-rebuild-first-boot' } | Should -BeNullOrEmpty
+        }
+
+        # A rebuild of a healthy service changes nothing: every step is verified and skipped.
+        (Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false).Status | Select-Object -Unique | Should -Be 'Skipped'
+    }
+
+    It 'completes a rebuild killed halfway without redoing finished steps and without duplicates' {
+        $service = 'runner'
+        Initialize-DrillService $service
+        Remove-RebuildDrillService -Service $service -TierPath $DrillTier
+
+        # The first run, in a pwsh of its own, writes each step's result as it finishes; it is killed during the step
+        # after the VM's (the boot wait), as an operator's Ctrl+C or a dying terminal would.
+        $log = Join-Path $TestDrive 'interrupted.jsonl'
+        $script = Join-Path $TestDrive 'interrupted.ps1'
+        @"
+Import-Module '$ManifestPath'
+Invoke-DeevRebuild -Service $service -TierPath '$DrillTier' -Confirm:`$false | ForEach-Object { `$_ | Select-Object Step, Status | ConvertTo-Json -Compress | Add-Content '$log' }
+"@ | Set-Content $script
+        $start = [System.Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+        foreach ($argument in (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $script) { $start.ArgumentList.Add($argument) }
+        $child = [System.Diagnostics.Process]::Start($start)
+        try {
+            while (-not $child.HasExited -and -not ((Test-Path $log) -and (Get-Content $log | ConvertFrom-Json | Where-Object Step -EQ 'Vm'))) { Start-Sleep -Milliseconds 50 }
+            $child.Kill($true)
+        }
+        finally { $child.WaitForExit() }
+        $first = @(Get-Content $log | ConvertFrom-Json)
+        $finished = @($first | Where-Object Status -EQ 'Done' | ForEach-Object Step)
+        $finished | Should -Contain 'Vm'
+        $first.Count | Should -BeLessThan (Get-DeevPlaybook -Class Automation).Count -Because 'the first run must have been stopped halfway'
+
+        $second = @(Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false)
+        $second.Status | Should -Not -Contain 'Failed'
+        foreach ($step in $finished) { ($second | Where-Object Step -EQ $step).Status | Should -Be 'Skipped' -Because "$step finished in the first run" }
+
+        $state = Get-RebuildDrillState -Service $service -TierPath $DrillTier
+        $state.Vms.Count | Should -Be 1
+        $state.Domains.Count | Should -Be 1
+        $state.Reservations.Count | Should -Be 1
+        @($state.Records | Group-Object { "$($_.Name) $($_.Type)" } | Where-Object Count -GT 1) | Should -BeNullOrEmpty
+        @($state.Records).Count | Should -Be (1 + @((Get-DeevService -HostName $state.Vms[0].Name -TierPath $DrillTier).Names).Count)
+        Test-DeevExtendedTier -Service $service -TierPath $DrillTier -Quiet | Should -BeTrue
     }
 }
