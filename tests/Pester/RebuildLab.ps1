@@ -117,7 +117,7 @@ function Get-RebuildDrillState {
         Vms          = @(Get-DeevMgmtVm -Name $hostInfo.Name -TierPath $TierPath | Where-Object State -NE 'absent')
         Domains      = @(& virsh -c $lab.DEEV_LAB_LIBVIRT_URI list --all --name | Where-Object { $_ -eq $hostInfo.Name })
         Reservations = @(Get-DeevDhcpReservation -ClientId $hostInfo.MacAddress -TierPath $TierPath) + @(Get-DeevDhcpReservation -IPAddress $hostInfo.IPAddress -TierPath $TierPath | Where-Object { $_.ClientId -ne $hostInfo.MacAddress })
-        Records      = @(Get-DeevDnsRecord -HostName $hostInfo.Name -TierPath $TierPath | Where-Object { $_.Type.ToString() -in 'A', 'CNAME' })
+        Records      = @(Get-DeevDnsRecord -HostName $hostInfo.Name -TierPath $TierPath -Owned | Where-Object { $_.Type.ToString() -in 'A', 'CNAME' })
         FilesExist   = Test-Path (Join-Path (Get-LabRoot) "hosts/$($hostInfo.Name)")
     }
 }
