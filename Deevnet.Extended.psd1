@@ -18,6 +18,8 @@
         'module/Formats/Dhcp.Format.ps1xml'
         'module/Formats/Vm.Format.ps1xml'
         'module/Formats/Dns.Format.ps1xml'
+        'module/Formats/Rebuild.Format.ps1xml'
+        'module/Formats/Checks.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -37,12 +39,16 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
+        'Test-DeevExtendedTier'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'
         'Sync-DeevDnsRecord'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @(
+        'Invoke-DeevRebuild'
+        'Get-DeevPlaybook'
+    )
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{

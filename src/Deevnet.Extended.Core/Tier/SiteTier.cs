@@ -13,7 +13,7 @@ namespace Deevnet.Extended.Core.Tier
     {
         public SiteTier(string sourcePath, SiteInfo site, AccessSettings access, IReadOnlyList<Segment> segments,
             IReadOnlyList<Hypervisor> hypervisors, BackendSpec? dhcp, BackendSpec? dns, BackupSettings? backup,
-            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services)
+            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services, IsolationSettings? isolation = null)
         {
             SourcePath = sourcePath;
             Site = site;
@@ -25,6 +25,7 @@ namespace Deevnet.Extended.Core.Tier
             Backup = backup;
             Hosts = hosts;
             Services = services;
+            Isolation = isolation;
             _segments = segments.ToDictionary(s => s.Name, StringComparer.Ordinal);
             _hosts = hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
             _hypervisors = hypervisors.ToDictionary(h => h.Name, StringComparer.Ordinal);
@@ -45,6 +46,9 @@ namespace Deevnet.Extended.Core.Tier
         public BackupSettings? Backup { get; }
         public IReadOnlyList<MgmtHost> Hosts { get; }
         public IReadOnlyList<Service> Services { get; }
+
+        /// <summary>The optional <c>isolation</c> section (a vantage on a tenant segment), or null.</summary>
+        public IsolationSettings? Isolation { get; }
 
         public Segment? FindSegment(string name) => _segments.TryGetValue(name, out var s) ? s : null;
         public MgmtHost? FindHost(string name) => _hosts.TryGetValue(name, out var h) ? h : null;

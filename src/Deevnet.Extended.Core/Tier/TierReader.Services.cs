@@ -153,6 +153,7 @@ namespace Deevnet.Extended.Core.Tier
                 if (body != null) options["body"] = body;
             }
             if (kind == "https") options["certDays"] = (Int(f, "certDays", 0, 3650) ?? 14).ToString();
+            if (kind == "https" && LocalPath(f, "caFile") is string caFile) options["caFile"] = caFile;
             if (kind == "dns")
             {
                 var expect = Ip(f, "expect");

@@ -28,7 +28,7 @@ namespace Deevnet.Extended.Core.Tier
     internal static class TierSchema
     {
         public static readonly KeySchema Root = new KeySchema(
-            new[] { "site", "access", "segments", "hypervisors", "dhcp", "dns", "backup", "hosts", "services" },
+            new[] { "site", "access", "segments", "hypervisors", "dhcp", "dns", "backup", "hosts", "services", "isolation" },
             new[] { "site", "segments", "hosts", "services" });
 
         public static readonly KeySchema Site = new KeySchema(
@@ -101,7 +101,7 @@ namespace Deevnet.Extended.Core.Tier
         {
             ["tcp"] = new HashSet<string> { "timeout" },
             ["http"] = new HashSet<string> { "status", "body", "timeout" },
-            ["https"] = new HashSet<string> { "status", "body", "certDays", "timeout" },
+            ["https"] = new HashSet<string> { "status", "body", "certDays", "caFile", "timeout" },
             ["dns"] = new HashSet<string> { "expect", "timeout" },
             ["ssh"] = new HashSet<string> { "timeout" },
             ["command"] = new HashSet<string> { "timeout" },

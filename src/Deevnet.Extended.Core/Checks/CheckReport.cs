@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Xml;
+
+namespace Deevnet.Extended.Core.Checks
+{
+    /// <summary>
+    /// Writes check results for schedulers and CI: JUnit XML (one test suite per service or host, one test case per
+    /// check; Failed = failure, Skipped = skipped, Warning = passed with the warning in system-out) or JSON.
+    /// </summary>
+    public static class CheckReport
+    {
+        /// <summary>Writes <paramref name="path"/> as JUnit XML (<c>.xml</c>) or JSON (<c>.json</c>).</summary>
+        public static void Write(string path, CheckSummary summary, IReadOnlyList<CheckResult> results)
+        {
+            var ext = Path.GetExtension(path).ToLowerInvariant();
+            var text = ext == ".xml" ? ToJUnit(summary, results) : ext == ".json" ? ToJson(summary, results)
+                : throw new ArgumentException($"'{path}': the report format follows the extension, .xml (JUnit) or .json.", nameof(path));
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            // Written whole then renamed, so a scheduler never picks up half a report.
+            var temp = path + ".partial";
+            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            if (File.Exists(path)) File.Delete(path);
+            File.Move(temp, path);
+        }
+
+        public static string ToJUnit(CheckSummary summary, IReadOnlyList<CheckResult> results)
+        {
+            var sb = new StringBuilder();
+            var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), OmitXmlDeclaration = false };
+            using (var w = XmlWriter.Create(new StringWriterUtf8(sb), settings))
+            {
+                w.WriteStartElement("testsuites");
+                w.WriteAttributeString("name", "Test-DeevExtendedTier " + summary.TierPath);
+                Counts(w, results, summary.Duration);
+                foreach (var group in results.GroupBy(r => r.Group))
+                {
+                    var list = group.ToList();
+                    w.WriteStartElement("testsuite");
+                    w.WriteAttributeString("name", group.Key);
+                    Counts(w, list, TimeSpan.FromTicks(list.Sum(r => r.Duration.Ticks)));
+                    foreach (var r in list)
+                    {
+                        w.WriteStartElement("testcase");
+                        w.WriteAttributeString("classname", r.Service.Length > 0 ? $"{r.Service}.{r.Host}" : r.Host);
+                        w.WriteAttributeString("name", $"{r.Check} {r.Target}");
+                        w.WriteAttributeString("time", Seconds(r.Duration));
+                        switch (r.Status)
+                        {
+                            case CheckStatus.Failed:
+                                w.WriteStartElement("failure");
+                                w.WriteAttributeString("message", r.Detail);
+                                w.WriteAttributeString("type", r.Check);
+                                w.WriteString(r.Detail);
+                                w.WriteEndElement();
+                                break;
+                            case CheckStatus.Skipped:
+                                w.WriteStartElement("skipped");
+                                w.WriteAttributeString("message", r.Detail);
+                                w.WriteEndElement();
+                                break;
+                            default:
+                                w.WriteElementString("system-out", (r.Status == CheckStatus.Warning ? "WARNING: " : "") + r.Detail);
+                                break;
+                        }
+                        w.WriteEndElement();
+                    }
+                    w.WriteEndElement();
+                }
+                w.WriteEndElement();
+            }
+            return sb.ToString();
+        }
+
+        private static void Counts(XmlWriter w, IReadOnlyCollection<CheckResult> results, TimeSpan time)
+        {
+            w.WriteAttributeString("tests", results.Count.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", results.Count(r => r.Status == CheckStatus.Failed).ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("errors", "0");
+            w.WriteAttributeString("skipped", results.Count(r => r.Status == CheckStatus.Skipped).ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("time", Seconds(time));
+        }
+
+        public static string ToJson(CheckSummary summary, IReadOnlyList<CheckResult> results)
+        {
+            var sb = new StringBuilder();
+            sb.Append("{\n  \"tierPath\": ").Append(Json(summary.TierPath));
+            sb.Append(",\n  \"summary\": { \"total\": ").Append(summary.Total)
+              .Append(", \"passed\": ").Append(summary.Passed)
+              .Append(", \"failed\": ").Append(summary.Failed)
+              .Append(", \"warning\": ").Append(summary.Warning)
+              .Append(", \"skipped\": ").Append(summary.Skipped)
+              .Append(", \"success\": ").Append(summary.Success ? "true" : "false")
+              .Append(", \"durationSeconds\": ").Append(Seconds(summary.Duration)).Append(" },\n  \"results\": [");
+            for (var i = 0; i < results.Count; i++)
+            {
+                var r = results[i];
+                sb.Append(i == 0 ? "\n    " : ",\n    ");
+                sb.Append("{ \"service\": ").Append(Json(r.Service))
+                  .Append(", \"host\": ").Append(Json(r.Host))
+                  .Append(", \"class\": ").Append(Json(r.Class))
+                  .Append(", \"check\": ").Append(Json(r.Check))
+                  .Append(", \"target\": ").Append(Json(r.Target))
+                  .Append(", \"status\": ").Append(Json(r.Status.ToString()))
+                  .Append(", \"detail\": ").Append(Json(r.Detail))
+                  .Append(", \"durationSeconds\": ").Append(Seconds(r.Duration)).Append(" }");
+            }
+            sb.Append(results.Count > 0 ? "\n  ]\n}\n" : "]\n}\n");
+            return sb.ToString();
+        }
+
+        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+        /// <summary>A JSON string literal.</summary>
+        public static string Json(string value)
+        {
+            var sb = new StringBuilder("\"");
+            foreach (var c in value)
+            {
+                switch (c)
+                {
+                    case '"': sb.Append("\\\""); break;
+                    case '\\': sb.Append("\\\\"); break;
+                    case '\n': sb.Append("\\n"); break;
+                    case '\r': sb.Append("\\r"); break;
+                    case '\t': sb.Append("\\t"); break;
+                    default:
+                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                        else sb.Append(c);
+                        break;
+                }
+            }
+            return sb.Append('"').ToString();
+        }
+
+        /// <summary>A StringWriter that declares UTF-8, so the XML declaration says what the file is.</summary>
+        private sealed class StringWriterUtf8 : StringWriter
+        {
+            public StringWriterUtf8(StringBuilder sb) : base(sb, CultureInfo.InvariantCulture) { }
+            public override Encoding Encoding => new UTF8Encoding(false);
+        }
+    }
+}
