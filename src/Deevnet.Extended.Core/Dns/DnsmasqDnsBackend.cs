@@ -61,7 +61,12 @@ namespace Deevnet.Extended.Core.Dns
                 else questions.Add((n, DnsRecordType.A));
             }
             // An A question returns a CNAME at the name too, so one question per name finds both kinds of conflict.
-            var foreign = (await _query.QueryManyAsync(questions, cancellationToken).ConfigureAwait(false))
+            var answers = await _query.QueryManyAsync(questions, cancellationToken).ConfigureAwait(false);
+            // Names dnsmasq registered from DHCP leases are not configuration: dnsmasq gives hosts-file entries (the
+            // module's records file) precedence over them, and they vanish with the lease. They are neither conflicts
+            // nor records that are "already there".
+            var leased = answers.Count == 0 ? new HashSet<string>() : await ReadLeaseRecordsAsync(cancellationToken).ConfigureAwait(false);
+            var foreign = answers.Where(r => !leased.Contains(r.Name + " " + r.Type + " " + r.Value))
                 .Select(r => r.As(false, Server)).ToList();
             return new DnsRecordSet(DesiredRecords.Sort(owned), DesiredRecords.Sort(foreign));
         }
@@ -140,6 +145,36 @@ namespace Deevnet.Extended.Core.Dns
                         $"{Server}: the files were replaced but the server did not serve the new records within {Settings.Timeout.TotalSeconds:0} s.", Server);
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>
+        /// The A and PTR records dnsmasq derives from its current DHCP leases, as <c>name type value</c> keys. The lease
+        /// file is found the way dnsmasq finds it: its command line, else its configuration file, else the default.
+        /// </summary>
+        private async Task<HashSet<string>> ReadLeaseRecordsAsync(CancellationToken cancellationToken)
+        {
+            var script = $"p=$(cat {ShellQuote.Quote(_pidFile)} 2>/dev/null) || exit 0; args=$(tr '\\0' '\\n' < /proc/$p/cmdline); " +
+                         "lf=$(printf '%s\\n' \"$args\" | sed -n 's/^--dhcp-leasefile=//p' | head -n 1); " +
+                         "confs=$(printf '%s\\n' \"$args\" | sed -n 's/^--conf-file=//p'); [ -n \"$confs\" ] || confs=/etc/dnsmasq.conf; " +
+                         "if [ -z \"$lf\" ]; then for c in $confs; do lf=$(sed -n 's/^[[:space:]]*dhcp-leasefile=//p' \"$c\" 2>/dev/null | head -n 1); [ -n \"$lf\" ] && break; done; fi; " +
+                         "cat \"${lf:-/var/lib/misc/dnsmasq.leases}\" 2>/dev/null; exit 0";
+            var result = await _transport.RunAsync(script, cancellationToken, null, Settings.Timeout).ConfigureAwait(false);
+            return ParseLeaseRecords(result.StandardOutput, Zone);
+        }
+
+        /// <summary>Lease lines are <c>expiry mac ip hostname client-id</c>; a hostname of <c>*</c> registers nothing.</summary>
+        internal static HashSet<string> ParseLeaseRecords(string leases, string zone)
+        {
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var line in Lines(leases))
+            {
+                var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length < 4 || parts[3] == "*" || !IPAddress.TryParse(parts[2], out var ip)) continue;
+                var fqdn = (parts[3].IndexOf('.') >= 0 ? parts[3] : parts[3] + "." + zone).ToLowerInvariant().TrimEnd('.');
+                keys.Add(fqdn + " " + DnsRecordType.A + " " + ip);
+                keys.Add(DnsRecord.ReverseName(ip) + " " + DnsRecordType.PTR + " " + fqdn);
+            }
+            return keys;
         }
 
         private async Task<(string? Records, string? Cnames)> ReadFilesAsync(CancellationToken cancellationToken)
