@@ -173,6 +173,8 @@ namespace Deevnet.Extended.Core.Dns
                 var fqdn = (parts[3].IndexOf('.') >= 0 ? parts[3] : parts[3] + "." + zone).ToLowerInvariant().TrimEnd('.');
                 keys.Add(fqdn + " " + DnsRecordType.A + " " + ip);
                 keys.Add(DnsRecord.ReverseName(ip) + " " + DnsRecordType.PTR + " " + fqdn);
+                // dnsmasq answers a lease's PTR with the bare host name when the lease's subnet has no domain of its own.
+                keys.Add(DnsRecord.ReverseName(ip) + " " + DnsRecordType.PTR + " " + parts[3].ToLowerInvariant().TrimEnd('.'));
             }
             return keys;
         }

@@ -136,7 +136,7 @@ namespace Deevnet.Extended.Tests.Dns
             const string leases = "1764111111 02:de:99:00:03:87 10.231.99.23 dv99acc001v01 01:02:de:99:00:03:87\n" +
                                   "1764111112 02:de:3e:00:00:01 10.231.99.120 * *\n";
             var keys = DnsmasqDnsBackend.ParseLeaseRecords(leases, "lab.deevnet.test");
-            Assert.Equal(new[] { "23.99.231.10.in-addr.arpa PTR dv99acc001v01.lab.deevnet.test", "dv99acc001v01.lab.deevnet.test A 10.231.99.23" },
+            Assert.Equal(new[] { "23.99.231.10.in-addr.arpa PTR dv99acc001v01", "23.99.231.10.in-addr.arpa PTR dv99acc001v01.lab.deevnet.test", "dv99acc001v01.lab.deevnet.test A 10.231.99.23" },
                 keys.OrderBy(k => k, System.StringComparer.Ordinal));
         }
     }
