@@ -57,7 +57,9 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
             $r.Changed | Should -BeGreaterThan 0
             $r.Restarted | Should -BeFalse -Because 'an address change needs only SIGHUP'
             Resolve-Lab "dv99acc001v01.$domain" | Should -Be '10.231.99.47'
-            (& dig "@$server" +short -x 10.231.99.23) | Should -BeNullOrEmpty
+            # The module's PTR (the FQDN) is gone. A DHCP lease an earlier test left for .23 may still give dnsmasq a
+            # PTR with the bare lease name; that one is dnsmasq's, not the module's.
+            (& dig "@$server" +short -x 10.231.99.23) | Should -Not -Contain "dv99acc001v01.$domain."
         }
         finally { Sync-DeevDnsRecord -TierPath $tier -Prune | Out-Null }
     }
