@@ -31,6 +31,13 @@ namespace Deevnet.Extended.Core.Checks
         public TimeSpan Timeout { get; }
         public Func<CancellationToken, Task<CheckOutcome>> Run { get; }
 
+        /// <summary>
+        /// The server the check connects to (<c>host:port</c>), or null. The runner limits how many checks hit one
+        /// endpoint at once: small servers (busybox httpd, a DNS server's TCP port) drop connection bursts, and a
+        /// dropped SYN costs a one-second retransmit.
+        /// </summary>
+        public string? Endpoint { get; set; }
+
         /// <summary>A result for this check without running it (a skip decided while planning).</summary>
         public CheckResult ToResult(CheckOutcome outcome, TimeSpan duration) =>
             new CheckResult(Service, Host, Class, Check, Target, outcome.Status, outcome.Detail, duration);

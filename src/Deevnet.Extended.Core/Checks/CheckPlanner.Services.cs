@@ -62,7 +62,9 @@ namespace Deevnet.Extended.Core.Checks
         private CheckItem Tcp(Service service, MgmtHost host, CheckSpec spec)
         {
             var (name, port) = HostPort(spec.Target, host.IPAddress.ToString());
-            return Item(service, "tcp", $"{name}:{port}", spec.Timeout, t => TcpProbe.CheckAsync(_resolver, name, port, t));
+            var item = Item(service, "tcp", $"{name}:{port}", spec.Timeout, t => TcpProbe.CheckAsync(_resolver, name, port, t));
+            item.Endpoint = $"{name}:{port}";
+            return item;
         }
 
         private CheckItem Http(Service service, CheckSpec spec)
@@ -72,7 +74,9 @@ namespace Deevnet.Extended.Core.Checks
             var certDays = spec.Get("certDays") is string d ? int.Parse(d, CultureInfo.InvariantCulture) : 14;
             var roots = spec.Get("caFile") is string caFile ? LoadPemCertificates(caFile) : null;
             var expect = new HttpExpectation(url, status, spec.Get("body"), certDays, roots);
-            return Item(service, spec.Kind, spec.Target, spec.Timeout, t => HttpProbe.CheckAsync(_resolver, expect, t, _utcNow));
+            var item = Item(service, spec.Kind, spec.Target, spec.Timeout, t => HttpProbe.CheckAsync(_resolver, expect, t, _utcNow));
+            item.Endpoint = $"{url.Host}:{url.Port}";
+            return item;
         }
 
         private CheckItem Dns(Service service, MgmtHost host, CheckSpec spec)
@@ -92,7 +96,9 @@ namespace Deevnet.Extended.Core.Checks
             var target = $"{address}:{port}";
             if (!_backends.HostKeys.IsAvailable) return Skip(service, "ssh", target, _backends.HostKeys.MissingReason!);
             var keys = _backends.HostKeys.Value!;
-            return Item(service, "ssh", target, spec.Timeout, t => keys.VerifyAsync(address, port, t));
+            var item = Item(service, "ssh", target, spec.Timeout, t => keys.VerifyAsync(address, port, t));
+            item.Endpoint = target;
+            return item;
         }
 
         private CheckItem Command(Service service, MgmtHost host, CheckSpec spec)

@@ -16,16 +16,22 @@ namespace Deevnet.Extended.Core.Checks
     public sealed class CheckRunner
     {
         public const int DefaultThrottleLimit = 32;
+        public const int DefaultPerEndpointLimit = 6;
         public const string Activity = "Testing the extended services tier";
 
-        public CheckRunner(int throttleLimit = DefaultThrottleLimit)
+        public CheckRunner(int throttleLimit = DefaultThrottleLimit, int perEndpointLimit = DefaultPerEndpointLimit)
         {
             if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit), "The throttle limit must be at least 1.");
+            if (perEndpointLimit < 1) throw new ArgumentOutOfRangeException(nameof(perEndpointLimit), "The per-endpoint limit must be at least 1.");
             ThrottleLimit = throttleLimit;
+            PerEndpointLimit = perEndpointLimit;
         }
 
         /// <summary>How many checks run at the same time.</summary>
         public int ThrottleLimit { get; }
+
+        /// <summary>How many of them may connect to the same endpoint at the same time (like a browser's per-host limit).</summary>
+        public int PerEndpointLimit { get; }
 
         /// <summary>Runs every check and returns one result per check, in the order given.</summary>
         public async Task<IReadOnlyList<CheckResult>> RunAsync(IReadOnlyList<CheckItem> items, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
@@ -34,20 +40,35 @@ namespace Deevnet.Extended.Core.Checks
             var done = 0;
             var lastPercent = -1;
             using var gate = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+            var endpoints = new Dictionary<string, SemaphoreSlim>(StringComparer.OrdinalIgnoreCase);
+            foreach (var item in items)
+            {
+                if (item.Endpoint != null && !endpoints.ContainsKey(item.Endpoint)) endpoints.Add(item.Endpoint, new SemaphoreSlim(PerEndpointLimit, PerEndpointLimit));
+            }
             var tasks = new Task[items.Count];
             for (var i = 0; i < items.Count; i++)
             {
                 var index = i;
                 tasks[i] = Task.Run(async () =>
                 {
-                    await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // The endpoint's slot first: a check waiting for a busy server must not hold one of the run's slots.
+                    var endpoint = items[index].Endpoint is string e ? endpoints[e] : null;
+                    if (endpoint != null) await endpoint.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
-                        results[index] = await RunOneAsync(items[index], cancellationToken).ConfigureAwait(false);
+                        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            results[index] = await RunOneAsync(items[index], cancellationToken).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            gate.Release();
+                        }
                     }
                     finally
                     {
-                        gate.Release();
+                        endpoint?.Release();
                     }
                     var finished = Interlocked.Increment(ref done);
                     var percent = finished * 100 / items.Count;
@@ -65,6 +86,7 @@ namespace Deevnet.Extended.Core.Checks
             finally
             {
                 progress?.Report(new OperationProgress(Activity, "done", 100, completed: true));
+                foreach (var endpoint in endpoints.Values) endpoint.Dispose();
             }
             cancellationToken.ThrowIfCancellationRequested();
             return results;

@@ -42,6 +42,30 @@ namespace Deevnet.Extended.Tests.Checks
         }
 
         [Fact]
+        public async Task LimitsChecksPerEndpointWithoutHoldingBackOtherEndpoints()
+        {
+            var perEndpoint = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+            var peaks = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+            var items = Enumerable.Range(0, 40).Select(i =>
+            {
+                var endpoint = i % 2 == 0 ? "a:80" : "b:80";
+                var item = Item("c" + i, async t =>
+                {
+                    var now = perEndpoint.AddOrUpdate(endpoint, 1, (_, v) => v + 1);
+                    peaks.AddOrUpdate(endpoint, now, (_, v) => Math.Max(v, now));
+                    await Task.Delay(15, t);
+                    perEndpoint.AddOrUpdate(endpoint, 0, (_, v) => v - 1);
+                    return CheckOutcome.Pass("ok");
+                });
+                item.Endpoint = endpoint;
+                return item;
+            }).ToList();
+            await new CheckRunner(32, perEndpointLimit: 3).RunAsync(items, null, CancellationToken.None);
+            Assert.InRange(peaks["a:80"], 2, 3);
+            Assert.InRange(peaks["b:80"], 2, 3);
+        }
+
+        [Fact]
         public async Task ACheckThatIgnoresItsTokenFailsAtItsTimeoutAndTheOthersStillRun()
         {
             var hang = new TaskCompletionSource<CheckOutcome>();
