@@ -15,6 +15,7 @@
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
+        'module/Formats/Dhcp.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -24,6 +25,10 @@
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
         'Test-DeevExtendedTier'
+        'Get-DeevDhcpReservation'
+        'Set-DeevDhcpReservation'
+        'Remove-DeevDhcpReservation'
+        'Sync-DeevDhcpReservation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -1,0 +1,88 @@
+using System;
+using System.Net;
+using System.Text.RegularExpressions;
+using Deevnet.Extended.Core.Identity;
+using Deevnet.Extended.Core.Tier;
+
+namespace Deevnet.Extended.Core.Dhcp
+{
+    /// <summary>
+    /// Normalises and validates reservation fields before anything is planned. Values end up in config files and,
+    /// for some back ends, near a shell, so the rules are strict: a host name is one DNS label, a description is
+    /// printable text on one line.
+    /// </summary>
+    public static class DhcpFields
+    {
+        private static readonly Regex HostName = new Regex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant);
+        private static readonly Regex HexOnly = new Regex("^[0-9A-Fa-f]{12}$", RegexOptions.CultureInvariant);
+        public const int MaxDescriptionLength = 200;
+
+        /// <summary>
+        /// A MAC in any common notation (<c>02:DE:20:00:00:CF</c>, <c>02-de-20-00-00-cf</c>, <c>02de.2000.00cf</c>,
+        /// <c>02de200000cf</c>) as lowercase colon-separated octets; throws <c>ReservationInvalid</c> otherwise.
+        /// </summary>
+        public static string NormalizeMac(string? text)
+        {
+            if (!MacAddress.TryParse(text, out var parsed) || (text ?? "").Trim().Length == 12 && !HexOnly.IsMatch(text!.Trim()))
+                throw DhcpErrors.Invalid($"'{DhcpFields.Printable(text ?? "")}' is not a MAC address (expected six octets, e.g. 02:de:20:00:00:cf).", text);
+            var mac = parsed.ToString();
+            if ((parsed.GetBytes()[0] & 1) != 0) throw DhcpErrors.Invalid($"'{text}' is a multicast MAC address; a host cannot have it.", text);
+            return mac;
+        }
+
+        /// <summary>A strict dotted-quad IPv4 address that a host can hold (not 0.0.0.0, multicast or broadcast).</summary>
+        public static IPAddress ParseAddress(string? text)
+        {
+            if (text == null || !Ipv4Network.TryParseAddress(text.Trim(), out var address))
+                throw DhcpErrors.Invalid($"'{text}' is not an IPv4 address (a.b.c.d).", text);
+            var b = address!.GetAddressBytes();
+            if (b[0] == 0 || b[0] >= 224 || b[0] == 127) throw DhcpErrors.Invalid($"{address} cannot be reserved for a host.", text);
+            return address;
+        }
+
+        /// <summary>The address, or null when the text is not a strict dotted quad.</summary>
+        public static IPAddress? TryAddress(string? text) => text != null && Ipv4Network.TryParseAddress(text.Trim(), out var a) ? a : null;
+
+        /// <summary>Host names are one DNS label: letters, digits, hyphens; nothing a shell or config parser treats specially.</summary>
+        public static string? ValidateName(string? name)
+        {
+            if (name == null) return null;
+            if (!HostName.IsMatch(name))
+                throw DhcpErrors.Invalid($"'{Printable(name)}' is not a valid host name: use one DNS label (letters, digits and '-', 1-63 characters).", name);
+            return name.ToLowerInvariant();
+        }
+
+        /// <summary>Descriptions are one line of printable text, without characters that end or comment a config entry.</summary>
+        public static string? ValidateDescription(string? description)
+        {
+            if (string.IsNullOrEmpty(description)) return null;
+            if (description!.Length > MaxDescriptionLength) throw DhcpErrors.Invalid($"The description is longer than {MaxDescriptionLength} characters.", description);
+            foreach (var c in description)
+            {
+                if (char.IsControl(c) || c == '\u2028' || c == '\u2029')
+                    throw DhcpErrors.Invalid($"The description '{Printable(description)}' contains a line break or control character.", description);
+            }
+            return description.Trim();
+        }
+
+        /// <summary>A validated reservation with normalised MAC, name and description.</summary>
+        public static DhcpReservation Desired(string clientId, IPAddress ipAddress, string? name, string? description, string? scopeId = null) =>
+            new DhcpReservation(NormalizeMac(clientId), ipAddress, ValidateName(name), ValidateDescription(description), scopeId, true);
+
+        /// <summary>A scope id given as a network address (<c>10.20.99.0</c>, Windows style) or in CIDR form.</summary>
+        public static bool ScopeMatches(string scopeId, Ipv4Network subnet)
+        {
+            var s = scopeId.Trim();
+            if (s.IndexOf('/') >= 0) return Ipv4Network.TryParse(s, out var n, out _) && n.Equals(subnet);
+            return Ipv4Network.TryParseAddress(s, out var a) && a!.Equals(subnet.NetworkAddress);
+        }
+
+        /// <summary>Shows control characters as escapes so an error message never carries a raw newline.</summary>
+        public static string Printable(string value)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (var c in value) sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+            return sb.ToString();
+        }
+    }
+}

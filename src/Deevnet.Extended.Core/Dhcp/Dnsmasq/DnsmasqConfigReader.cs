@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Diagnostics;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+
+namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
+{
+    /// <summary>What dnsmasq's own configuration says, outside the module's hosts file.</summary>
+    public sealed class DnsmasqConfig
+    {
+        public DnsmasqConfig(IReadOnlyList<DhcpReservation> reservations, IReadOnlyList<Ipv4Network> subnets, IReadOnlyList<string> files)
+        {
+            Reservations = reservations;
+            Subnets = subnets;
+            Files = files;
+        }
+
+        /// <summary><c>dhcp-host</c> entries from the config files and other hosts files: not owned, never changed.</summary>
+        public IReadOnlyList<DhcpReservation> Reservations { get; }
+
+        /// <summary>Subnets of the <c>dhcp-range</c> lines whose netmask is known.</summary>
+        public IReadOnlyList<Ipv4Network> Subnets { get; }
+
+        /// <summary>The files that were read.</summary>
+        public IReadOnlyList<string> Files { get; }
+
+        public static DnsmasqConfig Empty { get; } = new DnsmasqConfig(new DhcpReservation[0], new Ipv4Network[0], new string[0]);
+    }
+
+    /// <summary>
+    /// Finds the running dnsmasq's configuration (its pid file → <c>/proc/&lt;pid&gt;/cmdline</c> → <c>--conf-file</c>,
+    /// <c>conf-file</c>, <c>conf-dir</c>, other <c>dhcp-hostsfile</c>s) and reads the reservations and ranges in it,
+    /// so entries the module does not own are listed and never clashed with. Read-only; when the configuration
+    /// cannot be read (no pid file, no permission) the result is empty and the reason goes to the log.
+    /// </summary>
+    public static class DnsmasqConfigReader
+    {
+        private const int MaxRounds = 4;
+        private const string SectionMarker = "\n==> ";
+
+        /// <summary>
+        /// Reads the configuration in as few round trips as the includes allow: the first command reads the command line,
+        /// the main config file and (when <paramref name="alsoCat"/> is given) that file too, returned as the second item
+        /// (null when it does not exist).
+        /// </summary>
+        public static async Task<(DnsmasqConfig Config, string? Also)> ReadAsync(IHostTransport transport, string pidFile, string ownHostsFile, string server,
+            IOperationLog log, CancellationToken cancellationToken, string? alsoCat = null)
+        {
+            var script = new System.Text.StringBuilder();
+            if (alsoCat != null) script.Append($"f={ShellQuote.Quote(alsoCat)}; [ -e \"$f\" ] && {{ printf '\\n==> deevnet-also\\n'; cat \"$f\" || exit 4; }}\n");
+            script.Append($"pid=$(cat {ShellQuote.Quote(pidFile)} 2>/dev/null); case \"$pid\" in ''|*[!0-9]*) echo 'no pid in pid file' >&2; exit 0;; esac\n");
+            script.Append("[ -r /proc/$pid/cmdline ] || { echo \"no process $pid\" >&2; exit 0; }\n");
+            script.Append("printf '\\n==> deevnet-cmdline\\n'; tr '\\000' '\\n' < /proc/$pid/cmdline; echo\n");
+            // The main config: --conf-file=X, -CX or -C X on the command line, else dnsmasq's default.
+            script.Append("conf=$(tr '\\000' '\\n' < /proc/$pid/cmdline | awk 'p{print;exit} /^-C$|^--conf-file$/{p=1;next} /^--conf-file=/{sub(/^--conf-file=/,\"\");print;exit} /^-C./{sub(/^-C/,\"\");print;exit}')\n");
+            script.Append("[ -n \"$conf\" ] || conf=/etc/dnsmasq.conf\n");
+            script.Append("[ -r \"$conf\" ] && { printf '\\n==> deevnet-file %s\\n' \"$conf\"; cat \"$conf\"; }\nexit 0\n");
+            var first = await transport.RunAsync(script.ToString(), cancellationToken).ConfigureAwait(false);
+            if (!first.Succeeded) throw DhcpErrors.Response(server, $"cannot read {alsoCat}: {first.StandardError.Trim()}");
+
+            var state = new State(ownHostsFile, server);
+            string? also = null;
+            var sawCmdline = false;
+            foreach (var (name, text) in SplitSections(first.StandardOutput))
+            {
+                if (name == "deevnet-also") also = text;
+                else if (name == "deevnet-cmdline")
+                {
+                    sawCmdline = true;
+                    foreach (var a in text.Split('\n').Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal) && !a.StartsWith("--conf-file", StringComparison.Ordinal)))
+                        state.Option(a.Substring(2), "command line");
+                }
+                else if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
+            }
+            if (!sawCmdline)
+            {
+                log.Verbose($"{server}: cannot read dnsmasq's command line ({first.StandardError.Trim()}); reservations in its main configuration are not listed.");
+                return (DnsmasqConfig.Empty, also);
+            }
+
+            for (var round = 0; round < MaxRounds && (state.PendingFiles.Count > 0 || state.PendingDirs.Count > 0); round++)
+            {
+                var includes = new System.Text.StringBuilder();
+                foreach (var f in state.PendingFiles.Distinct())
+                    includes.Append($"f={ShellQuote.Quote(f)}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n");
+                foreach (var (dir, filter) in state.PendingDirs.Distinct())
+                    includes.Append($"for f in {ShellQuote.Quote(dir)}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n");
+                includes.Append("exit 0\n");
+                state.PendingFiles.Clear();
+                state.PendingDirs.Clear();
+                var read = await transport.RunAsync(includes.ToString(), cancellationToken).ConfigureAwait(false);
+                foreach (var (name, text) in SplitSections(read.StandardOutput))
+                    if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
+            }
+            return (new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read), also);
+        }
+
+        private static IEnumerable<(string Name, string Text)> SplitSections(string output)
+        {
+            var chunks = ("\n" + output).Split(new[] { SectionMarker }, StringSplitOptions.None);
+            foreach (var chunk in chunks.Skip(1))
+            {
+                var nl = chunk.IndexOf('\n');
+                if (nl < 0) yield return (chunk, "");
+                else yield return (chunk.Substring(0, nl), chunk.Substring(nl + 1));
+            }
+        }
+
+        private sealed class State
+        {
+            private readonly string _ownHostsFile;
+            private readonly string _server;
+
+            public State(string ownHostsFile, string server)
+            {
+                _ownHostsFile = ownHostsFile;
+                _server = server;
+            }
+
+            public List<string> PendingFiles { get; } = new List<string>();
+            public List<(string Dir, string Filter)> PendingDirs { get; } = new List<(string, string)>();
+            public List<DhcpReservation> Reservations { get; } = new List<DhcpReservation>();
+            public List<Ipv4Network> Subnets { get; } = new List<Ipv4Network>();
+            public List<string> Read { get; } = new List<string>();
+            private readonly HashSet<string> _hostsFiles = new HashSet<string>(StringComparer.Ordinal);
+
+            public void File(string file, string text)
+            {
+                if (Read.Contains(file)) return;
+                Read.Add(file);
+                var lines = text.Replace("\r\n", "\n").Split('\n');
+                if (_hostsFiles.Contains(file))
+                {
+                    for (var i = 0; i < lines.Length; i++)
+                    {
+                        var l = lines[i].Trim();
+                        if (l.Length == 0 || l[0] == '#') continue;
+                        Add(l, $"{file}:{i + 1}");
+                    }
+                    return;
+                }
+                for (var i = 0; i < lines.Length; i++)
+                {
+                    var l = lines[i].Trim();
+                    if (l.Length == 0 || l[0] == '#') continue;
+                    Option(l, $"{file}:{i + 1}");
+                }
+            }
+
+            public void Option(string option, string source)
+            {
+                var eq = option.IndexOf('=');
+                var name = eq < 0 ? option : option.Substring(0, eq).Trim();
+                var value = eq < 0 ? "" : option.Substring(eq + 1).Trim();
+                switch (name)
+                {
+                    case "dhcp-host":
+                        Add(value, source);
+                        break;
+                    case "dhcp-range":
+                        Range(value);
+                        break;
+                    case "dhcp-hostsfile":
+                        // The module's own file is read separately as owned; any other hosts file is someone else's.
+                        if (value != _ownHostsFile && value.Length > 0) { _hostsFiles.Add(value); PendingFiles.Add(value); }
+                        break;
+                    case "conf-file":
+                        if (value.Length > 0) PendingFiles.Add(value);
+                        break;
+                    case "conf-dir":
+                        ConfDir(value);
+                        break;
+                }
+            }
+
+            private void Add(string value, string source)
+            {
+                var r = DnsmasqHostsFile.TryParseEntry(value, null, _server, source, owned: false);
+                if (r != null) Reservations.Add(r);
+            }
+
+            private void Range(string value)
+            {
+                var addresses = new List<IPAddress>();
+                foreach (var f in value.Split(','))
+                {
+                    if (Ipv4Network.TryParseAddress(f.Trim(), out var a)) addresses.Add(a!);
+                }
+                // start[,end][,netmask[,broadcast]]: a third address is the netmask.
+                if (addresses.Count >= 3 && TryPrefix(addresses[2], out var prefix))
+                {
+                    var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
+                    Subnets.Add(new Ipv4Network(Ipv4Network.ToUInt(addresses[0]) & mask, prefix));
+                }
+            }
+
+            private void ConfDir(string value)
+            {
+                var parts = value.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToList();
+                if (parts.Count == 0) return;
+                // conf-dir=dir,*.conf takes only matching files; conf-dir=dir,.bak skips that suffix; plain dir takes all.
+                var wanted = parts.Skip(1).Where(p => p.StartsWith("*", StringComparison.Ordinal)).Select(p => "*" + Safe(p.Substring(1))).ToList();
+                var filter = wanted.Count > 0 ? string.Join("|", wanted) : "*";
+                PendingDirs.Add((parts[0], filter));
+            }
+
+            // Only suffix characters that are inert in a shell case pattern survive.
+            private static string Safe(string suffix) => new string(suffix.Where(c => char.IsLetterOrDigit(c) || c == '.' || c == '-' || c == '_').ToArray());
+
+            private static bool TryPrefix(IPAddress mask, out int prefix)
+            {
+                var m = Ipv4Network.ToUInt(mask);
+                prefix = 0;
+                while (prefix < 32 && (m & (0x80000000u >> prefix)) != 0) prefix++;
+                return prefix > 0 && (prefix == 32 ? m == uint.MaxValue : (m << prefix) == 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Deevnet.Extended.Core.Dhcp;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+
+namespace Deevnet.Extended.Commands
+{
+    /// <summary>
+    /// Shared by the DHCP cmdlets: one transport pool per invocation (one connection per server for the whole
+    /// pipeline), the back end for a tier, and the plan → ShouldProcess → apply sequence of the writing cmdlets.
+    /// </summary>
+    public abstract class DhcpCmdlet : TierCmdlet
+    {
+        private TransportPool? _pool;
+
+        /// <summary>The tier of the current record (its <c>-TierPath</c>, else <c>$env:DEEV_TIER</c>).</summary>
+        protected SiteTier CurrentTier() => LoadTier();
+
+        protected IDhcpBackend BackendFor(SiteTier tier)
+        {
+            _pool ??= new TransportPool(log: Log);
+            try
+            {
+                return DhcpBackendFactory.Create(tier, _pool, Log);
+            }
+            catch (DeevException ex)
+            {
+                ThrowDeevError(ex);
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Plans <paramref name="batch"/>, asks ShouldProcess once per reservation that would change (so -WhatIf lists
+        /// them and -Confirm can decline single ones), prints every plan line, and applies what was approved as one
+        /// transaction. Returns the applied plan, or null when nothing was applied (what-if, declined, conflict).
+        /// </summary>
+        protected DhcpPlan? PlanAndApply(IDhcpBackend backend, DhcpBatch batch)
+        {
+            DhcpPlan planned;
+            try
+            {
+                planned = RunAsync(token => backend.PlanAsync(batch, token));
+            }
+            catch (DeevException ex)
+            {
+                WriteDeevError(ex);
+                return null;
+            }
+
+            var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
+            foreach (var line in planned.Plan.Changes.Where(c => c.Action == ChangeAction.Unchanged)) PlanLine(line.ToString(), whatIf);
+            var approved = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var line in planned.Plan.Changes.Where(c => c.Action != ChangeAction.Unchanged))
+            {
+                if (ShouldProcess($"{line.Key} on {backend.Server}: {line.Before ?? "(none)"} -> {line.After ?? "(none)"}", $"{line.Action} DHCP reservation"))
+                    approved.Add(line.Key);
+            }
+            PlanLine($"{backend.Server}: {planned.Plan.Summary}", whatIf);
+            if (approved.Count == 0) return planned.Plan.HasChanges ? null : planned;
+
+            var declined = planned.Plan.Changes.Where(c => c.Action != ChangeAction.Unchanged && !approved.Contains(c.Key)).Select(c => c.Key).ToList();
+            var toApply = declined.Count == 0 ? batch : Without(batch, planned, declined);
+            try
+            {
+                var applied = RunAsync(token => backend.ApplyAsync(toApply, token));
+                WriteInformation($"{backend.Server}: applied: {applied.Plan.Summary}", new[] { "DeevPlan" });
+                return applied;
+            }
+            catch (DeevException ex)
+            {
+                WriteDeevError(ex);
+                return null;
+            }
+        }
+
+        /// <summary>A plan line: on the information stream (tag DeevPlan) and as verbose; shown on the host under -WhatIf.</summary>
+        protected void PlanLine(string text, bool show)
+        {
+            WriteVerbose(text);
+            var message = new HostInformationMessage { Message = text, NoNewLine = false };
+            WriteInformation(new InformationRecord(show ? (object)message : text, MyInvocation.MyCommand.Name), show);
+        }
+
+        private void WriteInformation(InformationRecord record, bool toHost)
+        {
+            if (toHost) record.Tags.Add("PSHOST");
+            record.Tags.Add("DeevPlan");
+            WriteInformation(record);
+        }
+
+        /// <summary>
+        /// The batch without what the operator declined at -Confirm. A prune becomes the explicit removals that were
+        /// approved, so a declined removal stays on the server.
+        /// </summary>
+        private static DhcpBatch Without(DhcpBatch batch, DhcpPlan planned, IReadOnlyCollection<string> declined)
+        {
+            var removals = batch.Removals.Where(r => !declined.Contains(r)).ToList();
+            if (batch.Prune)
+                removals.AddRange(planned.Plan.Changes.Where(c => c.Action == ChangeAction.Remove && !declined.Contains(c.Key)).Select(c => c.Key));
+            return new DhcpBatch(batch.Upserts.Where(u => !declined.Contains(u.ClientId)), removals.Distinct(), prune: false);
+        }
+
+        /// <summary>The per-item check every writer makes: a host on a static segment gets a clear message instead.</summary>
+        protected bool RefuseStaticSegment(SiteTier tier, string? segmentName, string address, string? name)
+        {
+            var segment = segmentName != null ? tier.FindSegment(segmentName)
+                : DhcpFields.TryAddress(address) is { } ip ? tier.Segments.FirstOrDefault(s => s.Subnet.Contains(ip)) : null;
+            if (segment?.Addressing != SegmentAddressing.Static) return false;
+            WriteDeevError(DhcpErrors.StaticSegment(name ?? address, segment.Name));
+            return true;
+        }
+
+        /// <summary>Closes every connection of this invocation; called at the end of EndProcessing.</summary>
+        protected void ClosePool()
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) ClosePool();
+            base.Dispose(disposing);
+        }
+    }
+}

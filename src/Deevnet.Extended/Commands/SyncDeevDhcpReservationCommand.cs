@@ -1,0 +1,78 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Deevnet.Extended.Core.Dhcp;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Identity;
+using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Tier;
+
+namespace Deevnet.Extended.Commands
+{
+    /// <summary>
+    /// Makes the DHCP server match the tier: one reservation (MAC → address, host name) for every host on a segment
+    /// whose addressing is <c>reservation</c>, as one transaction. <c>-Prune</c> also removes owned reservations the
+    /// tier no longer names, and is refused unless every such host's identity is known.
+    /// </summary>
+    [Cmdlet(VerbsData.Sync, "DeevDhcpReservation", SupportsShouldProcess = true)]
+    [OutputType(typeof(DhcpReservationChange))]
+    public sealed class SyncDeevDhcpReservationCommand : DhcpCmdlet
+    {
+        /// <summary>Remove owned reservations whose MAC is not a tier host's.</summary>
+        [Parameter]
+        public SwitchParameter Prune { get; set; }
+
+        protected override void EndProcessing()
+        {
+            try
+            {
+                var tier = CurrentTier();
+                var resolver = new IdentityResolver(tier);
+                var upserts = new List<DhcpReservation>();
+                var names = new Dictionary<string, string>();
+                var unknown = new List<string>();
+                foreach (var host in tier.Hosts)
+                {
+                    var segment = tier.SegmentOf(host);
+                    if (segment.Addressing != SegmentAddressing.Reservation)
+                    {
+                        WriteVerbose($"{host.Name}: segment '{segment.Name}' uses static addressing; no reservation.");
+                        continue;
+                    }
+                    var identity = resolver.Resolve(host);
+                    if (identity.MacAddress == null)
+                    {
+                        unknown.Add(host.Name);
+                        WriteWarning($"{host.Name} has no VMID/MAC yet, so it gets no reservation; run New-DeevHostIdentity first.");
+                        continue;
+                    }
+                    upserts.Add(DhcpFields.Desired(identity.MacAddress, host.IPAddress, host.Name, null));
+                    names[identity.MacAddress] = host.Name;
+                }
+                if (Prune && (unknown.Count > 0 || resolver.Companion.Problems.Count > 0))
+                {
+                    ThrowTerminatingError(NewError(DhcpErrors.PruneRefused, ErrorCategory.InvalidOperation,
+                        "-Prune refused: the tier's identity is not complete (" +
+                        (unknown.Count > 0 ? "no MAC for " + string.Join(", ", unknown) : $"the identity file {resolver.Companion.Path} is partly unreadable") +
+                        "), so reservations of those hosts would look stale and be removed. Nothing was changed.",
+                        tier.SourcePath, "Run New-DeevHostIdentity (and fix the identity file), then Sync again with -Prune."));
+                }
+
+                var backend = BackendFor(tier);
+                var applied = PlanAndApply(backend, new DhcpBatch(upserts, prune: Prune));
+                if (applied == null) return;
+                var changed = applied.Plan.HasChanges;
+                foreach (var line in applied.Plan.Changes)
+                    WriteObject(new DhcpReservationChange(line, changed && line.Action != ChangeAction.Unchanged, names.TryGetValue(line.Key, out var n) ? n : null));
+            }
+            catch (DeevException ex)
+            {
+                ThrowDeevError(ex);
+            }
+            finally
+            {
+                ClosePool();
+            }
+        }
+    }
+}

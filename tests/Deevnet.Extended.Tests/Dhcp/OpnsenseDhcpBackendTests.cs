@@ -1,0 +1,166 @@
+using System;
+using System.Linq;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Diagnostics;
+using Deevnet.Extended.Core.Dhcp;
+using Deevnet.Extended.Core.Dhcp.OPNsense;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
+using Xunit;
+
+namespace Deevnet.Extended.Tests.Dhcp
+{
+    public class OpnsenseDhcpBackendTests
+    {
+        private static readonly CancellationToken None = CancellationToken.None;
+
+        private static OpnsenseDhcpBackend Backend(OpnsenseDouble api, string secret = OpnsenseDouble.Secret) =>
+            new OpnsenseDhcpBackend(api.Endpoint, OpnsenseDouble.Key, secret, TlsTrust.System);
+
+        private static DhcpReservation Want(string mac, string ip, string name) => DhcpFields.Desired(mac, DhcpFields.ParseAddress(ip), name, null);
+
+        [Fact]
+        public async Task Reads_rows_and_tells_owned_from_foreign_by_description_prefix()
+        {
+            using var api = new OpnsenseDouble();
+            api.Add("02:DE:20:00:00:CF", "10.20.99.40", "dv02nms001v01", "Deevnet.Extended - dv02nms001v01");
+            var all = await Backend(api).ReadAsync(None);
+            Assert.Equal(2, all.Count);
+            var mine = Assert.Single(all, r => r.IsOwned);
+            Assert.Equal("02:de:20:00:00:cf", mine.ClientId);
+            Assert.Equal("10.20.99.0/24", mine.ScopeId);
+            Assert.False(Assert.Single(all, r => !r.IsOwned).IsOwned);
+        }
+
+        [Fact]
+        public async Task Batch_adds_changes_removes_with_uppercase_macs_and_one_reconfigure_and_a_second_run_changes_nothing()
+        {
+            using var api = new OpnsenseDouble();
+            var stale = api.Add("02:DE:20:00:00:D0", "10.20.99.41", "old", "Deevnet.Extended - old");
+            api.Add("02:DE:20:00:00:D1", "10.20.99.42", "moved", "Deevnet.Extended - moved");
+            var backend = Backend(api);
+            var batch = new DhcpBatch(new[] { Want("02:de:20:00:00:cf", "10.20.99.40", "new"), Want("02:de:20:00:00:d1", "10.20.99.43", "moved") }, prune: true);
+            var plan = await backend.ApplyAsync(batch, None);
+            Assert.Equal(1, plan.Plan.Count(ChangeAction.Add));
+            Assert.Equal(1, plan.Plan.Count(ChangeAction.Change));
+            Assert.Equal(1, plan.Plan.Count(ChangeAction.Remove));
+            Assert.Equal(1, api.Reconfigures);
+            Assert.False(api.Rows.ContainsKey(stale));
+            Assert.Contains(api.Rows.Values, r => r["hw_address"] == "02:DE:20:00:00:CF" && r["description"] == "Deevnet.Extended - new");
+            Assert.Contains(api.Rows.Values, r => r["hostname"] == "handmade");
+
+            var again = await backend.ApplyAsync(batch, None);
+            Assert.False(again.Plan.HasChanges);
+            Assert.Equal(1, api.Reconfigures);
+        }
+
+        [Fact]
+        public async Task Failure_mid_batch_undoes_the_calls_made_and_does_not_reconfigure()
+        {
+            using var api = new OpnsenseDouble();
+            var before = api.Rows.ToDictionary(r => r.Key, r => string.Join("|", r.Value.OrderBy(kv => kv.Key)));
+            api.FailWriteNumber = 2;
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(
+                new DhcpBatch(new[] { Want("02:de:20:00:00:cf", "10.20.99.40", "a"), Want("02:de:20:00:00:d0", "10.20.99.41", "b") }), None));
+            Assert.Equal("BackendReloadFailed", ex.ErrorId);
+            Assert.Contains("restored", ex.Message);
+            Assert.Equal(0, api.Reconfigures);
+            Assert.Equal(before.Keys.OrderBy(k => k), api.Rows.Keys.OrderBy(k => k));
+        }
+
+        [Fact]
+        public async Task Conflict_with_the_foreign_row_applies_nothing()
+        {
+            using var api = new OpnsenseDouble();
+            await Assert.ThrowsAsync<ReservationConflictException>(() => Backend(api).ApplyAsync(
+                new DhcpBatch(new[] { Want("02:de:20:00:00:cf", "10.20.99.40", "a"), Want("02:de:20:00:00:d0", "10.20.99.250", "b") }), None));
+            Assert.Single(api.Rows);
+            Assert.DoesNotContain(api.Calls, c => c.Contains("add_reservation"));
+        }
+
+        [Fact]
+        public async Task Wrong_secret_is_an_authentication_error_that_does_not_show_the_secret()
+        {
+            using var api = new OpnsenseDouble();
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api, "not-the-secret").ReadAsync(None));
+            Assert.Equal("AuthenticationFailed", ex.ErrorId);
+            Assert.DoesNotContain("not-the-secret", ex.Message);
+        }
+
+        [Fact]
+        public void Plain_http_is_refused_unless_loopback() =>
+            Assert.Equal("EndpointInsecure", Assert.Throws<DeevException>(() => new OpnsenseDhcpBackend(new Uri("http://router.example"), "k", "s", TlsTrust.System)).ErrorId);
+
+        [Fact]
+        public void Skip_tls_verify_warns_loudly()
+        {
+            var log = new ListLog();
+            using var _ = new OpnsenseDhcpBackend(new Uri("https://router.example"), "k", "s", TlsTrust.Skip, log);
+            Assert.Contains(log.Warnings, w => w.Contains("TLS certificate checking is OFF"));
+        }
+
+        private sealed class ListLog : IOperationLog
+        {
+            public System.Collections.Generic.List<string> Warnings { get; } = new System.Collections.Generic.List<string>();
+            public void Verbose(string message) { }
+            public void Warning(string message) => Warnings.Add(message);
+        }
+    }
+
+    public class TlsTrustTests
+    {
+        private static X509Certificate2 SelfSigned(string cn, X509Certificate2? issuer = null, RSA? issuerKey = null)
+        {
+            using var key = RSA.Create(2048);
+            var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            if (issuer == null)
+            {
+                req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+                return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            }
+            return req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(20), new byte[] { 1, 2, 3, 4 });
+        }
+
+        [Fact]
+        public void Pinned_fingerprint_accepts_only_that_certificate()
+        {
+            var cert = SelfSigned("router");
+            var other = SelfSigned("router");
+            var trust = TlsTrust.Pinned(TlsTrust.FingerprintOf(cert).ToLowerInvariant());
+            Assert.True(trust.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
+            Assert.False(trust.Validate(other, null, SslPolicyErrors.RemoteCertificateChainErrors));
+        }
+
+        [Fact]
+        public void Ca_file_accepts_certificates_it_issued_and_refuses_others()
+        {
+            var ca = SelfSigned("deevnet-ca");
+            var path = System.IO.Path.GetTempFileName();
+            try
+            {
+                System.IO.File.WriteAllBytes(path, ca.Export(X509ContentType.Cert));
+                var trust = TlsTrust.FromCaFile(path);
+                var issued = SelfSigned("router", ca);
+                Assert.True(trust.Validate(issued, null, SslPolicyErrors.RemoteCertificateChainErrors));
+                Assert.False(trust.Validate(SelfSigned("router"), null, SslPolicyErrors.RemoteCertificateChainErrors));
+                Assert.False(trust.Validate(issued, null, SslPolicyErrors.RemoteCertificateNameMismatch));
+            }
+            finally
+            {
+                System.IO.File.Delete(path);
+            }
+        }
+
+        [Fact]
+        public void System_trust_refuses_any_policy_error_and_skip_accepts_everything()
+        {
+            var cert = SelfSigned("router");
+            Assert.False(TlsTrust.System.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
+            Assert.True(TlsTrust.Skip.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
+        }
+    }
+}

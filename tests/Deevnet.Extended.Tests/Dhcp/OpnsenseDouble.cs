@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Dhcp.Json;
+
+namespace Deevnet.Extended.Tests.Dhcp
+{
+    /// <summary>
+    /// A stand-in for OPNsense's Kea API (deevnet-platform.md §2) on 127.0.0.1: the documented paths only, HTTP Basic
+    /// key/secret required, unknown paths or fields answered with 400. It keeps its rows so tests can look at them.
+    /// </summary>
+    internal sealed class OpnsenseDouble : IDisposable
+    {
+        public const string Key = "test-key";
+        public const string Secret = "test-secret";
+        private static readonly HashSet<string> ReservationFields = new HashSet<string> { "subnet", "hw_address", "ip_address", "hostname", "description", "option_data" };
+        private static readonly HashSet<string> SearchFields = new HashSet<string> { "current", "rowCount", "searchPhrase", "sort" };
+
+        private readonly HttpListener _listener = new HttpListener();
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly Task _loop;
+        private readonly object _gate = new object();
+        private int _next;
+
+        public OpnsenseDouble()
+        {
+            var port = FreePort();
+            Endpoint = new Uri($"http://127.0.0.1:{port}");
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _loop = Task.Run(LoopAsync);
+            Subnets.Add(("a1b2c3d4-0000-4000-8000-000000000099", "10.20.99.0/24"));
+            Add("02:AA:00:00:00:01", "10.20.99.250", "handmade", "Ansible managed - handmade (eth0)");
+        }
+
+        public Uri Endpoint { get; }
+        public List<(string Uuid, string Cidr)> Subnets { get; } = new List<(string, string)>();
+        public Dictionary<string, Dictionary<string, string>> Rows { get; } = new Dictionary<string, Dictionary<string, string>>();
+        public List<string> Calls { get; } = new List<string>();
+        public int Reconfigures { get; private set; }
+
+        /// <summary>Fail the n-th write call (add/set/del) with a validation error, to test undo.</summary>
+        public int FailWriteNumber { get; set; }
+        private int _writes;
+
+        public string Add(string mac, string ip, string hostname, string description)
+        {
+            var uuid = $"00000000-0000-4000-8000-{Interlocked.Increment(ref _next):d12}";
+            Rows[uuid] = new Dictionary<string, string> { ["subnet"] = Subnets[0].Uuid, ["hw_address"] = mac, ["ip_address"] = ip, ["hostname"] = hostname, ["description"] = description };
+            return uuid;
+        }
+
+        private static int FreePort()
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = ((IPEndPoint)l.LocalEndpoint).Port;
+            l.Stop();
+            return port;
+        }
+
+        private async Task LoopAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                HttpListenerContext ctx;
+                try { ctx = await _listener.GetContextAsync(); }
+                catch (Exception) when (_stop.IsCancellationRequested) { return; }
+                catch (HttpListenerException) { return; }
+                var (status, body) = Handle(ctx.Request);
+                var bytes = Encoding.UTF8.GetBytes(body);
+                ctx.Response.StatusCode = status;
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.OutputStream.WriteAsync(bytes);
+                ctx.Response.Close();
+            }
+        }
+
+        private (int, string) Handle(HttpListenerRequest request)
+        {
+            var path = request.Url!.AbsolutePath;
+            lock (_gate) Calls.Add(path);
+            var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Key + ":" + Secret));
+            if (request.Headers["Authorization"] != expected) return (401, "{\"status\":401,\"message\":\"Authentication Failed\"}");
+            if (request.HttpMethod != "POST") return (400, "{\"message\":\"POST expected\"}");
+            string text;
+            using (var reader = new StreamReader(request.InputStream, Encoding.UTF8)) text = reader.ReadToEnd();
+            JsonNode body;
+            try { body = JsonParser.Parse(text.Length == 0 ? "{}" : text); }
+            catch (FormatException) { return (400, "{\"message\":\"invalid json\"}"); }
+
+            lock (_gate)
+            {
+                if (path == "/api/kea/dhcpv4/search_subnet" || path == "/api/kea/dhcpv4/search_reservation")
+                {
+                    if (body.Members.Any(m => !SearchFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
+                    var rows = path.EndsWith("subnet", StringComparison.Ordinal)
+                        ? Subnets.Select(s => JsonNode.Object(("uuid", JsonNode.String(s.Uuid)), ("subnet", JsonNode.String(s.Cidr)), ("description", JsonNode.String("mgmt"))))
+                        : Rows.Select(r => JsonNode.Object(new[] { ("uuid", JsonNode.String(r.Key)) }.Concat(r.Value.Select(kv => (kv.Key, JsonNode.String(kv.Value)))).ToArray()));
+                    var list = rows.ToList();
+                    return (200, JsonNode.Object(("rows", JsonNode.Array(list)), ("rowCount", JsonNode.Number(list.Count)), ("total", JsonNode.Number(list.Count)), ("current", JsonNode.Number(1))).ToString());
+                }
+                if (path == "/api/kea/service/reconfigure")
+                {
+                    Reconfigures++;
+                    return (200, "{\"status\":\"ok\"}");
+                }
+                const string set = "/api/kea/dhcpv4/set_reservation/", del = "/api/kea/dhcpv4/del_reservation/";
+                if (path == "/api/kea/dhcpv4/add_reservation" || path.StartsWith(set, StringComparison.Ordinal))
+                {
+                    var r = body["reservation"];
+                    if (body.Members.Count != 1 || r == null || r.Members.Any(m => !ReservationFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
+                    if (++_writes == FailWriteNumber) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.ip_address\":\"rejected by the double\"}}");
+                    var values = r.Members.ToDictionary(m => m.Key, m => m.Value.StringValue ?? "");
+                    if (values["hw_address"] != values["hw_address"].ToUpperInvariant()) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.hw_address\":\"uppercase expected\"}}");
+                    if (!Subnets.Any(s => s.Uuid == values["subnet"])) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.subnet\":\"unknown\"}}");
+                    if (path.StartsWith(set, StringComparison.Ordinal))
+                    {
+                        var uuid = path.Substring(set.Length);
+                        if (!Rows.ContainsKey(uuid)) return (200, "{\"result\":\"failed\"}");
+                        Rows[uuid] = values;
+                        return (200, "{\"result\":\"saved\"}");
+                    }
+                    var id = Add(values["hw_address"], values["ip_address"], values["hostname"], values["description"]);
+                    Rows[id] = values;
+                    return (200, $"{{\"result\":\"saved\",\"uuid\":\"{id}\"}}");
+                }
+                if (path.StartsWith(del, StringComparison.Ordinal))
+                {
+                    if (++_writes == FailWriteNumber) return (200, "{\"result\":\"failed\"}");
+                    return Rows.Remove(path.Substring(del.Length)) ? (200, "{\"result\":\"deleted\"}") : (200, "{\"result\":\"not found\"}");
+                }
+                return (400, "{\"message\":\"unknown path\"}");
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _listener.Close();
+            try { _loop.Wait(2000); } catch (AggregateException) { }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+# DHCP reservations as an operator meets them: parameter names of the Windows DhcpServer module, pipeline binding
+# from Get-DeevMgmtHost, -WhatIf, idempotence and error ids, against the lab's real dnsmasq and Kea.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Lab.ps1')
+    $script:LabUp = Assert-LabRunning
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+}
+
+Describe 'DHCP reservation cmdlets: surface' {
+    It 'Set-DeevDhcpReservation takes <Name> (alias <Alias>) by property name' -ForEach @(
+        @{ Name = 'IPAddress'; Alias = 'ReservedIP' }
+        @{ Name = 'ClientId'; Alias = 'MacAddress' }
+        @{ Name = 'Name'; Alias = 'HostName' }
+        @{ Name = 'Description'; Alias = $null }
+        @{ Name = 'ScopeId'; Alias = $null }
+        @{ Name = 'Segment'; Alias = $null }
+        @{ Name = 'TierPath'; Alias = 'Tier' }
+    ) {
+        $p = (Get-Command Set-DeevDhcpReservation).Parameters[$Name]
+        $p | Should -Not -BeNullOrEmpty
+        $p.ParameterSets.Values.ValueFromPipelineByPropertyName | Should -Contain $true
+        if ($Alias) { $p.Aliases | Should -Contain $Alias }
+    }
+
+    It 'every writing DHCP cmdlet supports -WhatIf and -Confirm' -ForEach @(
+        @{ Command = 'Set-DeevDhcpReservation' }, @{ Command = 'Remove-DeevDhcpReservation' }, @{ Command = 'Sync-DeevDhcpReservation' }
+    ) {
+        (Get-Command $Command).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command $Command).Parameters.Keys | Should -Contain 'Confirm'
+    }
+}
+
+Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach @(
+    @{ Server = 'dnsmasq' }, @{ Server = 'kea' }
+) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Lab.ps1')
+        $lab = Get-LabEnvironment
+        $text = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_TIER
+        if ($Server -eq 'kea') {
+            $kea = "dhcp:`n  kind: kea`n  via: `"ssh://root@$($lab.DEEV_LAB_SSH_HOST)`"`n  configFile: $($lab.DEEV_LAB_KEA_CONFIG)`n  controlSocket: $($lab.DEEV_LAB_KEA_SOCKET)`n  netns: $($lab.DEEV_LAB_KEA_NETNS)`n"
+            $text = $text -replace '(?m)^dhcp:\n(?:[ \t]+.*\n)+', $kea
+        }
+        $script:tier = Join-Path $TestDrive "lab-$Server.tier.yaml"
+        Set-Content -LiteralPath $tier -Value $text -NoNewline
+        New-DeevHostIdentity -TierPath $tier -Confirm:$false | Out-Null
+        $script:serverFile = if ($Server -eq 'kea') { $lab.DEEV_LAB_KEA_CONFIG } else { $lab.DEEV_LAB_DNSMASQ_HOSTS }
+        $script:hosts = @(Get-DeevMgmtHost -TierPath $tier -Segment management)
+        $script:guests = foreach ($h in $hosts) { New-LabGuest -Name ('pd' + (Get-Random -Maximum 999999)) -MacAddress $h.MacAddress -Server $Server }
+    }
+
+    AfterAll {
+        $guests | ForEach-Object { $_ | Remove-LabGuest }
+        $hosts | Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false -ErrorAction SilentlyContinue
+    }
+
+    It '-WhatIf prints the plan and changes nothing on the server' {
+        $before = Get-FileHash -LiteralPath $serverFile
+        $info = $hosts | Set-DeevDhcpReservation -WhatIf -InformationVariable plan 6>$null
+        $info | Should -BeNullOrEmpty
+        ($plan | Out-String) | Should -Match 'to add'
+        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+    }
+
+    It 'Get-DeevMgmtHost | Set-DeevDhcpReservation gives every guest its address' {
+        $result = Get-DeevMgmtHost -TierPath $tier -Segment management | Set-DeevDhcpReservation -PassThru
+        $result.ClientId | Sort-Object | Should -Be ($hosts.MacAddress | Sort-Object)
+        foreach ($i in 0..($hosts.Count - 1)) {
+            $guests[$i] | Invoke-LabGuestDhcp | Should -Be $hosts[$i].IPAddress
+        }
+    }
+
+    It 'a second run reports no changes and leaves the file as it is' {
+        $before = Get-FileHash -LiteralPath $serverFile
+        $hosts | Set-DeevDhcpReservation -InformationVariable plan
+        ($plan | Out-String) | Should -Match '0 to add, 0 to change, 0 to remove'
+        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+    }
+
+    It 'lists the reservations with their owner' {
+        $mine = Get-DeevDhcpReservation -TierPath $tier -Owned
+        $hosts.MacAddress | ForEach-Object { $mine.ClientId | Should -Contain $_ }
+        if ($Server -eq 'kea') {
+            (Get-DeevDhcpReservation -TierPath $tier -ClientId 02-AA-00-00-00-01).IsOwned | Should -BeFalse
+        }
+    }
+
+    It 'rejects a host name that could reach a shell, with a stable id, and writes nothing' {
+        Remove-Item /tmp/pwned -ErrorAction SilentlyContinue
+        $before = Get-FileHash -LiteralPath $serverFile
+        Set-DeevDhcpReservation -TierPath $tier -ClientId 02:de:3e:00:00:02 -IPAddress 10.231.99.209 -Name 'a;touch /tmp/pwned' -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'ReservationInvalid,Deevnet.Extended.Commands.SetDeevDhcpReservationCommand'
+        '/tmp/pwned' | Should -Not -Exist
+        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+    }
+
+    It 'gives a host on a static segment a clear error instead of a reservation' {
+        Get-DeevMgmtHost -TierPath $tier -Segment platform | Set-DeevDhcpReservation -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeExactly 'StaticSegmentNoReservation,Deevnet.Extended.Commands.SetDeevDhcpReservationCommand'
+    }
+}
