@@ -16,6 +16,7 @@
         'module/Formats/Tier.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Dhcp.Format.ps1xml'
+        'module/Formats/Vm.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -29,6 +30,11 @@
         'Set-DeevDhcpReservation'
         'Remove-DeevDhcpReservation'
         'Sync-DeevDhcpReservation'
+        'New-DeevMgmtVm'
+        'Get-DeevMgmtVm'
+        'Start-DeevMgmtVm'
+        'Stop-DeevMgmtVm'
+        'Remove-DeevMgmtVm'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -64,11 +64,11 @@ namespace Deevnet.Extended.Core.Tier
         public static readonly IReadOnlyDictionary<string, KeySchema> HypervisorKinds = new Dictionary<string, KeySchema>
         {
             ["proxmox"] = new KeySchema(
-                Join(new[] { "kind", "template", "endpoint", "node", "tokenId", "tokenSecretEnv", "tokenSecretFile", "storage" }, Tls),
+                Join(new[] { "kind", "template", "endpoint", "node", "tokenId", "tokenSecretEnv", "tokenSecretFile", "storage", "ciUser", "sshKeyFile" }, Tls),
                 new[] { "template", "endpoint", "node", "tokenId" },
                 new[] { new[] { "tokenSecretEnv", "tokenSecretFile" } }),
             ["libvirt"] = new KeySchema(
-                new[] { "kind", "template", "via", "uri", "imageDir" },
+                new[] { "kind", "template", "via", "uri", "imageDir", "domainType", "ciUser", "sshKeyFile" },
                 new[] { "template", "via" }),
         };
 
@@ -121,7 +121,7 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>Files the module itself reads: relative paths resolve against the tier file's folder, <c>~</c> to HOME.</summary>
         public static readonly HashSet<string> LocalFileKeys = new HashSet<string>(StringComparer.Ordinal)
         {
-            "tokenSecretFile", "apiKeyFile", "apiSecretFile", "caFile",
+            "tokenSecretFile", "apiKeyFile", "apiSecretFile", "caFile", "sshKeyFile",
         };
 
         /// <summary>Files on the server a back end reaches through <c>via</c>.</summary>

@@ -1,0 +1,85 @@
+using System;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Deevnet.Extended.Core.Vm.Libvirt
+{
+    /// <summary>
+    /// The NoCloud seed (volume label <c>cidata</c>) that gives a libvirt VM what PVE's cloud-init drive gives a PVE VM:
+    /// hostname, user and key, and DHCP or the static address. Every value comes validated from the tier; strings are
+    /// still written JSON-quoted (valid YAML) so nothing can break out of its field.
+    /// </summary>
+    internal static class CloudInitSeed
+    {
+        public static string MetaData(VmSpec spec) =>
+            $"instance-id: {Q($"{spec.Name}-{spec.VmId}")}\nlocal-hostname: {Q(spec.Name)}\n";
+
+        public static string UserData(VmSpec spec)
+        {
+            var ci = spec.CloudInit;
+            var sb = new StringBuilder("#cloud-config\n");
+            sb.Append("hostname: ").Append(Q(spec.Name)).Append('\n');
+            sb.Append("fqdn: ").Append(Q(spec.Fqdn)).Append('\n');
+            sb.Append("users:\n  - name: ").Append(Q(ci.User)).Append('\n');
+            sb.Append("    sudo: ").Append(Q("ALL=(ALL) NOPASSWD:ALL")).Append('\n');
+            sb.Append("    shell: /bin/bash\n");
+            if (ci.SshPublicKey != null) sb.Append("    ssh_authorized_keys:\n      - ").Append(Q(ci.SshPublicKey)).Append('\n');
+            return sb.ToString();
+        }
+
+        public static string NetworkConfig(VmSpec spec)
+        {
+            var ci = spec.CloudInit;
+            var sb = new StringBuilder("version: 2\nethernets:\n  mgmt0:\n");
+            sb.Append("    match:\n      macaddress: ").Append(Q(spec.MacAddress)).Append('\n');
+            if (ci.Dhcp)
+            {
+                sb.Append("    dhcp4: true\n");
+                return sb.ToString();
+            }
+            sb.Append("    dhcp4: false\n    addresses: [").Append(Q(ci.AddressCidr!)).Append("]\n");
+            if (ci.Gateway != null) sb.Append("    routes:\n      - to: default\n        via: ").Append(Q(ci.Gateway.ToString())).Append('\n');
+            if (ci.DnsServers.Count > 0 || ci.SearchDomain != null)
+            {
+                sb.Append("    nameservers:\n");
+                if (ci.DnsServers.Count > 0) sb.Append("      addresses: [").Append(string.Join(", ", ci.DnsServers.Select(a => Q(a.ToString())))).Append("]\n");
+                if (ci.SearchDomain != null) sb.Append("      search: [").Append(Q(ci.SearchDomain)).Append("]\n");
+            }
+            return sb.ToString();
+        }
+
+        /// <summary>
+        /// One line that changes whenever the seed would: kept in the domain metadata, compared on every run and read
+        /// back after writing. The key appears as its SHA-256, the rest as written.
+        /// </summary>
+        public static string Summary(VmSpec spec)
+        {
+            var ci = spec.CloudInit;
+            var ip = ci.Dhcp ? "ip=dhcp" : $"ip={ci.AddressCidr}" + (ci.Gateway != null ? ",gw=" + ci.Gateway : "");
+            var dns = ci.DnsServers.Count > 0 ? " nameserver=" + string.Join(",", ci.DnsServers) : "";
+            var search = !ci.Dhcp && ci.SearchDomain != null ? " searchdomain=" + ci.SearchDomain : "";
+            var key = ci.SshPublicKey != null ? " sshkey=" + Sha(ci.SshPublicKey) : "";
+            return $"{ip}{dns}{search} user={ci.User}{key} hostname={spec.Fqdn} seed={Sha(UserData(spec) + MetaData(spec) + NetworkConfig(spec)).Substring(0, 16)}";
+        }
+
+        private static string Sha(string text)
+        {
+            using var sha = SHA256.Create();
+            return string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(text)).Select(b => b.ToString("x2")));
+        }
+
+        /// <summary>A JSON string literal, which YAML reads as the same string.</summary>
+        private static string Q(string value)
+        {
+            var sb = new StringBuilder("\"");
+            foreach (var c in value)
+            {
+                if (c == '"' || c == '\\') sb.Append('\\').Append(c);
+                else if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                else sb.Append(c);
+            }
+            return sb.Append('"').ToString();
+        }
+    }
+}

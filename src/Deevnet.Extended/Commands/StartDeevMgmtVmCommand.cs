@@ -1,0 +1,45 @@
+using System;
+using System.Management.Automation;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Vm;
+
+namespace Deevnet.Extended.Commands
+{
+    /// <summary>Starts the management VMs of tier hosts.</summary>
+    [Cmdlet(VerbsLifecycle.Start, "DeevMgmtVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(MgmtVm))]
+    public sealed class StartDeevMgmtVmCommand : VmCmdletBase
+    {
+        /// <summary>Tier host names.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("HostName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; } = Array.Empty<string>();
+
+        /// <summary>Emit the VM after starting it.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var tier = LoadTier();
+            foreach (var name in Name) PerItem(() => Start(tier, name));
+        }
+
+        private void Start(SiteTier tier, string name)
+        {
+            var host = FindHost(tier, name);
+            if (host == null) return;
+            var identity = RequireIdentity(tier, host);
+            var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
+            if (!ShouldProcess($"{name} (VMID {identity.VmId}) on {backend.Name}", "Start")) return;
+            var vm = RunAsync(async ct =>
+            {
+                await VmOwnership.RequireAsync(backend, name, identity.VmId!.Value, ct).ConfigureAwait(false);
+                await backend.StartAsync(identity.VmId!.Value, ct).ConfigureAwait(false);
+                return await backend.GetAsync(identity.VmId!.Value, ct).ConfigureAwait(false);
+            });
+            if (PassThru) WriteObject(Output(tier, host, identity, vm));
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Identity;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Core.Vm;
+
+namespace Deevnet.Extended.Commands
+{
+    /// <summary>
+    /// What the five VM cmdlets share: one transport pool and one back end per hypervisor for the whole pipeline,
+    /// resolving a tier host to its identity, and the output object.
+    /// </summary>
+    public abstract class VmCmdletBase : TierCmdlet
+    {
+        private readonly Dictionary<string, IVmBackend> _backends = new Dictionary<string, IVmBackend>(StringComparer.Ordinal);
+        private TransportPool? _pool;
+
+        protected TransportPool Pool => _pool ??= new TransportPool(log: Log);
+
+        /// <summary>The back end of <paramref name="hypervisor"/>, made once per tier and hypervisor for the pipeline.</summary>
+        protected IVmBackend BackendFor(SiteTier tier, Hypervisor hypervisor)
+        {
+            var key = tier.SourcePath + "\n" + hypervisor.Name;
+            if (!_backends.TryGetValue(key, out var backend))
+            {
+                backend = VmBackendFactory.Create(tier, hypervisor, Pool, Log);
+                _backends[key] = backend;
+            }
+            return backend;
+        }
+
+        /// <summary>The host's identity; <c>VmIdentityMissing</c> when its VMID is not allocated yet.</summary>
+        protected static HostIdentity RequireIdentity(SiteTier tier, MgmtHost host)
+        {
+            var identity = new IdentityResolver(tier).Resolve(host);
+            if (identity.VmId == null || identity.MacAddress == null)
+                throw VmErrors.Create(VmErrors.VmIdentityMissing, DeevErrorKind.ObjectNotFound,
+                    $"{host.Name} has no VMID yet, so it has no MAC and no VM.", host.Name,
+                    $"Allocate it first: New-DeevHostIdentity -Name {host.Name} -TierPath '{tier.SourcePath}'");
+            return identity;
+        }
+
+        /// <summary>The tier host named <paramref name="name"/>, or a non-terminating <c>HostNotFound</c> and null.</summary>
+        protected MgmtHost? FindHost(SiteTier tier, string name)
+        {
+            var host = tier.FindHost(name);
+            if (host == null)
+                WriteError(NewError("HostNotFound", ErrorCategory.ObjectNotFound, $"The tier '{tier.SourcePath}' has no host '{name}'.", name));
+            return host;
+        }
+
+        protected static MgmtVm Output(SiteTier tier, MgmtHost host, HostIdentity identity, VmInfo? vm, string? changes = null) =>
+            new MgmtVm(host.Name, identity.VmId ?? 0, vm?.MacAddress ?? identity.MacAddress, identity.IPAddress, host.Segment, identity.Fqdn,
+                tier.SourcePath, host.Hypervisor ?? "", vm, true, changes);
+
+        /// <summary>Runs per-item work; a Core failure becomes a non-terminating error with its stable id.</summary>
+        protected void PerItem(Action work)
+        {
+            try
+            {
+                work();
+            }
+            catch (DeevException ex)
+            {
+                WriteDeevError(ex);
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                foreach (var backend in _backends.Values) backend.Dispose();
+                _backends.Clear();
+                _pool?.Dispose();
+                _pool = null;
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
