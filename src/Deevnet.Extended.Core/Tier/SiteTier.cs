@@ -356,6 +356,9 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>Why nothing needs backing up, when the service says so.</summary>
         public string? NoneReason { get; }
         public bool IsNone => NoneReason != null;
+
+        /// <summary><c>paths: /a, /b</c> or <c>none: reason</c>, for tables.</summary>
+        public override string ToString() => IsNone ? "none: " + NoneReason : "paths: " + string.Join(", ", Paths);
     }
 
     /// <summary>A declared health check: its kind, its target as written, and its options.</summary>
@@ -379,5 +382,7 @@ namespace Deevnet.Extended.Core.Tier
         public int Line { get; }
         public int Column { get; }
         public string? Get(string key) => Options.TryGetValue(key, out var v) ? v : null;
+
+        public override string ToString() => $"{Kind} {Target}";
     }
 }

@@ -30,8 +30,27 @@ namespace Deevnet.Extended.Tests.Lab
 
         public static string RootPath => Environment.GetEnvironmentVariable("DEEV_LAB_ROOT") is { Length: > 0 } r ? r : "/run/deevnet-lab";
 
-        /// <summary>The running lab, or null when none is running.</summary>
-        public static LabEnvironment? Current => Lazy.Value;
+        /// <summary>
+        /// The running lab, or null when none is running. Re-read when lab.env changes: the lab's own self-test
+        /// restarts it (new keys), and tests that run after it must see the new values.
+        /// </summary>
+        public static LabEnvironment? Current
+        {
+            get
+            {
+                var file = new FileInfo(Path.Combine(RootPath, "lab.env"));
+                var stamp = file.Exists ? (file.LastWriteTimeUtc.Ticks, file.Length) : (0L, -1L);
+                lock (Gate)
+                {
+                    if (_cached == null || _cachedStamp != stamp)
+                    {
+                        _cached = new Lazy<LabEnvironment?>(Load);
+                        _cachedStamp = stamp;
+                    }
+                    return _cached.Value;
+                }
+            }
+        }
 
         /// <summary>The running lab; fails the test with the reason when there is none.</summary>
         public static LabEnvironment Require() => Current ?? throw new Xunit.Sdk.XunitException(WhyNotRunning());
@@ -44,7 +63,9 @@ namespace Deevnet.Extended.Tests.Lab
             return "The lab is not running: " + reason;
         }
 
-        private static readonly Lazy<LabEnvironment?> Lazy = new Lazy<LabEnvironment?>(Load);
+        private static readonly object Gate = new object();
+        private static Lazy<LabEnvironment?>? _cached;
+        private static (long, long) _cachedStamp;
 
         private static LabEnvironment? Load()
         {

@@ -1,0 +1,82 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Management.Automation.Runspaces;
+using Deevnet.Extended.Core.Tier;
+
+namespace Deevnet.Extended.Completers
+{
+    /// <summary>
+    /// Completes names from the tier named by the command's <c>-TierPath</c> (or <c>-Tier</c>, or <c>$env:DEEV_TIER</c>).
+    /// Tab completion must never prompt, throw or stall: any problem simply yields no completions, and the loader's
+    /// cache makes repeated presses cheap.
+    /// </summary>
+    public abstract class TierNameCompleter : IArgumentCompleter
+    {
+        protected abstract IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier);
+
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            try
+            {
+                var tier = FindTier(fakeBoundParameters);
+                if (tier == null) return Array.Empty<CompletionResult>();
+                var word = (wordToComplete ?? "").Trim('\'', '"');
+                var pattern = new WildcardPattern(word + "*", WildcardOptions.IgnoreCase);
+                return Names(tier).Where(n => pattern.IsMatch(n.Name)).OrderBy(n => n.Name, StringComparer.Ordinal)
+                    .Select(n => new CompletionResult(n.Name, n.Name, CompletionResultType.ParameterValue, n.Tooltip)).ToList();
+            }
+            catch (Exception)
+            {
+                // A completer that throws breaks the user's tab key; no completions is the honest answer.
+                return Array.Empty<CompletionResult>();
+            }
+        }
+
+        private static SiteTier? FindTier(IDictionary? bound)
+        {
+            var path = Value(bound, "TierPath") ?? Value(bound, "Tier") ?? Environment.GetEnvironmentVariable(TierCmdlet.TierEnvironmentVariable);
+            if (string.IsNullOrEmpty(path)) return null;
+            if (!Path.IsPathRooted(path))
+            {
+                var location = Runspace.DefaultRunspace?.SessionStateProxy?.Path?.CurrentFileSystemLocation?.ProviderPath;
+                path = Path.Combine(location ?? Environment.CurrentDirectory, path);
+            }
+            return File.Exists(path) ? TierLoader.Load(path) : null;
+        }
+
+        private static string? Value(IDictionary? bound, string key)
+        {
+            if (bound == null || !bound.Contains(key)) return null;
+            var value = bound[key];
+            if (value is PSObject pso) value = pso.BaseObject;
+            return value as string;
+        }
+    }
+
+    /// <summary>Host names of the tier.</summary>
+    public sealed class HostNameCompleter : TierNameCompleter
+    {
+        protected override IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier) =>
+            tier.Hosts.Select(h => (h.Name, $"{h.Name} ({h.Segment}, {h.IPAddress})"));
+    }
+
+    /// <summary>Service names of the tier.</summary>
+    public sealed class ServiceNameCompleter : TierNameCompleter
+    {
+        protected override IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier) =>
+            tier.Services.Select(s => (s.Name, $"{s.Name} ({s.Class.ToString().ToLowerInvariant()} on {s.Host})"));
+    }
+
+    /// <summary>Segment names of the tier.</summary>
+    public sealed class SegmentNameCompleter : TierNameCompleter
+    {
+        protected override IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier) =>
+            tier.Segments.Select(s => (s.Name, $"{s.Name} ({s.Subnet}{(s.IsTenant ? ", tenant" : "")})"));
+    }
+}

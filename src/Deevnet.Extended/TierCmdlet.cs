@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Tier;
+
+namespace Deevnet.Extended
+{
+    /// <summary>
+    /// Base of every cmdlet that reads a tier file. Owns <c>-TierPath</c> (alias <c>Tier</c>, bound by property name so
+    /// objects from one tier cmdlet carry their tier into the next, default <c>$env:DEEV_TIER</c>) and loads the tier
+    /// through the loader's cache. An invalid tier stops the cmdlet: nothing may be touched on a bad tier.
+    /// </summary>
+    public abstract class TierCmdlet : DeevCmdlet
+    {
+        public const string TierEnvironmentVariable = "DEEV_TIER";
+
+        /// <summary>The tier file. Default: <c>$env:DEEV_TIER</c>.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("Tier")]
+        [ValidateNotNullOrEmpty]
+        public string? TierPath { get; set; }
+
+        /// <summary>The full path of the tier file this record works on; terminating <c>TierPathMissing</c> when none is given.</summary>
+        protected string ResolveTierPath()
+        {
+            var given = !string.IsNullOrEmpty(TierPath) ? TierPath : Environment.GetEnvironmentVariable(TierEnvironmentVariable);
+            if (string.IsNullOrEmpty(given))
+                ThrowTerminatingError(NewError("TierPathMissing", ErrorCategory.InvalidArgument,
+                    "No tier file given: pass -TierPath <file> or set $env:DEEV_TIER.", null,
+                    "Run the command with -TierPath ./site.tier.yaml, or set $env:DEEV_TIER once per session."));
+            return GetUnresolvedProviderPathFromPSPath(given);
+        }
+
+        /// <summary>Loads (or takes from the cache) the tier; any load failure is terminating, with its stable id.</summary>
+        protected SiteTier LoadTier()
+        {
+            var path = ResolveTierPath();
+            try
+            {
+                return TierLoader.Load(path);
+            }
+            catch (DeevException ex)
+            {
+                ThrowDeevError(ex);
+                throw; // not reached: ThrowTerminatingError always throws
+            }
+        }
+
+        /// <summary>
+        /// Selects items by name patterns (wildcards allowed); writes <paramref name="notFoundId"/> for each pattern
+        /// without wildcards that matched nothing. A null or empty pattern list selects everything.
+        /// </summary>
+        protected IEnumerable<T> SelectByName<T>(IEnumerable<T> items, Func<T, string> name, string[]? patterns, string notFoundId, string what, string tierPath)
+        {
+            if (patterns == null || patterns.Length == 0) return items;
+            var matchers = patterns.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToArray();
+            var list = items.ToList();
+            foreach (var p in patterns)
+                if (!WildcardPattern.ContainsWildcardCharacters(p) && !list.Any(i => string.Equals(name(i), p, StringComparison.OrdinalIgnoreCase)))
+                    WriteError(NewError(notFoundId, ErrorCategory.ObjectNotFound, $"The tier '{tierPath}' has no {what} '{p}'.", p));
+            return list.Where(i => matchers.Any(m => m.IsMatch(name(i))));
+        }
+
+        /// <summary>True when <paramref name="value"/> matches one of the patterns (or there are none).</summary>
+        protected static bool Matches(string? value, string[]? patterns) =>
+            patterns == null || patterns.Length == 0 ||
+            (value != null && patterns.Any(p => new WildcardPattern(p, WildcardOptions.IgnoreCase).IsMatch(value)));
+    }
+}
