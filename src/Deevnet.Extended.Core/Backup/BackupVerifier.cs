@@ -62,7 +62,8 @@ namespace Deevnet.Extended.Core.Backup
             else if (outcome.AgeExit == 0 && !pipe.Ended)
                 problems.Add(new BackupProblem(pipe.CurrentPath != null ? "/" + pipe.CurrentPath : archive, "the archive ends early (truncated)"));
 
-            if (problems.Count == 0)
+            var readWhole = outcome.AgeExit == 0 && outcome.StoreError == null && outcome.TarError == null && pipe.Ended;
+            if (readWhole)
             {
                 if (pipe.Manifest == null)
                 {
