@@ -26,7 +26,7 @@ namespace Deevnet.Extended.Tests.Backup
             try
             {
                 await BackupScenarios.InterruptedBackupLeavesOnlyAPartial(w,
-                    () => Sh.Run($"pkill -KILL -f -- {Sh.Q("--format=pax --create --file=- --directory=/ -- " + w.Data.TrimStart('/'))}"), marker);
+                    () => Sh.Run($"kill -KILL {LabBackupTests.TarPid(w)}"), marker);
             }
             finally
             {
