@@ -19,7 +19,7 @@ namespace Deevnet.Extended.Core.Backup
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly long _intervalMs;
-        private long _lastReport;
+        private long _lastReport = long.MinValue / 2; // the first write reports at once
 
         public MeterStream(Stream? inner, Action<long>? report = null, int intervalMs = 500)
         {
