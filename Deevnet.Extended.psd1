@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Backup.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -22,6 +23,10 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Backup-DeevService'
+        'Get-DeevBackup'
+        'Test-DeevBackup'
+        'Restore-DeevService'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
