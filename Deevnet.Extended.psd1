@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
+        'module/Formats/Transport.Format.ps1xml'
         'module/Formats/Backup.Format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -23,6 +24,8 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
+        'Get-DeevHostKey'
+        'Invoke-DeevHostCommand'
         'Backup-DeevService'
         'Get-DeevBackup'
         'Test-DeevBackup'

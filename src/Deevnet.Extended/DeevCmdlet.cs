@@ -42,7 +42,8 @@ namespace Deevnet.Extended
         protected T RunAsync<T>(Func<CancellationToken, Task<T>> work)
         {
             var task = Task.Run(() => work(CancellationToken));
-            while (!task.Wait(50))
+            // Not task.Wait(50): it throws an AggregateException for a failed task, hiding Core's typed exception.
+            while (!task.IsCompleted)
             {
                 Drain();
                 _signal.WaitOne(50);

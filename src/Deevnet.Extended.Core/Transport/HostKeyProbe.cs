@@ -30,6 +30,9 @@ namespace Deevnet.Extended.Core.Transport
         public string KnownHostsPath => Check.KnownHostsPath;
         public HostKey Key => Check.Offered;
         internal HostKeyCheck Check { get; }
+
+        /// <summary>The error a transport would raise for this key (HostKeyUnknown, HostKeyMismatch), or null when it is known.</summary>
+        public TransportException? ToException() => Check.ToException();
     }
 
     /// <summary>

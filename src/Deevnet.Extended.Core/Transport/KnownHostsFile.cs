@@ -232,14 +232,27 @@ namespace Deevnet.Extended.Core.Transport
 
         /// <summary>
         /// Appends <c>host keytype base64</c> (<c>[host]:port</c> when the port is not 22). The file is rewritten
-        /// beside itself and renamed over the old one, so a reader never sees half a line.
+        /// beside itself and renamed over the old one, so a reader never sees half a line. With
+        /// <paramref name="retireConflicting"/>, lines recording a different key for this host are commented out
+        /// (<c>#deevnet-replaced …</c>) — only after the operator confirmed the changed key.
         /// </summary>
-        public static void Add(string path, string host, int port, HostKey key)
+        public static void Add(string path, string host, int port, HostKey key, bool retireConflicting = false)
         {
             var full = System.IO.Path.GetFullPath(path);
             var directory = System.IO.Path.GetDirectoryName(full)!;
             Directory.CreateDirectory(directory);
             var existing = File.Exists(full) ? File.ReadAllBytes(full) : Array.Empty<byte>();
+            if (retireConflicting && existing.Length > 0)
+            {
+                var current = Parse(full, File.ReadAllLines(full));
+                var retire = new HashSet<int>(current.Find(host, port).Where(e => !e.Key.Equals(key)).Select(e => e.LineNumber));
+                if (retire.Count > 0)
+                {
+                    var stamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+                    var lines = File.ReadAllLines(full).Select((l, i) => retire.Contains(i + 1) ? $"#deevnet-replaced {stamp} {l}" : l);
+                    existing = new UTF8Encoding(false).GetBytes(string.Join("\n", lines) + "\n");
+                }
+            }
             var line = $"{LookupName(host, port)} {HostKey.Family(key.KeyType)} {key.Base64}\n";
             var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.deevnet-tmp-{Guid.NewGuid():N}");
             try

@@ -19,9 +19,6 @@ namespace Deevnet.Extended.Core.Transport
     {
         private static readonly Encoding Utf8 = new UTF8Encoding(false);
 
-        /// <summary>After cancelling, how long the server gets to report the command's end before the channel is dropped.</summary>
-        private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(2);
-
         private readonly SshTransportOptions _options;
         private readonly IOperationLog _log;
         private readonly SemaphoreSlim _connectGate = new SemaphoreSlim(1, 1);
@@ -78,8 +75,14 @@ namespace Deevnet.Extended.Core.Transport
             var watch = Stopwatch.StartNew();
             using var timeoutSource = new CancellationTokenSource(limit);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-            var command = client.CreateCommand(commandLine, Utf8);
-            var stderr = new MemoryStream();
+
+            // SSH.NET sends EOF on stdin only after at least one byte was written, so an empty input is /dev/null instead.
+            var first = new byte[81920];
+            var firstCount = standardInput == null ? 0 : await standardInput.ReadAsync(first, 0, first.Length, linked.Token).ConfigureAwait(false);
+            var hasInput = firstCount > 0;
+
+            var command = client.CreateCommand(Wrap(commandLine, hasInput), Utf8);
+            var stderr = new PidHeaderSink();
             Task execution;
             try
             {
@@ -94,23 +97,7 @@ namespace Deevnet.Extended.Core.Transport
             // Output is pumped while the command runs, so nothing large piles up in SSH.NET's pipes or here.
             var stdoutPump = Task.Run(() => Pump(command.OutputStream, standardOutput));
             var stderrPump = Task.Run(() => Pump(command.ExtendedOutputStream, stderr));
-            var input = command.CreateInputStream();
-            var stdinPump = Task.Run(async () =>
-            {
-                try
-                {
-                    if (standardInput != null) await standardInput.CopyToAsync(input, 81920, linked.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is OperationCanceledException || ex is InvalidOperationException)
-                {
-                    // The command ended (or was stopped) without reading all its input; its exit status tells the story.
-                }
-                finally
-                {
-                    // Closing sends EOF, so a command reading stdin never waits for input that will not come.
-                    try { input.Dispose(); } catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is InvalidOperationException) { }
-                }
-            });
+            var stdinPump = hasInput ? PumpInputAsync(command.CreateInputStream(), first, firstCount, standardInput!, linked.Token) : Task.CompletedTask;
 
             try
             {
@@ -119,8 +106,9 @@ namespace Deevnet.Extended.Core.Transport
             }
             catch (Exception ex) when (ex is OperationCanceledException || linked.IsCancellationRequested)
             {
-                // Dropping the channel ends the pumps; the server has been sent a signal (killpg) by ExecuteAsync.
-                command.Dispose();
+                // Unless the server reported the end of the command, stop its process group ourselves.
+                if (stderr.Pid is int pid && command.ExitStatus == null && command.ExitSignal == null) await KillProcessGroupAsync(client, pid).ConfigureAwait(false);
+                command.Dispose();   // closes the channel; the pumps end
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new TransportException("CommandTimeout", DeevErrorKind.OperationTimeout,
@@ -136,13 +124,55 @@ namespace Deevnet.Extended.Core.Transport
 
             var exit = command.ExitStatus ?? ExitStatusOfSignal(command.ExitSignal);
             command.Dispose();
-            return new CommandResult(exit, string.Empty, Utf8.GetString(stderr.ToArray()), watch.Elapsed);
+            return new CommandResult(exit, string.Empty, Utf8.GetString(stderr.Content.ToArray()), watch.Elapsed);
         }
 
         /// <summary>
-        /// Waits for the command; once cancelled, gives the server <see cref="CancelGrace"/> to confirm the signal and then
-        /// stops waiting, so Ctrl+C never hangs on a server that ignores signals.
+        /// The line sent to the server. sshd runs it with the user's login shell; it reports its PID (the session's
+        /// process group, as sshd starts each session with setsid) on stderr and then becomes <c>/bin/sh -c</c> with the
+        /// caller's line, so the line always means what <see cref="ShellQuote"/> quoted it for.
         /// </summary>
+        internal static string Wrap(string commandLine, bool hasInput) =>
+            $"printf '{PidHeaderSink.Prefix}%s\\n' \"$$\" >&2; exec /bin/sh -c {ShellQuote.Quote(commandLine)}{(hasInput ? "" : " </dev/null")}";
+
+        private static async Task PumpInputAsync(Stream input, byte[] first, int firstCount, Stream rest, CancellationToken token)
+        {
+            try
+            {
+                await input.WriteAsync(first, 0, firstCount, token).ConfigureAwait(false);
+                await rest.CopyToAsync(input, 81920, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is OperationCanceledException || ex is InvalidOperationException)
+            {
+                // The command ended (or was stopped) without reading all its input; its exit status tells the story.
+            }
+            finally
+            {
+                // Closing sends EOF, so a command reading stdin sees the end of its input.
+                try { input.Dispose(); } catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is InvalidOperationException) { }
+            }
+        }
+
+        /// <summary>
+        /// Stops a cancelled command and everything it started. The SSH "signal" request alone is not enough: OpenSSH
+        /// ignores it for root sessions, and closing the channel leaves the processes running.
+        /// </summary>
+        private async Task KillProcessGroupAsync(SshClient client, int pid)
+        {
+            try
+            {
+                using var kill = client.CreateCommand($"kill -TERM -{pid} 2>/dev/null; sleep 1; kill -KILL -{pid} 2>/dev/null; true", Utf8);
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await kill.ExecuteAsync(limit.Token).ConfigureAwait(false);
+                _log.Verbose($"SSH: stopped the cancelled command's process group {pid} on {Endpoint}.");
+            }
+            catch (Exception ex) when (ex is SshException || ex is OperationCanceledException || ex is InvalidOperationException || ex is ObjectDisposedException)
+            {
+                _log.Warning($"Could not stop the cancelled command on {Endpoint} (process group {pid}): {ex.Message}");
+            }
+        }
+
+        /// <summary>Waits for the command, or stops waiting at once when cancelled (the caller then stops the command).</summary>
         private static async Task WaitOrAbandonAsync(Task execution, CancellationToken token)
         {
             var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -154,7 +184,6 @@ namespace Deevnet.Extended.Core.Transport
                     return;
                 }
             }
-            await Task.WhenAny(execution, Task.Delay(CancelGrace)).ConfigureAwait(false);
             throw new OperationCanceledException(token);
         }
 
@@ -236,6 +265,54 @@ namespace Deevnet.Extended.Core.Transport
             {
                 _connectGate.Release();
             }
+        }
+
+        /// <summary>Collects stderr, taking the wrapper's PID line off its front.</summary>
+        private sealed class PidHeaderSink : Stream
+        {
+            public const string Prefix = "deevnet-pid:";
+            private readonly MemoryStream _header = new MemoryStream();
+            private bool _headerDone;
+
+            public MemoryStream Content { get; } = new MemoryStream();
+            public int? Pid { get; private set; }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                while (!_headerDone && count > 0)
+                {
+                    var b = buffer[offset++];
+                    count--;
+                    if (b != (byte)'\n' && _header.Length < 64)
+                    {
+                        _header.WriteByte(b);
+                        continue;
+                    }
+                    _headerDone = true;
+                    var line = Encoding.ASCII.GetString(_header.ToArray());
+                    if (line.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(line.Substring(Prefix.Length), out var pid) && pid > 1)
+                    {
+                        Pid = pid;
+                    }
+                    else
+                    {
+                        // Not our line (a shell that printed first): keep it as output.
+                        _header.WriteTo(Content);
+                        Content.WriteByte(b);
+                    }
+                }
+                if (count > 0) Content.Write(buffer, offset, count);
+            }
+
+            public override bool CanRead => false;
+            public override bool CanSeek => false;
+            public override bool CanWrite => true;
+            public override long Length => Content.Length;
+            public override long Position { get => Content.Length; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         public void Dispose()
