@@ -60,6 +60,7 @@ namespace Deevnet.Extended.Commands
                     : await restorer.Catalog.NewestGoodAsync(Service, token).ConfigureAwait(false)
                       ?? await restorer.Catalog.FindAsync(Service, null, token).ConfigureAwait(false));
                 var plan = restorer.Plan(service, backup, target);
+                foreach (var change in plan.Changes) WriteVerbose($"Restore plan for {service.Name} on {plan.Target}: {change.Kind} {change.Key}: {change.After}");
                 var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
                 var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
