@@ -17,6 +17,8 @@
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Dhcp.Format.ps1xml'
         'module/Formats/Vm.Format.ps1xml'
+        'module/Formats/Transport.Format.ps1xml'
+        'module/Formats/Backup.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -35,6 +37,12 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
+        'Get-DeevHostKey'
+        'Invoke-DeevHostCommand'
+        'Backup-DeevService'
+        'Get-DeevBackup'
+        'Test-DeevBackup'
+        'Restore-DeevService'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -31,7 +31,7 @@ namespace Deevnet.Extended.Core.Tier
 
                 var segmentName = Name(f, "segment");
                 Segment? segment = null;
-                if (segmentName != null && !_segments.TryGetValue(segmentName, out segment))
+                if (segmentName != null && !_segments.TryGetValue(segmentName, out segment) && !_declaredSegments.Contains(segmentName))
                     Problem(f["segment"]!, $"{path}.segment: unknown segment '{segmentName}' (segments: {string.Join(", ", _segments.Keys)})");
                 else if (segment != null && segment.IsTenant)
                     Problem(f["segment"]!, $"{path}.segment: '{segmentName}' is a tenant segment; management hosts never sit on tenant segments");

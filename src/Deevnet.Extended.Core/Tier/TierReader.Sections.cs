@@ -16,6 +16,9 @@ namespace Deevnet.Extended.Core.Tier
 
         private SiteInfo? _site;
         private readonly Dictionary<string, Segment> _segments = new Dictionary<string, Segment>(StringComparer.Ordinal);
+
+        /// <summary>Every segment name written, also those too broken to build, so hosts do not echo their problems.</summary>
+        private readonly HashSet<string> _declaredSegments = new HashSet<string>(StringComparer.Ordinal);
         private readonly Dictionary<string, Hypervisor> _hypervisors = new Dictionary<string, Hypervisor>(StringComparer.Ordinal);
         private BackupSettings? _backup;
 
@@ -121,6 +124,7 @@ namespace Deevnet.Extended.Core.Tier
             {
                 var name = entry.Key;
                 var path = "segments." + name;
+                _declaredSegments.Add(name);
                 if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"{path}: '{name}' is not a valid name (lowercase a-z, 0-9 and '-')");
                 var f = Map(entry.Value.Value, path, entry.Value.Key);
                 if (f == null) continue;

@@ -55,7 +55,7 @@ namespace Deevnet.Extended.Core.Tier
 
         public static readonly KeySchema Service = new KeySchema(
             new[] { "class", "host", "names", "checks", "backup", "configure" },
-            new[] { "class", "host", "backup" });
+            new[] { "class", "host" }); // a missing backup gets its own, more helpful message
 
         public static readonly KeySchema ServiceBackup = new KeySchema(new[] { "paths", "before", "after", "none" });
 
