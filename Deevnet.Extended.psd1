@@ -14,10 +14,12 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Tier.Format.ps1xml'
-        'module/Formats/Checks.Format.ps1xml'
+        'module/Formats/Transport.Format.ps1xml'
         'module/Formats/Dhcp.Format.ps1xml'
         'module/Formats/Vm.Format.ps1xml'
-        'module/Formats/Transport.Format.ps1xml'
+        'module/Formats/Dns.Format.ps1xml'
+        'module/Formats/Rebuild.Format.ps1xml'
+        'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Backup.Format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -27,7 +29,8 @@
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
-        'Test-DeevExtendedTier'
+        'Get-DeevHostKey'
+        'Invoke-DeevHostCommand'
         'Get-DeevDhcpReservation'
         'Set-DeevDhcpReservation'
         'Remove-DeevDhcpReservation'
@@ -37,14 +40,20 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
-        'Get-DeevHostKey'
-        'Invoke-DeevHostCommand'
+        'Test-DeevExtendedTier'
+        'Get-DeevDnsRecord'
+        'Set-DeevDnsRecord'
+        'Remove-DeevDnsRecord'
+        'Sync-DeevDnsRecord'
         'Backup-DeevService'
         'Get-DeevBackup'
         'Test-DeevBackup'
         'Restore-DeevService'
     )
-    FunctionsToExport    = @()
+    FunctionsToExport    = @(
+        'Invoke-DeevRebuild'
+        'Get-DeevPlaybook'
+    )
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{

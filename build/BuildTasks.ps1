@@ -48,7 +48,7 @@ function Start-Lab {
     & bash $lab status *> $null
     if ($LASTEXITCODE -eq 0) { Write-Host 'Lab: already running, reusing it.'; return $false }
     Write-Host 'Lab: starting...'
-    & bash $lab start
+    & bash $lab start | Out-Host
     if ($LASTEXITCODE -ne 0) {
         Write-Warning 'Lab: could not start; integration tests will say why (they fail under CI=true).'
         return $false
@@ -57,7 +57,7 @@ function Start-Lab {
 }
 
 function Stop-Lab {
-    & bash (Join-Path $Root 'tests/lab/lab.sh') stop
+    & bash (Join-Path $Root 'tests/lab/lab.sh') stop | Out-Host
 }
 
 function Read-TrxCounts {
@@ -80,14 +80,15 @@ function Invoke-Test {
         $xunitArgs = @('test', (Join-Path $Root 'tests/Deevnet.Extended.Tests'), '-c', $Configuration, '--no-build', '--nologo',
             '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=minimal', '--results-directory', $Artifacts)
         if ($Filter) { $xunitArgs += @('--filter', "FullyQualifiedName~$Filter") }
-        & dotnet @xunitArgs
+        # Out-Host: runner output is for people; this function's only output is its verdict.
+        & dotnet @xunitArgs | Out-Host
         $xunitExit = $LASTEXITCODE
         $xunit = Read-TrxCounts (Join-Path $Artifacts 'xunit.trx')
 
         Write-Host 'Pester...'
         $pesterArgs = @('-File', (Join-Path $Root 'tests/Pester/run.ps1'))
         if ($Filter) { $pesterArgs += @('-Filter', $Filter) }
-        Invoke-FreshPwsh -Arguments $pesterArgs
+        Invoke-FreshPwsh -Arguments $pesterArgs | Out-Host
         $pesterExit = $LASTEXITCODE
         $pester = $null
         $countsFile = Join-Path $Artifacts 'pester.counts'
@@ -138,6 +139,7 @@ function Invoke-Package {
     New-Item -ItemType Directory -Force -Path $stage | Out-Null
     Copy-Item (Join-Path $Root 'Deevnet.Extended.psd1') $stage
     Copy-Item (Join-Path $Root 'module') $stage -Recurse
+    Copy-Item (Join-Path $Root 'en-US') $stage -Recurse
     Copy-Item (Join-Path $Root 'README.md') $stage
     $version = (Import-PowerShellDataFile (Join-Path $Root 'Deevnet.Extended.psd1')).ModuleVersion
     $nupkg = Join-Path $out "Deevnet.Extended.$version.nupkg"

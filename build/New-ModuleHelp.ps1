@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Generates the module's MAML help (module/bin/en-US/Deevnet.Extended.dll-Help.xml) from docs/cmdlets/*.md.
+    Generates the module's MAML help (en-US/Deevnet.Extended.dll-Help.xml, beside the manifest) from docs/cmdlets/*.md.
 .DESCRIPTION
     platyPS is not available from our package feed, so this does its job for our one markdown shape:
     the prose (synopsis, description, parameter texts, examples) comes from docs/cmdlets/<Verb-Noun>.md and the
@@ -119,7 +119,9 @@ $items = foreach ($name in $manifest.CmdletsToExport) {
 }
 
 $xml = "<?xml version=`"1.0`" encoding=`"utf-8`"?>`n<helpItems schema=`"maml`" xmlns=`"http://msh`">`n$($items -join "`n")`n</helpItems>`n"
-$target = Join-Path $root 'module/bin/en-US'
+# PowerShell looks for a binary module's MAML only in <ModuleBase>/<culture>, and ModuleBase is the folder of
+# the manifest (the repository root), not of the dll.
+$target = Join-Path $root 'en-US'
 New-Item -ItemType Directory -Force -Path $target | Out-Null
 [xml]$xml | Out-Null   # fail here, not at Get-Help time, if the document is malformed
 Set-Content -Path (Join-Path $target 'Deevnet.Extended.dll-Help.xml') -Value $xml -Encoding utf8NoBOM

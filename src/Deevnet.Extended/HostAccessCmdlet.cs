@@ -10,7 +10,7 @@ namespace Deevnet.Extended
     /// Base of the cmdlets that reach a host themselves (Get-DeevHostKey, Invoke-DeevHostCommand): a host is named
     /// by its tier name (<c>-HostName</c>, <c>-TierPath</c>) or given directly as <c>-Via ssh://user@host[:port]</c>.
     /// </summary>
-    public abstract class HostAccessCmdlet : DeevCmdlet
+    public abstract class HostAccessCmdlet : TierCmdlet
     {
         public const string HostNameSet = "HostName";
         public const string ViaSet = "Via";
@@ -19,12 +19,6 @@ namespace Deevnet.Extended
         [Parameter(Mandatory = true, ParameterSetName = ViaSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string Via { get; set; } = string.Empty;
-
-        /// <summary>The tier file that names the host. Default: <c>$env:DEEV_TIER</c>.</summary>
-        [Parameter(ParameterSetName = HostNameSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("Tier")]
-        [ValidateNotNullOrEmpty]
-        public string? TierPath { get; set; }
 
         /// <summary>known_hosts file. Default: the tier's <c>access.knownHosts</c>, else <c>~/.ssh/known_hosts</c>.</summary>
         [Parameter]
@@ -41,22 +35,15 @@ namespace Deevnet.Extended
             return via!;
         }
 
-        /// <summary>
-        /// How a tier host is reached, or null when no tier is given.
-        /// INTEGRATION SEAM: the tier loader (TierLoader.Load, SiteTier.FindHost/ViaOf/Access) lives on another branch.
-        /// When it is on main, derive from TierCmdlet instead of declaring -TierPath here, and replace the throw below with:
-        /// <code>
-        /// var tier = LoadTier();
-        /// var host = tier.FindHost(hostName);
-        /// if (host == null) return null;                        // not a tier host: the caller decides
-        /// return (tier.ViaOf(host), tier.Access);
-        /// </code>
-        /// </summary>
+        /// <summary>How a tier host is reached (its via and the tier's access settings), or null when no tier is
+        /// given (-TierPath or $env:DEEV_TIER) or the tier has no such host: the caller decides what that means.</summary>
         protected (Via Via, AccessSettings Access)? ResolveTierHost(string hostName)
         {
-            if (string.IsNullOrEmpty(TierPath)) return null;   // $env:DEEV_TIER is honoured once the loader is wired
-            throw new DeevException("TierLookupUnavailable", DeevErrorKind.InvalidOperation,
-                $"Looking up '{hostName}' in a tier file is not available in this build; use -Via ssh://user@host[:port].", hostName);
+            if (string.IsNullOrEmpty(TierPath) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(TierEnvironmentVariable))) return null;
+            var tier = LoadTier();
+            var host = tier.FindHost(hostName);
+            if (host == null) return null;
+            return (tier.ViaOf(host), tier.Access);
         }
 
         /// <summary>The known_hosts file to check: -KnownHostsPath, the tier's, or ~/.ssh/known_hosts.</summary>

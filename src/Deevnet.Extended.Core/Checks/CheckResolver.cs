@@ -66,7 +66,7 @@ namespace Deevnet.Extended.Core.Checks
             }
             try
             {
-                var found = await WithCancellation(Dns.GetHostAddressesAsync(name), cancellationToken).ConfigureAwait(false);
+                var found = await WithCancellation(System.Net.Dns.GetHostAddressesAsync(name), cancellationToken).ConfigureAwait(false);
                 return found.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Concat(found.Where(a => a.AddressFamily != AddressFamily.InterNetwork)).ToArray();
             }
             catch (SocketException ex)

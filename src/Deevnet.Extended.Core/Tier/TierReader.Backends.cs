@@ -84,6 +84,7 @@ namespace Deevnet.Extended.Core.Tier
             else if (key == "zone") { text = text.TrimEnd('.'); ok = TierSyntax.IsDnsName(text); expected = "a DNS name"; }
             else if (key == "server" || key == "node") { ok = TierSyntax.IsHostOrAddress(text); expected = "a host name or IPv4 address"; }
             else if (key == "netns") { ok = TierSyntax.IsName(text); expected = "a network namespace name"; }
+            else if (key == "restartCommand") { ok = text.Trim().Length > 0 && text.IndexOf('\n') < 0; expected = "a shell command on one line"; }
             else if (key == "domainType") { ok = text == "kvm" || text == "qemu" || text == "test"; expected = "kvm, qemu or test"; }
             else if (key == "ciUser") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-z_][a-z0-9_-]{0,31}$"); expected = "a Linux user name"; }
             else if (key == "uri") { ok = text.Contains(":"); expected = "a libvirt connection URI, e.g. qemu:///system"; }

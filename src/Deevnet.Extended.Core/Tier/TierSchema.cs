@@ -86,7 +86,7 @@ namespace Deevnet.Extended.Core.Tier
 
         public static readonly IReadOnlyDictionary<string, KeySchema> DnsKinds = new Dictionary<string, KeySchema>
         {
-            ["dnsmasq"] = new KeySchema(Join(DnsCommon, new[] { "via", "recordsFile", "pidFile" }), new[] { "via", "recordsFile", "pidFile" }),
+            ["dnsmasq"] = new KeySchema(Join(DnsCommon, new[] { "via", "recordsFile", "pidFile", "cnameFile", "restartCommand" }), new[] { "via", "recordsFile", "pidFile" }),
             ["unbound"] = new KeySchema(Join(DnsCommon, new[] { "via", "include", "controlConfig" }), new[] { "via", "include" }),
             ["bind"] = new KeySchema(Join(DnsCommon, new[] { "via", "tsigKeyFile" }), new[] { "via", "tsigKeyFile" }),
             ["powerdns"] = new KeySchema(Join(DnsCommon, new[] { "endpoint", "apiKeyEnv", "apiKeyFile", "serverId" }), new[] { "endpoint" },
@@ -127,7 +127,7 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>Files on the server a back end reaches through <c>via</c>.</summary>
         public static readonly HashSet<string> ServerFileKeys = new HashSet<string>(StringComparer.Ordinal)
         {
-            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "include", "controlConfig", "tsigKeyFile", "imageDir",
+            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "cnameFile", "include", "controlConfig", "tsigKeyFile", "imageDir",
         };
 
         public static string KindList(IReadOnlyDictionary<string, KeySchema> kinds) => string.Join(", ", kinds.Keys);

@@ -1,0 +1,169 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Xml.Linq;
+using Deevnet.Extended.Core.Errors;
+
+namespace Deevnet.Extended.Core.Dns
+{
+    /// <summary>
+    /// PowerDNS Authoritative through its HTTP API (<c>/api/v1/servers/&lt;serverId&gt;/zones/&lt;zone&gt;</c>), key from
+    /// <c>dns.apiKeyEnv</c>/<c>apiKeyFile</c>. Ownership is a comment on the RRset (account <c>Deevnet.Extended</c>),
+    /// which PowerDNS stores with the zone (the SQLite back end keeps it in its <c>comments</c> table) and returns on
+    /// every read; RRsets without it, such as the lab's <c>handmade</c>, are never part of a PATCH.
+    /// A batch is one PATCH per zone: PowerDNS applies a PATCH in one database transaction, all or nothing. When a later
+    /// zone's PATCH fails, the zones already patched are put back with an inverse PATCH.
+    /// </summary>
+    public sealed class PowerDnsBackend : DnsBackendBase
+    {
+        internal const string Account = "Deevnet.Extended";
+        internal const string CommentText = "Managed by Deevnet.Extended; do not edit";
+        private readonly HttpClient _client;
+        private readonly string _base;
+        private readonly string _apiKey;
+        private Dictionary<string, string> _zoneIds = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        public PowerDnsBackend(DnsBackendSettings settings) : base(settings)
+        {
+            var endpoint = settings.Spec.Require("endpoint").TrimEnd('/');
+            var serverId = settings.Spec.Get("serverId") ?? "localhost";
+            _base = $"{endpoint}/api/v1/servers/{Uri.EscapeDataString(serverId)}";
+            _apiKey = settings.Spec.ResolveSecret("apiKey") ?? throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
+                "dns.apiKeyEnv or dns.apiKeyFile must name the PowerDNS API key.", "dns");
+            _client = DnsHttp.CreateClient(settings.Spec, settings.Timeout);
+            Endpoint = endpoint;
+        }
+
+        private string Endpoint { get; }
+        public override string Kind => "powerdns";
+        public override string Server => $"powerdns {Endpoint}";
+
+        public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
+        {
+            var list = Json.Parse(await GetAsync(_base + "/zones", cancellationToken).ConfigureAwait(false));
+            var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var z in Json.Items(list))
+                ids[(Json.Str(z, "name") ?? "").TrimEnd('.').ToLowerInvariant()] = Json.Str(z, "id") ?? Json.Str(z, "name")!;
+            if (!ids.ContainsKey(Zone))
+                throw new DeevException(DnsErrors.ZoneNotServed, DeevErrorKind.ObjectNotFound, $"{Server} has no zone {Zone}.", Zone)
+                { RecommendedAction = "Create the zone in PowerDNS (pdnsutil create-zone) or fix dns.zone." };
+            var candidates = new HashSet<string>(Settings.ReverseZoneCandidates(), StringComparer.Ordinal) { Zone };
+            foreach (var n in names ?? Enumerable.Empty<string>())
+                if (n.EndsWith(".in-addr.arpa", StringComparison.Ordinal)) candidates.UnionWith(BindDnsBackend.ParentZones(n));
+            _zoneIds = ids.Where(kv => candidates.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+            var owned = new List<DnsRecord>();
+            var foreign = new List<DnsRecord>();
+            var zones = await Task.WhenAll(_zoneIds.Values.Select(id => GetAsync($"{_base}/zones/{Uri.EscapeDataString(id)}", cancellationToken))).ConfigureAwait(false);
+            foreach (var zone in zones.Select(Json.Parse))
+            {
+                foreach (var rrset in Json.Items(Json.Member(zone, "rrsets")))
+                {
+                    var type = Json.Str(rrset, "type");
+                    if (type != "A" && type != "PTR" && type != "CNAME") continue;
+                    var isOwned = Json.Items(Json.Member(rrset, "comments")).Any(c => Json.Str(c, "account") == Account);
+                    var ttl = int.Parse(Json.Str(rrset, "ttl") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+                    foreach (var rec in Json.Items(Json.Member(rrset, "records")))
+                    {
+                        if (Json.Str(rec, "disabled") == "true") continue;
+                        DnsRecord r;
+                        try { r = DnsRecord.Create(Json.Str(rrset, "name")!, (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), Json.Str(rec, "content")!, ttl); }
+                        catch (DeevException) { continue; }
+                        (isOwned ? owned : foreign).Add(r.As(isOwned, Server));
+                    }
+                }
+            }
+            return new DnsRecordSet(DesiredRecords.Sort(owned), DesiredRecords.Sort(foreign));
+        }
+
+        protected override bool CanHold(DnsRecord record) => ZoneOf(record.Name) != null;
+
+        private string? ZoneOf(string name) => _zoneIds.Keys.Where(z => DnsRecord.IsInZone(name, z)).OrderByDescending(z => z.Length).FirstOrDefault();
+
+        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        {
+            var before = plan.Current.Owned.ToLookup(r => r.Key, StringComparer.Ordinal);
+            var after = plan.TargetOwned.ToLookup(r => r.Key, StringComparer.Ordinal);
+            var keys = before.Select(g => g.Key).Union(after.Select(g => g.Key), StringComparer.Ordinal)
+                .Where(k => !SameSet(before[k], after[k])).ToList();
+            var byZone = keys.GroupBy(k => ZoneOf(k.Substring(0, k.IndexOf(' '))) ?? Zone).ToList();
+            var done = new List<(string Zone, List<string> Keys)>();
+            foreach (var zone in byZone)
+            {
+                var body = Patch(zone, k => after[k].ToList());
+                var (status, text) = await PatchAsync(zone.Key, body, cancellationToken).ConfigureAwait(false);
+                if (status / 100 != 2)
+                {
+                    foreach (var d in Enumerable.Reverse(done))
+                    {
+                        var (undoStatus, undoText) = await PatchAsync(d.Zone, Patch(d.Keys, k => before[k].ToList()), CancellationToken.None).ConfigureAwait(false);
+                        if (undoStatus / 100 != 2) Log.Warning($"{Server}: reverting the earlier PATCH of {d.Zone} failed: {undoText}");
+                    }
+                    throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData,
+                        $"{Server} refused the PATCH of {zone.Key} (HTTP {status}); nothing of the batch was kept: {Trim(ErrorOf(text))}", Server);
+                }
+                done.Add((zone.Key, zone.ToList()));
+            }
+            return false;
+        }
+
+        private static bool SameSet(IEnumerable<DnsRecord> a, IEnumerable<DnsRecord> b) =>
+            new HashSet<string>(a.Select(r => r.Value + "/" + r.Ttl)).SetEquals(b.Select(r => r.Value + "/" + r.Ttl));
+
+        /// <summary>The PATCH body: REPLACE an RRset with its records and the ownership comment, or DELETE it.</summary>
+        private static string Patch(IEnumerable<string> keys, Func<string, List<DnsRecord>> recordsOf)
+        {
+            var sets = new List<string>();
+            foreach (var key in keys)
+            {
+                var space = key.IndexOf(' ');
+                var name = Json.Quote(key.Substring(0, space) + ".");
+                var type = Json.Quote(key.Substring(space + 1));
+                var records = recordsOf(key);
+                if (records.Count == 0)
+                {
+                    sets.Add($"{{\"name\":{name},\"type\":{type},\"changetype\":\"DELETE\"}}");
+                    continue;
+                }
+                var contents = string.Join(",", records.Select(r => $"{{\"content\":{Json.Quote(r.Type == DnsRecordType.A ? r.Value : r.Value + ".")},\"disabled\":false}}"));
+                sets.Add($"{{\"name\":{name},\"type\":{type},\"ttl\":{records[0].Ttl},\"changetype\":\"REPLACE\",\"records\":[{contents}]," +
+                         $"\"comments\":[{{\"content\":{Json.Quote(CommentText)},\"account\":{Json.Quote(Account)}}}]}}");
+            }
+            return "{\"rrsets\":[" + string.Join(",", sets) + "]}";
+        }
+
+        private async Task<string> GetAsync(string url, CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Add("X-API-Key", _apiKey);
+            var (status, body) = await DnsHttp.SendAsync(_client, request, Server, Settings.Timeout, cancellationToken).ConfigureAwait(false);
+            if (status == 401 || status == 403)
+                throw new DeevException("AuthenticationFailed", DeevErrorKind.PermissionDenied, $"{Server} refused the API key (HTTP {status}).", Server);
+            if (status / 100 != 2)
+                throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError, $"{Server}: GET {new Uri(url).AbsolutePath} answered HTTP {status}: {Trim(ErrorOf(body))}", Server);
+            return body;
+        }
+
+        private async Task<(int, string)> PatchAsync(string zone, string body, CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod("PATCH"), $"{_base}/zones/{Uri.EscapeDataString(_zoneIds.TryGetValue(zone, out var id) ? id : zone + ".")}")
+            {
+                Content = DnsHttp.JsonBody(body),
+            };
+            request.Headers.Add("X-API-Key", _apiKey);
+            return await DnsHttp.SendAsync(_client, request, Server, Settings.Timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static string ErrorOf(string body)
+        {
+            try { return Json.Str(Json.Parse(body), "error") ?? body; }
+            catch (Exception) { return body; }
+        }
+
+        public override void Dispose() => _client.Dispose();
+    }
+}

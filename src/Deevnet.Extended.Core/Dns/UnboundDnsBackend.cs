@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Transport;
+
+namespace Deevnet.Extended.Core.Dns
+{
+    /// <summary>
+    /// Unbound: the module owns one include file (<c>dns.include</c>) of <c>local-data</c> / <c>local-data-ptr</c> lines.
+    /// A batch writes the file (checked with <c>unbound-checkconf</c>, previous kept) for persistence and then changes
+    /// the running server with <c>unbound-control local_datas_remove</c> / <c>local_datas</c> for the touched names only.
+    /// Why not <c>reload</c>: a reload rebuilds every local zone and drops the whole cache (other zones' answers included),
+    /// and even <c>reload_keep_cache</c> re-reads and re-creates all configuration; the runtime commands touch exactly the
+    /// names in the batch, so nothing else is lost. If the runtime step fails the previous file is put back and
+    /// <c>reload_keep_cache</c> makes the server match the files again.
+    /// </summary>
+    public sealed class UnboundDnsBackend : DnsBackendBase
+    {
+        private const string Header = "# Managed by Deevnet.Extended (Sync-DeevDnsRecord). Do not edit: changes are overwritten.\n";
+        private readonly IHostTransport _transport;
+        private readonly string _include;
+        private readonly string? _controlConfig;
+
+        public UnboundDnsBackend(DnsBackendSettings settings) : base(settings)
+        {
+            _transport = settings.RequireTransport();
+            _include = settings.Spec.Require("include");
+            _controlConfig = settings.Spec.Get("controlConfig");
+        }
+
+        public override string Kind => "unbound";
+        public override string Server => $"unbound {Settings.ServerAddress}:{Settings.Port}";
+
+        private string Control(string command) =>
+            "unbound-control " + (_controlConfig != null ? "-c " + ShellQuote.Quote(_controlConfig) + " " : "") + command;
+
+        public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
+        {
+            var text = await ManagedFiles.ReadAsync(_transport, _include, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            var owned = Parse(text).Select(r => r.As(true, Server)).ToList();
+            var listing = await RunCheckedAsync(_transport, Control("list_local_data"), "unbound-control list_local_data", DnsErrors.ServerUnreachable, cancellationToken).ConfigureAwait(false);
+            var ownedKeys = new HashSet<string>(owned.Select(o => o.Key + " " + o.Value), StringComparer.Ordinal);
+            var foreign = ParseListing(listing.StandardOutput).Where(r => !ownedKeys.Contains(r.Key + " " + r.Value)).Select(r => r.As(false, Server)).ToList();
+            return new DnsRecordSet(DesiredRecords.Sort(owned), DesiredRecords.Sort(foreign));
+        }
+
+        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        {
+            var old = await ManagedFiles.ReadAsync(_transport, _include, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            var file = new FileUpdate(_include, old, Render(plan.TargetOwned));
+            var touched = new HashSet<string>(plan.ToDelete.Concat(plan.ToWrite).Select(r => r.Name), StringComparer.Ordinal);
+            var removeList = string.Concat(touched.OrderBy(n => n, StringComparer.Ordinal).Select(n => n + ".\n"));
+            var addList = string.Concat(plan.TargetOwned.Where(r => touched.Contains(r.Name)).Select(r => RuntimeLine(r) + "\n"));
+            var removeFile = _include + ".deevnet-remove";
+            var addFile = _include + ".deevnet-add";
+            await RunCheckedAsync(_transport, $"umask 077 && cat > {ShellQuote.Quote(removeFile)}", "staging the runtime changes", DnsErrors.ReloadFailed, cancellationToken, removeList).ConfigureAwait(false);
+            await RunCheckedAsync(_transport, $"umask 077 && cat > {ShellQuote.Quote(addFile)}", "staging the runtime changes", DnsErrors.ReloadFailed, cancellationToken, addList).ConfigureAwait(false);
+
+            var check = "unbound-checkconf" + (_controlConfig != null ? " " + ShellQuote.Quote(_controlConfig) : "");
+            // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
+            string Step(string cmd, string input) => $"out=$({Control(cmd)} < {ShellQuote.Quote(input)} 2>&1); rc=$?; echo \"$out\"; " +
+                                                     "[ $rc -eq 0 ] && ! printf '%s' \"$out\" | grep -qi error";
+            var runtime = $"{Step("local_datas_remove", removeFile)} && {Step("local_datas", addFile)}";
+            try
+            {
+                await ManagedFiles.CommitAsync(_transport, new[] { file }, check, runtime, Control("reload_keep_cache"), Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await _transport.RunAsync($"rm -f {ShellQuote.Quote(removeFile)} {ShellQuote.Quote(addFile)}", CancellationToken.None, null, Settings.Timeout).ConfigureAwait(false);
+            }
+            return false;
+        }
+
+        /// <summary>The line unbound-control takes for one record (PTRs in their reverse-name form).</summary>
+        internal static string RuntimeLine(DnsRecord r) => r.Type == DnsRecordType.A
+            ? $"{r.Name}. {r.Ttl} IN A {r.Value}"
+            : $"{r.Name}. {r.Ttl} IN {r.Type} {r.Value}.";
+
+        internal static string Render(IEnumerable<DnsRecord> records)
+        {
+            var sb = new StringBuilder(Header);
+            foreach (var r in DesiredRecords.Sort(records))
+            {
+                if (r.Type == DnsRecordType.PTR)
+                {
+                    var ip = DnsRecord.AddressOfReverseName(r.Name);
+                    if (ip != null)
+                    {
+                        sb.Append("local-data-ptr: \"").Append(ip).Append(' ').Append(r.Ttl.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(r.Value).Append(".\"\n");
+                        continue;
+                    }
+                }
+                sb.Append("local-data: \"").Append(RuntimeLine(r)).Append("\"\n");
+            }
+            return sb.ToString();
+        }
+
+        internal static IEnumerable<DnsRecord> Parse(string? text)
+        {
+            foreach (var raw in (text ?? string.Empty).Split('\n'))
+            {
+                var line = raw.Trim();
+                var ptr = line.StartsWith("local-data-ptr:", StringComparison.Ordinal);
+                if (!ptr && !line.StartsWith("local-data:", StringComparison.Ordinal)) continue;
+                var q1 = line.IndexOf('"');
+                var q2 = line.LastIndexOf('"');
+                if (q1 < 0 || q2 <= q1) continue;
+                var f = line.Substring(q1 + 1, q2 - q1 - 1).Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                if (ptr)
+                {
+                    if (f.Length < 2) continue;
+                    var ttl = f.Length >= 3 ? int.Parse(f[1], CultureInfo.InvariantCulture) : DnsRecord.DefaultTtl;
+                    yield return DnsRecord.Create(DnsRecord.ReverseName(IPAddress.Parse(f[0])), DnsRecordType.PTR, f[f.Length - 1], ttl);
+                }
+                else
+                {
+                    var r = FromFields(f);
+                    if (r != null) yield return r;
+                }
+            }
+        }
+
+        /// <summary><c>list_local_data</c> prints one RR per line: name, TTL, class, type, data.</summary>
+        internal static IEnumerable<DnsRecord> ParseListing(string text)
+        {
+            foreach (var line in text.Split('\n'))
+            {
+                var r = FromFields(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries));
+                if (r != null) yield return r;
+            }
+        }
+
+        private static DnsRecord? FromFields(string[] f)
+        {
+            // name [ttl] [IN] type data
+            if (f.Length < 3) return null;
+            var i = 1;
+            var ttl = DnsRecord.DefaultTtl;
+            if (int.TryParse(f[i], NumberStyles.None, CultureInfo.InvariantCulture, out var t)) { ttl = t; i++; }
+            if (i < f.Length && f[i].Equals("IN", StringComparison.OrdinalIgnoreCase)) i++;
+            if (i + 1 >= f.Length) return null;
+            if (!Enum.TryParse<DnsRecordType>(f[i].ToUpperInvariant(), out var type) || !Enum.IsDefined(typeof(DnsRecordType), type)) return null;
+            try
+            {
+                return DnsRecord.Create(f[0], type, f[i + 1], ttl);
+            }
+            catch (DeevException)
+            {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Dns;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+
+namespace Deevnet.Extended
+{
+    /// <summary>
+    /// Base of the DNS record cmdlets: <c>-TimeoutSec</c>, one back end (and one connection) per invocation, and the one
+    /// plan → ShouldProcess → apply sequence that every writing DNS cmdlet shares, so -WhatIf prints the real plan.
+    /// </summary>
+    public abstract class DnsCmdlet : TierCmdlet
+    {
+        /// <summary>Limit of one server operation, in seconds (default 10).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 10;
+
+        /// <summary>Runs <paramref name="work"/> against the tier's DNS back end (on the pipeline thread, so it may call
+        /// ShouldProcess between Core steps); Core errors become non-terminating ErrorRecords with their ids.</summary>
+        protected T? WithBackend<T>(SiteTier tier, Func<IDnsBackend, T?> work) where T : class
+        {
+            try
+            {
+                using var pool = new TransportPool(null, Log);
+                using var backend = DnsBackendFactory.Create(tier, pool, Log, TimeSpan.FromSeconds(TimeoutSec));
+                return work(backend);
+            }
+            catch (DeevException ex)
+            {
+                WriteDeevError(ex);
+                return null;
+            }
+        }
+
+        /// <summary>Plans <paramref name="batch"/>, asks ShouldProcess once for the server with the whole plan, applies it.</summary>
+        protected DnsSyncResult? PlanAndApply(SiteTier tier, DnsBatch batch, string verb) =>
+            WithBackend(tier, backend => PlanAndApply(backend, batch, verb));
+
+        protected DnsSyncResult? PlanAndApply(IDnsBackend backend, DnsBatch batch, string verb)
+        {
+            var watch = Stopwatch.StartNew();
+            var plan = RunAsync(token => backend.PlanAsync(batch, token));
+            var applied = false;
+            var restarted = false;
+            if (plan.HasChanges)
+            {
+                // Declined (or -WhatIf, which has printed the plan): nothing was done, so nothing is reported.
+                if (!ShouldProcess(Describe(backend.Server, plan.Changes), Describe(backend.Server, plan.Changes), $"{verb} DNS records on {backend.Server}"))
+                    return null;
+                restarted = RunAsync(token => backend.ApplyAsync(plan, token)).Restarted;
+                applied = true;
+            }
+            return new DnsSyncResult(backend.Server, plan.Changes, applied, restarted, watch.Elapsed, plan.Skipped.Count);
+        }
+
+        private static string Describe(string server, ChangePlan plan) =>
+            $"{server}: {plan.Summary}" + string.Concat(plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => Environment.NewLine + "  " + c));
+    }
+}

@@ -1,0 +1,185 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Dns;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Tests.Lab;
+using Xunit;
+
+namespace Deevnet.Extended.Tests.Dns
+{
+    /// <summary>
+    /// The proof of issue 4 against the real servers of the lab: every expected record answers real DNS queries after a
+    /// sync, an address change moves the A record and drops the old PTR, a second sync changes nothing, planning changes
+    /// nothing, a refused update leaves the zone as it was, hand-made records survive pruning, a dead server fails fast.
+    /// </summary>
+    [Collection(DnsLabCollection.Name)]
+    public sealed class DnsBackendLabTests
+    {
+        public static IEnumerable<object[]> Kinds => DnsLab.Kinds.Select(k => new object[] { k });
+
+        private static async Task<DnsApplyResult> SyncAsync(SiteTier tier, bool prune = true)
+        {
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(tier, pool);
+            var plan = await backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(tier), prune: prune), CancellationToken.None);
+            return await backend.ApplyAsync(plan, CancellationToken.None);
+        }
+
+        private static async Task<ChangePlan> PlanAsync(SiteTier tier, bool prune = true)
+        {
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(tier, pool);
+            return (await backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(tier), prune: prune), CancellationToken.None)).Changes;
+        }
+
+        /// <summary>Asks the server for each record's name and type and returns the ones it does not answer as expected.</summary>
+        private static async Task<List<string>> MissingAsync(SiteTier tier, IEnumerable<DnsRecord> expected)
+        {
+            var query = DnsLab.Query(tier);
+            var missing = new List<string>();
+            foreach (var r in expected)
+            {
+                var answers = await query.QueryAsync(r.Name, r.Type, CancellationToken.None);
+                if (!answers.Any(a => a.Type == r.Type && a.Value == r.Value)) missing.Add($"{r.Name} {r.Type} {r.Value} (got {string.Join(",", answers.Select(a => a.Type + " " + a.Value))})");
+            }
+            return missing;
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task Sync_makes_every_record_resolve_and_a_second_sync_changes_nothing(string kind)
+        {
+            var tier = DnsLab.Load(kind);
+            await SyncAsync(tier);
+            var expected = DesiredRecords.FromTier(tier);
+            Assert.Contains(expected, r => r.Type == DnsRecordType.CNAME);
+            Assert.Contains(expected, r => r.Type == DnsRecordType.PTR);
+            Assert.Empty(await MissingAsync(tier, expected));
+
+            var again = await PlanAsync(tier);
+            Assert.False(again.HasChanges, string.Join("\n", again.Changes.Where(c => c.Action != ChangeAction.Unchanged)));
+            Assert.Equal(expected.Count, again.Count(ChangeAction.Unchanged));
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task A_changed_address_moves_the_A_record_and_removes_the_old_PTR(string kind)
+        {
+            var tier = DnsLab.Load(kind);
+            await SyncAsync(tier);
+            var moved = DnsLab.Load(kind, t => t.Replace("ip: 10.231.99.23", "ip: 10.231.99.44"));
+            var host = "dv99acc001v01." + DnsLab.Domain;
+            var query = DnsLab.Query(moved);
+            Assert.Contains(await query.QueryAsync("23.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
+
+            var result = await SyncAsync(moved, prune: false);
+            Assert.Contains(result.Applied.Changes, c => c.Action == ChangeAction.Change && c.Key == host);
+
+            Assert.Equal(new[] { "10.231.99.44" }, (await query.QueryAsync(host, DnsRecordType.A, CancellationToken.None)).Select(r => r.Value));
+            Assert.Contains(await query.QueryAsync("44.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
+            Assert.Empty(await query.QueryAsync("23.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None));
+            await SyncAsync(tier);
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task Planning_changes_nothing_on_the_server(string kind)
+        {
+            var tier = DnsLab.Load(kind);
+            await SyncAsync(tier);
+            var moved = DnsLab.Load(kind, t => t.Replace("ip: 10.231.99.22", "ip: 10.231.99.45").Replace("names: [jump]", "names: [jump, bastion]"));
+            var plan = await PlanAsync(moved);
+            Assert.True(plan.HasChanges);
+            Assert.Empty(await MissingAsync(tier, DesiredRecords.FromTier(tier)));
+            Assert.Empty(await DnsLab.Query(tier).QueryAsync("bastion." + DnsLab.Domain, DnsRecordType.CNAME, CancellationToken.None));
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task An_update_the_server_refuses_leaves_the_zone_unchanged(string kind)
+        {
+            var tier = DnsLab.Load(kind);
+            await SyncAsync(tier);
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(tier, pool);
+            var current = await backend.ReadAsync(null, CancellationToken.None);
+            var good = DnsRecord.Create("fresh." + DnsLab.Domain, DnsRecordType.A, "10.231.99.77");
+            // A record the module's own validation would refuse, so that the server's refusal is what is tested.
+            var bad = kind == "bind"
+                ? DnsRecord.Unchecked("bad.elsewhere.test", DnsRecordType.A, "10.231.99.78")
+                : kind == "dnsmasq"
+                    ? DnsRecord.Unchecked("broken." + DnsLab.Domain, DnsRecordType.CNAME, "dv99obs001v01." + DnsLab.Domain + "\nno-such-option")
+                    : DnsRecord.Unchecked("broken." + DnsLab.Domain, DnsRecordType.A, "10.231.99.999");
+            var plan = DnsPlanner.Plan(backend.Server, current, new DnsBatch(current.Owned.Append(good).Append(bad)), _ => true);
+
+            var error = await Assert.ThrowsAsync<DeevException>(() => backend.ApplyAsync(plan, CancellationToken.None));
+            Assert.Contains(error.ErrorId, new[] { DnsErrors.ValidationFailed, DnsErrors.UpdateRejected });
+            Assert.Empty(await DnsLab.Query(tier).QueryAsync(good.Name, DnsRecordType.A, CancellationToken.None));
+            Assert.Empty(await MissingAsync(tier, DesiredRecords.FromTier(tier)));
+            Assert.False((await PlanAsync(tier)).HasChanges);
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task A_hand_made_record_survives_sync_with_prune_and_blocks_a_conflicting_name(string kind)
+        {
+            var tier = DnsLab.Load(kind);
+            await SyncAsync(tier, prune: true);
+            var query = DnsLab.Query(tier);
+            Assert.Contains(await query.QueryAsync("handmade." + DnsLab.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == "10.231.99.250");
+
+            // A service named like the hand-made record: refused whole, so the other new name is not added either.
+            var clash = DnsLab.Load(kind, t => t.Replace("names: [jump]", "names: [jump, handmade, extra]"));
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(clash, pool);
+            var error = await Assert.ThrowsAsync<DeevException>(() => backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(clash)), CancellationToken.None));
+            Assert.Equal(DnsErrors.RecordConflict, error.ErrorId);
+            Assert.Contains("handmade." + DnsLab.Domain, error.Message);
+            Assert.Empty(await query.QueryAsync("extra." + DnsLab.Domain, DnsRecordType.CNAME, CancellationToken.None));
+            Assert.Contains(await query.QueryAsync("handmade." + DnsLab.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == "10.231.99.250");
+        }
+
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task A_dead_server_gives_a_clear_error_instead_of_a_hang(string kind)
+        {
+            var lab = LabEnvironment.Require();
+            string Dead(string t) => kind switch
+            {
+                "dnsmasq" => t.Replace("port: 53\n", "port: 5399\n"),
+                "unbound" => t.Replace("controlConfig: " + lab["DEEV_LAB_UNBOUND_CONF"], "controlConfig: " + DeadUnboundConfig(lab)),
+                "bind" => t.Replace("port: " + lab["DEEV_LAB_BIND_PORT"], "port: 5399"),
+                _ => t.Replace(lab["DEEV_LAB_PDNS_API"], "http://" + lab["DEEV_LAB_SSH_HOST"] + ":8099"),
+            };
+            var tier = DnsLab.Load(kind, Dead);
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(tier, pool, TimeSpan.FromSeconds(2));
+            // The guard only keeps a hang from stalling the run; the assertion is the error itself.
+            var plan = backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(tier)), CancellationToken.None);
+            var error = await Assert.ThrowsAsync<DeevException>(() => plan.WaitAsync(TimeSpan.FromMinutes(2)));
+            Assert.Equal(DnsErrors.ServerUnreachable, error.ErrorId);
+            Assert.Contains(kind == "powerdns" ? ":8099" : kind == "unbound" ? "unbound-control" : "5399", error.Message);
+        }
+
+        /// <summary>An unbound.conf whose control socket nobody listens on: the "server" unbound-control reaches is dead.</summary>
+        private static string DeadUnboundConfig(LabEnvironment lab)
+        {
+            var text = System.IO.File.ReadAllText(lab["DEEV_LAB_UNBOUND_CONF"]);
+            var path = System.IO.Path.Combine(lab["DEEV_LAB_ROOT"], "unbound", "dead.conf");
+            System.IO.File.WriteAllText(path, text.Replace("unbound-control.sock", "dead-control.sock"));
+            return path;
+        }
+    }
+
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class DnsLabCollection
+    {
+        public const string Name = "DNS lab servers";
+    }
+}

@@ -1,0 +1,66 @@
+using System;
+using System.IO;
+using System.Text.RegularExpressions;
+using Deevnet.Extended.Core.Dns;
+using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Tests.Lab;
+
+namespace Deevnet.Extended.Tests.Dns
+{
+    /// <summary>
+    /// Tier variants of the running lab, one per DNS back end: the lab's tier file with its <c>dns:</c> section replaced
+    /// by one that points at the lab's Unbound, BIND or PowerDNS (values from lab.env). dnsmasq is the lab tier as is.
+    /// </summary>
+    internal static class DnsLab
+    {
+        public static readonly string[] Kinds = { "dnsmasq", "unbound", "bind", "powerdns" };
+
+        public static string Domain => LabEnvironment.Require()["DEEV_LAB_DOMAIN"];
+
+        /// <summary>Writes the variant tier for <paramref name="kind"/> into a fresh folder; <paramref name="edit"/> may change the text.</summary>
+        public static string WriteTier(string kind, Func<string, string>? edit = null, string? dnsOverride = null)
+        {
+            var lab = LabEnvironment.Require();
+            var text = File.ReadAllText(lab["DEEV_LAB_TIER"]);
+            var dns = dnsOverride ?? DnsSection(kind, lab);
+            if (dns != null) text = Regex.Replace(text, @"^dns:\s*\n(?:[ \t#].*\n|\s*\n)*", dns, RegexOptions.Multiline);
+            if (edit != null) text = edit(text);
+            var dir = Path.Combine(Path.GetTempPath(), "deev-dns-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            var path = Path.Combine(dir, kind + ".tier.yaml");
+            File.WriteAllText(path, text);
+            return path;
+        }
+
+        public static string? DnsSection(string kind, LabEnvironment lab)
+        {
+            var host = lab["DEEV_LAB_SSH_HOST"];
+            Environment.SetEnvironmentVariable("DEEV_LAB_PDNS_API_KEY", lab["DEEV_LAB_PDNS_API_KEY"]);
+            switch (kind)
+            {
+                case "dnsmasq": return null;
+                case "unbound":
+                    return $"dns:\n  kind: unbound\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_UNBOUND_PORT"]}\n" +
+                           $"  include: {lab["DEEV_LAB_UNBOUND_INCLUDE"]}\n  controlConfig: {lab["DEEV_LAB_UNBOUND_CONF"]}\n\n";
+                case "bind":
+                    return $"dns:\n  kind: bind\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_BIND_PORT"]}\n  tsigKeyFile: {lab["DEEV_LAB_BIND_TSIG"]}\n\n";
+                case "powerdns":
+                    return $"dns:\n  kind: powerdns\n  server: {host}\n  port: {lab["DEEV_LAB_PDNS_PORT"]}\n  endpoint: {lab["DEEV_LAB_PDNS_API"]}\n  apiKeyEnv: DEEV_LAB_PDNS_API_KEY\n\n";
+                default: throw new ArgumentOutOfRangeException(nameof(kind));
+            }
+        }
+
+        public static SiteTier Load(string kind, Func<string, string>? edit = null) => TierLoader.Load(WriteTier(kind, edit));
+
+        /// <summary>The DNS port of the back end in the lab.</summary>
+        public static DnsQuery Query(SiteTier tier)
+        {
+            var spec = tier.Dns!;
+            return new DnsQuery(spec.Get("server")!, int.Parse(spec.Get("port") ?? "53"), TimeSpan.FromSeconds(3));
+        }
+
+        public static IDnsBackend Backend(SiteTier tier, TransportPool pool, TimeSpan? timeout = null) =>
+            DnsBackendFactory.Create(tier, pool, null, timeout);
+    }
+}

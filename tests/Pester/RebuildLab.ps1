@@ -1,0 +1,138 @@
+# Helpers for the rebuild drills on the lab (tests/Pester/Rebuild.Tests.ps1, examples/Rebuild-Drill.Tests.ps1,
+# examples/Invoke-RebuildDrill.ps1). Dot-source after Lab.ps1.
+#
+# How the lab stands in for a booted VM: the libvirt test driver defines and "runs" a domain but boots nothing.
+# rebuild-lab-boot.sh watches the lab's libvirt and, when a tier host's domain is running, does what the guest OS
+# would: a network namespace with the domain's MAC takes its address by DHCP from the site's server (so the
+# reservation decides it) and starts sshd with the host's own host key (made on first boot, in
+# $DEEV_LAB_ROOT/hosts/<host>/etc/ssh). When the domain is undefined, the namespace goes, with
+# $DEEV_LAB_ROOT/hosts/<host>/ (the VM's disks). Everything else in a drill is the real module against real servers.
+
+# The services the drills rebuild, one per class, each with data in a backed-up path.
+$script:RebuildDrillServices = [ordered]@{ Access = 'jump'; Automation = 'runner'; Observability = 'metrics' }
+
+function New-RebuildDrillTier {
+    # The lab's tier plus what a real tier would say about post-install configuration (run on the builder, here the
+    # lab host): start the service's listener in the host's guest namespace, register the runner; and for the jump
+    # host, an after command that makes sshd load the restored host keys. Written beside the lab tier.
+    # From this repository's examples/lab.tier.yaml (the lab that runs may have been started from another checkout),
+    # pointed at the running lab the way lab.sh does it.
+    $lab = Get-LabEnvironment
+    $root = Get-LabRoot
+    $text = (Get-Content -Raw (Join-Path $PSScriptRoot '../../examples/lab.tier.yaml')).Replace('/run/deevnet-lab', $root)
+    $text = [regex]::Replace($text, '(?m)^(\s*recipient:\s*).*$', "`$1`"$($lab.DEEV_LAB_AGE_RECIPIENT)`"")
+    $listen = { param($hostName, $port, $dir)
+        "mkdir -p $dir && echo ok > $dir/health && (ip netns exec dlg-$hostName bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port' 2>/dev/null || ip netns exec dlg-$hostName busybox httpd -p $port -h $dir)"
+    }
+    $configure = @{
+        'dv99obs001v01' = @(& $listen 'dv99obs001v01' 8080 "$root/hosts/dv99obs001v01/srv/www")
+        'dv99aut001v01' = @(
+            (& $listen 'dv99aut001v01' 8081 "$root/hosts/dv99aut001v01/srv/www"),
+            "mkdir -p $root/hosts/dv99aut001v01/etc/runner && echo registered-as-`$DEEV_HOST > $root/hosts/dv99aut001v01/etc/runner/registration")
+        'dv99acc001v01' = @('true')
+    }
+    foreach ($hostName in $configure.Keys) {
+        $anchor = "(?m)^(    host: $hostName\r?\n)"
+        if ($text -notmatch $anchor) { throw "The lab tier has no service on host $hostName (looked for '    host: $hostName')." }
+        $lines = ($configure[$hostName] | ForEach-Object { "      - " + ($_ | ConvertTo-Json) }) -join "`n"
+        $text = [regex]::Replace($text, $anchor, "`$1    configure:`n$lines`n")
+    }
+    $jumpBackup = "(?m)^(    backup: \{ paths: \[$([regex]::Escape("$root/hosts/dv99acc001v01/etc/ssh"))\]) \}"
+    if ($text -notmatch $jumpBackup) { throw 'The lab tier does not back up the jump host''s /etc/ssh as expected.' }
+    $text = [regex]::Replace($text, $jumpBackup, "`$1, after: `"kill -HUP `$(cat $root/hosts/dv99acc001v01/run/sshd.pid)`" }")
+    $path = Join-Path $root 'rebuild.tier.yaml'
+    Set-Content -Path $path -Value $text -NoNewline
+    New-DeevHostIdentity -TierPath $path | Out-Null   # the runner's host has no fixed VMID
+    $path
+}
+
+function Start-RebuildLabBoot {
+    # Starts the boot stand-in for every host of the tier; returns its process (stop it with Stop-RebuildLabBoot).
+    param([Parameter(Mandatory)][string] $TierPath)
+    $lab = Get-LabEnvironment
+    $hosts = Get-DeevMgmtHost -TierPath $TierPath | Where-Object { $_.MacAddress -and $_.Segment -eq 'management' }
+    $start = [System.Diagnostics.ProcessStartInfo]::new('bash')
+    foreach ($argument in @((Join-Path $PSScriptRoot 'rebuild-lab-boot.sh'), $lab.DEEV_LAB_LAB_SH, $lab.DEEV_LAB_LIBVIRT_URI, (Get-LabRoot)) +
+        @($hosts | ForEach-Object { "$($_.Name)=$($_.MacAddress)" })) { $start.ArgumentList.Add($argument) }
+    $start.RedirectStandardOutput = $false
+    $start.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($start)
+}
+
+function Stop-RebuildLabBoot {
+    param($Process)
+    if ($Process -and -not $Process.HasExited) { $Process.Kill(); $Process.WaitForExit() }
+}
+
+function Get-RebuildDrillData {
+    # Path (relative to the service's backup paths) -> SHA-256 of every file the service backs up, as on the host.
+    param([Parameter(Mandatory)][string] $Service, [Parameter(Mandatory)][string] $TierPath)
+    $info = Get-DeevService -Name $Service -TierPath $TierPath
+    $data = [ordered]@{}
+    foreach ($path in $info.Backup.Paths) {
+        if (-not (Test-Path $path)) { continue }
+        foreach ($file in Get-ChildItem -LiteralPath $path -Recurse -File | Sort-Object FullName) {
+            $data[$file.FullName] = (Get-FileHash -LiteralPath $file.FullName -Algorithm SHA256).Hash
+        }
+    }
+    $data
+}
+
+function Write-RebuildDrillData {
+    # Gives a service data worth restoring: random files (binary and text) in its first backed-up path.
+    param([Parameter(Mandatory)][string] $Service, [Parameter(Mandatory)][string] $TierPath)
+    $path = @((Get-DeevService -Name $Service -TierPath $TierPath).Backup.Paths)[0]
+    New-Item -ItemType Directory -Force -Path (Join-Path $path 'data') | Out-Null
+    $bytes = [byte[]]::new(200000); [System.Random]::Shared.NextBytes($bytes)
+    [IO.File]::WriteAllBytes((Join-Path $path 'data/blob.bin'), $bytes)
+    Set-Content -Path (Join-Path $path 'data/notes.txt') -Value "written by the drill at $([DateTime]::UtcNow.ToString('o'))"
+}
+
+function Remove-RebuildDrillService {
+    # Destroys a service completely: its VM (and with it the guest and the host's files, i.e. its data), its DHCP
+    # reservation and its DNS records. Except for an access host, its host key is forgotten too, as an operator
+    # would after deleting a VM; clients keep trusting the jump host's key, which the rebuild must bring back.
+    param([Parameter(Mandatory)][string] $Service, [Parameter(Mandatory)][string] $TierPath)
+    $info = Get-DeevService -Name $Service -TierPath $TierPath
+    $hostInfo = Get-DeevMgmtHost -Name $info.HostName -TierPath $TierPath
+    $lab = Get-LabEnvironment
+    Remove-DeevMgmtVm -Name $hostInfo.Name -TierPath $TierPath -Confirm:$false
+    if (Get-LabGuest | Where-Object Name -EQ $hostInfo.Name) { Remove-LabGuest -Name $hostInfo.Name }
+    Remove-Item -Recurse -Force -LiteralPath (Join-Path (Get-LabRoot) "hosts/$($hostInfo.Name)") -ErrorAction Ignore
+    Remove-DeevDhcpReservation -ClientId $hostInfo.MacAddress -TierPath $TierPath -Confirm:$false
+    $names = @((Get-DeevService -HostName $hostInfo.Name -TierPath $TierPath).Names)
+    $remove = @{ HostName = $hostInfo.Name; TierPath = $TierPath; Confirm = $false }
+    if ($names) { $remove.Names = $names }
+    Remove-DeevDnsRecord @remove | Out-Null
+    if ($info.Class.ToString() -ne 'Access') { & ssh-keygen -q -R $hostInfo.IPAddress -f $lab.DEEV_LAB_KNOWN_HOSTS 2>$null | Out-Null; Remove-Item "$($lab.DEEV_LAB_KNOWN_HOSTS).old" -ErrorAction Ignore }
+}
+
+function Get-RebuildDrillState {
+    # What exists of a service's host right now: VMs, reservations, DNS records and whether its files exist.
+    param([Parameter(Mandatory)][string] $Service, [Parameter(Mandatory)][string] $TierPath)
+    $info = Get-DeevService -Name $Service -TierPath $TierPath
+    $hostInfo = Get-DeevMgmtHost -Name $info.HostName -TierPath $TierPath
+    $lab = Get-LabEnvironment
+    [pscustomobject]@{
+        Vms          = @(Get-DeevMgmtVm -Name $hostInfo.Name -TierPath $TierPath | Where-Object State -NE 'absent')
+        Domains      = @(& virsh -c $lab.DEEV_LAB_LIBVIRT_URI list --all --name | Where-Object { $_ -eq $hostInfo.Name })
+        Reservations = @(Get-DeevDhcpReservation -ClientId $hostInfo.MacAddress -TierPath $TierPath) + @(Get-DeevDhcpReservation -IPAddress $hostInfo.IPAddress -TierPath $TierPath | Where-Object { $_.ClientId -ne $hostInfo.MacAddress })
+        Records      = @(Get-DeevDnsRecord -HostName $hostInfo.Name -TierPath $TierPath -Owned | Where-Object { $_.Type.ToString() -in 'A', 'CNAME' })
+        FilesExist   = Test-Path (Join-Path (Get-LabRoot) "hosts/$($hostInfo.Name)")
+    }
+}
+
+# The first build of a service, before it has any backup: the rebuild's steps without the restore (and, for the
+# jump host, with the plain host-key step, since there is no old key yet). A -PlaybookPath folder, as a user
+# would add a class.
+$script:RebuildFirstBuildPlaybook = @'
+# First build: everything a rebuild does except restoring a backup, which does not exist yet.
+Get-RebuildStandardStep Identity, DhcpReservation, DnsRecords, Vm, WaitForSsh, HostKey, Configure
+'@
+
+function New-RebuildFirstBuildPlaybooks {
+    param([Parameter(Mandatory)][string] $Folder)
+    New-Item -ItemType Directory -Force -Path $Folder | Out-Null
+    foreach ($class in 'Access', 'Automation', 'Observability') { Set-Content (Join-Path $Folder "$class.ps1") $script:RebuildFirstBuildPlaybook }
+    $Folder
+}
