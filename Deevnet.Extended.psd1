@@ -20,6 +20,7 @@
         'module/Formats/Dns.Format.ps1xml'
         'module/Formats/Rebuild.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
+        'module/Formats/Backup.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -44,6 +45,10 @@
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'
         'Sync-DeevDnsRecord'
+        'Backup-DeevService'
+        'Get-DeevBackup'
+        'Test-DeevBackup'
+        'Restore-DeevService'
     )
     FunctionsToExport    = @(
         'Invoke-DeevRebuild'

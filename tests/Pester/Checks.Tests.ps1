@@ -238,3 +238,49 @@ services:
         $LASTEXITCODE | Should -Be 0
     }
 }
+
+Describe 'Test-DeevExtendedTier with the DHCP, VM and backup readers on the lab' -Skip:(-not $LabUp) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Lab.ps1')
+        $lab = Get-LabEnvironment
+        $script:hostsBefore = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_DNSMASQ_HOSTS
+        $script:tier = Join-Path $TestDrive 'lab.tier.yaml'
+        Copy-Item -LiteralPath $lab.DEEV_LAB_TIER -Destination $tier
+        New-DeevHostIdentity -Tier $tier | Out-Null
+        Sync-DeevDhcpReservation -Tier $tier -Confirm:$false | Out-Null
+        Get-DeevMgmtHost -Tier $tier dv99obs001v01 | New-DeevMgmtVm -NoWait -Confirm:$false | Out-Null
+    }
+
+    AfterAll {
+        Get-DeevMgmtHost -Tier $tier dv99obs001v01 | Remove-DeevMgmtVm -Confirm:$false -ErrorAction SilentlyContinue
+        Set-Content -LiteralPath $lab.DEEV_LAB_DNSMASQ_HOSTS -Value $hostsBefore -NoNewline
+        & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
+    }
+
+    It 'passes reservations that exist and match, and a VM with its MAC that starts on boot' {
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check dhcp-reservation, vm -HostName dv99obs001v01)
+        $r | Should -PassDeevTier
+        ($r | Where-Object Check -eq vm).Detail | Should -BeLike '*MAC 02:de:99:00:03:85, starts on boot*'
+    }
+
+    It 'fails a wrong reservation and a missing one with what the server has' {
+        (Get-Content $lab.DEEV_LAB_DNSMASQ_HOSTS) -replace '10\.231\.99\.23\b', '10.231.99.123' | Set-Content $lab.DEEV_LAB_DNSMASQ_HOSTS
+        (Get-Content $lab.DEEV_LAB_DNSMASQ_HOSTS) | Where-Object { $_ -notmatch '02:de:99:00:03:85' } | Set-Content $lab.DEEV_LAB_DNSMASQ_HOSTS
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check dhcp-reservation)
+        ($r | Where-Object Host -eq dv99acc001v01).Detail | Should -BeLike '*is reserved 10.231.99.123*expected 10.231.99.23*'
+        ($r | Where-Object Host -eq dv99obs001v01).Detail | Should -BeLike 'No reservation for 02:de:99:00:03:85*'
+    }
+
+    It 'fails a VM that does not start on boot, and a host without a VM' {
+        & virsh -c $lab.DEEV_LAB_LIBVIRT_URI autostart --disable dv99obs001v01 | Out-Null
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check vm -HostName dv99obs001v01, dv99acc001v01)
+        ($r | Where-Object Host -eq dv99obs001v01).Detail | Should -BeLike '*does not start on boot*'
+        ($r | Where-Object Host -eq dv99acc001v01).Detail | Should -BeLike 'There is no VM for dv99acc001v01*'
+    }
+
+    It 'skips backup freshness with the reason while a service has no backup yet' {
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check backup-fresh -Service metrics)
+        $r.Status | Should -Be Skipped
+        $r.Detail | Should -BeLike 'No backup of metrics yet*'
+    }
+}

@@ -10,10 +10,8 @@ namespace Deevnet.Extended.Core.Checks
 {
     /// <summary>
     /// Fills <see cref="CheckBackends"/> from a tier with the real back ends: SSH through the transport pool, host keys
-    /// through <see cref="HostKeyProbe"/> and the tier's known_hosts, identity from the companion file.
-    /// SEAM (issue 6): DHCP reservations, VMs and the backup catalog are read through the dhcp, vm and backup
-    /// branches' factories once they are merged; until then <see cref="AttachReaders"/> is where they plug in and the
-    /// checks say Skipped with the reason.
+    /// through <see cref="HostKeyProbe"/> and the tier's known_hosts, identity from the companion file, DHCP
+    /// reservations, VMs and backups through the DHCP, VM and backup back ends (Checks/Readers).
     /// </summary>
     public static class TierCheckBackends
     {
@@ -32,6 +30,13 @@ namespace Deevnet.Extended.Core.Checks
             {
                 backends.Identity = Backend<IIdentitySource>.Missing("the identity file cannot be read: " + ex.Message);
             }
+            backends.Reservations = tier.Dhcp == null
+                ? Backend<IReservationSource>.Missing("the tier has no dhcp section")
+                : Backend<IReservationSource>.Available(new Readers.DhcpReservationReader(tier, pool));
+            backends.Vms = Backend<IVmInventory>.Available(new Readers.HypervisorVmReader(tier, pool));
+            backends.Backups = tier.Backup == null
+                ? Backend<IBackupCatalog>.Missing("the tier has no backup section")
+                : Backend<IBackupCatalog>.Available(new Readers.BackupCatalogReader(tier, pool));
             AttachReaders?.Invoke(tier, backends);
             return backends;
         }

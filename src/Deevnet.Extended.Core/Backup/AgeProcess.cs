@@ -1,0 +1,127 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Errors;
+
+namespace Deevnet.Extended.Core.Backup
+{
+    /// <summary>
+    /// The <c>age</c> command of this machine (Debian's age 1.1), run as a filter: bytes in on stdin, bytes out on
+    /// stdout, never a file. Values reach it through environment variables so no quoting rules apply.
+    /// </summary>
+    internal sealed class AgeProcess : IDisposable
+    {
+        /// <summary>The age executable: <c>$DEEV_AGE</c> or <c>age</c> on PATH.</summary>
+        public static string Executable => Environment.GetEnvironmentVariable("DEEV_AGE") is { Length: > 0 } e ? e : "age";
+
+        private readonly Process _process;
+        private readonly Task<string> _stderr;
+
+        private AgeProcess(Process process)
+        {
+            _process = process;
+            _stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        /// <summary>Write plaintext (or ciphertext, when decrypting) here; dispose or <see cref="CloseInput"/> at the end.</summary>
+        public Stream Input => _process.StandardInput.BaseStream;
+
+        /// <summary>Read ciphertext (or plaintext) here.</summary>
+        public Stream Output => _process.StandardOutput.BaseStream;
+
+        /// <summary>Encrypts to one recipient (public key only: the private key is never involved).</summary>
+        public static AgeProcess Encrypt(string recipient) => Start("exec \"$DEEV_AGE_EXE\" --encrypt --recipient \"$DEEV_AGE_ARG\"", recipient);
+
+        /// <summary>Decrypts with an identity file (the only place besides <see cref="Encrypt"/> that age runs).</summary>
+        public static AgeProcess Decrypt(string identityFile) => Start("exec \"$DEEV_AGE_EXE\" --decrypt --identity \"$DEEV_AGE_ARG\"", identityFile);
+
+        /// <summary><c>age --version</c>, e.g. <c>1.1.1</c>.</summary>
+        public static async Task<string> VersionAsync(CancellationToken cancellationToken)
+        {
+            using var age = Start("exec \"$DEEV_AGE_EXE\" --version", "");
+            age.CloseInput();
+            var output = await new StreamReader(age.Output).ReadToEndAsync().ConfigureAwait(false);
+            await age.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return output.Trim();
+        }
+
+        public void CloseInput()
+        {
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // age already exited; its exit status and stderr say why.
+            }
+        }
+
+        /// <summary>Waits for age to exit; returns its exit status and error output.</summary>
+        public async Task<(int ExitCode, string Error)> WaitAsync(CancellationToken cancellationToken)
+        {
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _process.EnableRaisingEvents = true;
+            _process.Exited += (_, _) => done.TrySetResult(true);
+            if (_process.HasExited) done.TrySetResult(true);
+            using (cancellationToken.Register(() => done.TrySetCanceled()))
+            {
+                try
+                {
+                    await done.Task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                    throw;
+                }
+            }
+            _process.WaitForExit(); // drains the redirected streams' end-of-file bookkeeping
+            return (_process.ExitCode, (await _stderr.ConfigureAwait(false)).Trim());
+        }
+
+        public void Kill()
+        {
+            try
+            {
+                if (!_process.HasExited) _process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            _process.Dispose();
+        }
+
+        private static AgeProcess Start(string script, string argument)
+        {
+            var psi = new ProcessStartInfo("/bin/sh", "-c \"eval \\\"$DEEV_AGE_SCRIPT\\\"\"")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            psi.Environment["DEEV_AGE_SCRIPT"] = script;
+            psi.Environment["DEEV_AGE_EXE"] = Executable;
+            psi.Environment["DEEV_AGE_ARG"] = argument;
+            var process = new Process { StartInfo = psi };
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception || ex is InvalidOperationException)
+            {
+                process.Dispose();
+                throw new BackupException("BackupToolMissing", DeevErrorKind.ResourceUnavailable, $"Could not start /bin/sh to run age: {ex.Message}", "age", ex);
+            }
+            return new AgeProcess(process);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Transport;
+
+namespace Deevnet.Extended.Core.Backup
+{
+    /// <summary>
+    /// The shell commands run on a service's host. Every value is quoted; the tier's <c>before</c>/<c>after</c>
+    /// commands are passed whole to <c>sh -c</c> as one quoted argument, so they cannot break the script around them.
+    /// </summary>
+    internal static class BackupScripts
+    {
+        public const string Marker = "deev-backup:";
+
+        /// <summary>Tier paths (absolute) as tar member paths relative to <c>/</c>: sorted, deduplicated, nested ones dropped.</summary>
+        public static IReadOnlyList<string> RelativePaths(IEnumerable<string> paths, string service)
+        {
+            var list = new List<string>();
+            foreach (var raw in paths)
+            {
+                if (!raw.StartsWith("/", StringComparison.Ordinal) || raw.IndexOf('\0') >= 0 || raw.Split('/').Any(p => p == ".." || p == "."))
+                    throw new BackupException("BackupNotConfigured", DeevErrorKind.InvalidData, $"The backup path '{raw}' of '{service}' is not a plain absolute path.", service);
+                var rel = raw.Trim('/');
+                list.Add(rel.Length == 0 ? "." : rel);
+            }
+            list.Sort(StringComparer.Ordinal);
+            var result = new List<string>();
+            foreach (var p in list)
+            {
+                if (result.Any(r => r == "." || r == p || p.StartsWith(r + "/", StringComparison.Ordinal))) continue;
+                result.Add(p);
+            }
+            return result;
+        }
+
+        /// <summary>Tar version and the total size of the paths (for progress), in one round trip.</summary>
+        public static string Preflight(IEnumerable<string> relativePaths) =>
+            "tar --version 2>/dev/null | head -n 1; printf '@du %s\\n' \"$(cd / && du -sbc -- " + Join(relativePaths) + " 2>/dev/null | tail -n 1 | cut -f1)\"";
+
+        /// <summary>
+        /// before → tar to stdout → after, on the host, in one shell: the host itself runs <c>after</c> whatever
+        /// happened to tar, even when the connection to the module is gone (SIGPIPE and SIGHUP are ignored, so
+        /// a dropped channel makes tar fail with EPIPE instead of killing the script). Each step's exit status
+        /// goes to stderr as <c>deev-backup:&lt;step&gt;=&lt;status&gt;</c>; stdout carries only the archive.
+        /// </summary>
+        public static string Backup(string? before, string? after, IEnumerable<string> relativePaths)
+        {
+            var sb = new StringBuilder();
+            sb.Append("trap '' PIPE HUP; deev_b=0; deev_t=skipped; deev_a=none; ");
+            if (before != null) sb.Append("sh -c ").Append(ShellQuote.Quote(before)).Append(" </dev/null >&2; deev_b=$?; ");
+            sb.Append("printf '").Append(Marker).Append("before=%s\\n' \"$deev_b\" >&2; ");
+            sb.Append("if [ \"$deev_b\" -eq 0 ]; then ").Append(TarCreate("/", relativePaths)).Append(" </dev/null; deev_t=$?; fi; ");
+            sb.Append("printf '").Append(Marker).Append("tar=%s\\n' \"$deev_t\" >&2; ");
+            if (after != null) sb.Append("sh -c ").Append(ShellQuote.Quote(after)).Append(" </dev/null >&2; deev_a=$?; ");
+            sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; ");
+            sb.Append("[ \"$deev_t\" = 0 ] || [ \"$deev_t\" = 1 ]");
+            return sb.ToString();
+        }
+
+        /// <summary>tar writing a POSIX (pax) archive of the paths under <paramref name="root"/> to stdout: owners, modes, times, links, any name, any size.</summary>
+        public static string TarCreate(string root, IEnumerable<string> relativePaths) =>
+            "tar --format=pax --create --file=- --directory=" + ShellQuote.Quote(root) + " -- " + Join(relativePaths);
+
+        /// <summary>tar extracting stdin under <paramref name="root"/>, keeping modes and (as root) owners.</summary>
+        public static string TarExtract(string root) =>
+            "umask 022 && mkdir -p -- " + ShellQuote.Quote(root) + " && tar --extract --file=- --preserve-permissions --same-owner --directory=" + ShellQuote.Quote(root);
+
+        /// <summary>Runs a tier command on the host with its output on stderr.</summary>
+        public static string Command(string command) => "sh -c " + ShellQuote.Quote(command) + " </dev/null >&2";
+
+        /// <summary>The exit status the script reported for one step (null when the line never came: the script died).</summary>
+        public static string? Status(string stderr, string step)
+        {
+            var key = Marker + step + "=";
+            string? value = null;
+            foreach (var line in stderr.Split('\n'))
+            {
+                if (line.StartsWith(key, StringComparison.Ordinal)) value = line.Substring(key.Length).Trim();
+            }
+            return value;
+        }
+
+        /// <summary>The host's own error output without the markers, shortened for a message.</summary>
+        public static string Errors(string stderr)
+        {
+            var lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0 && !l.StartsWith(Marker, StringComparison.Ordinal)).ToList();
+            var text = string.Join(" | ", lines.Take(5));
+            if (lines.Count > 5) text += $" | … ({lines.Count - 5} more lines)";
+            return text.Length == 0 ? "no error output" : text;
+        }
+
+        public static bool IsZero(string? status) => status == "0";
+
+        public static int? Code(string? status) => int.TryParse(status, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null;
+
+        private static string Join(IEnumerable<string> values) => string.Join(" ", values.Select(ShellQuote.Quote));
+    }
+}

@@ -1,0 +1,80 @@
+using System.Linq;
+using System.Management.Automation;
+using Deevnet.Extended.Completers;
+using Deevnet.Extended.Core.Backup;
+using Deevnet.Extended.Core.Errors;
+
+namespace Deevnet.Extended.Commands
+{
+    /// <summary>
+    /// Puts a backup back onto a host (the service's own, or -TargetHost; under / or -Root), between the service's
+    /// before and after commands, and checks the restored files against the manifest.
+    /// </summary>
+    [Cmdlet(VerbsData.Restore, "DeevService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(RestoreResult))]
+    public sealed class RestoreDeevServiceCommand : BackupCmdlet
+    {
+        /// <summary>The service to restore.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name")]
+        [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        public string Service { get; set; } = "";
+
+        /// <summary>The backup to restore. Default: the newest good one.</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        public string? BackupName { get; set; }
+
+        /// <summary>A host of the tier to restore onto. Default: the service's host.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
+        public string? TargetHost { get; set; }
+
+        /// <summary>Folder on the target the paths are restored under. Default: / (back in place).</summary>
+        [Parameter]
+        public string Root { get; set; } = "/";
+
+        /// <summary>Do not run the service's before/after commands.</summary>
+        [Parameter]
+        public SwitchParameter SkipCommands { get; set; }
+
+        /// <summary>The age private key file. Default: the tier's backup.identityFile.</summary>
+        [Parameter]
+        public string? IdentityFile { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            var tier = LoadTier();
+            var service = tier.Services.FirstOrDefault(s => s.Name == Service);
+            if (service == null)
+            {
+                WriteError(NewError("ServiceNotFound", ErrorCategory.ObjectNotFound, $"The tier '{tier.SourcePath}' has no service '{Service}'.", Service));
+                return;
+            }
+            var restorer = new BackupRestorer(tier, Transports(tier), Log, Progress);
+            var target = new RestoreTarget(TargetHost, Root, !SkipCommands);
+            var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
+            try
+            {
+                var backup = RunAsync(async token => BackupName != null
+                    ? await restorer.Catalog.FindAsync(Service, BackupName, token).ConfigureAwait(false)
+                    : await restorer.Catalog.NewestGoodAsync(Service, token).ConfigureAwait(false)
+                      ?? await restorer.Catalog.FindAsync(Service, null, token).ConfigureAwait(false));
+                var plan = restorer.Plan(service, backup, target);
+                foreach (var change in plan.Changes) WriteVerbose($"Restore plan for {service.Name} on {plan.Target}: {change.Kind} {change.Key}: {change.After}");
+                var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
+                if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
+                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                WriteObject(result);
+                if (!result.Verified)
+                    WriteError(NewError("RestoreVerificationFailed", ErrorCategory.InvalidResult,
+                        $"{result.Problems.Count} restored file(s) do not match the manifest of {result.BackupName}, e.g. {result.Problems[0]}", result.Problems[0].Path));
+                if (result.AfterFailure != null)
+                    WriteError(NewError("BackupAfterFailed", ErrorCategory.InvalidResult, result.AfterFailure, service.Name));
+            }
+            catch (DeevException ex)
+            {
+                WriteDeevError(ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Deevnet.Extended.Tests.Lab;
+using Deevnet.Extended.Tests.LabSelfTests;
+using Xunit;
+
+namespace Deevnet.Extended.Tests.Backup
+{
+    /// <summary>
+    /// The backup proofs over the lab's real sshd: the service's host is the lab server (root@10.231.0.2), the restore
+    /// target another lab host (a guest with its own sshd), the store local or on the lab server over SSH.
+    /// </summary>
+    public sealed class LabBackupTests
+    {
+        private const string Server = "ssh://root@10.231.0.2";
+
+        private static string Access(LabEnvironment lab) =>
+            $"access: {{ user: root, identityFile: \"{lab["DEEV_LAB_SSH_KEY"]}\", knownHosts: \"{lab["DEEV_LAB_KNOWN_HOSTS"]}\", connectTimeout: 5s, commandTimeout: 30s }}";
+
+        private static string Parent(LabEnvironment lab) => Path.Combine(lab.Root, "bk-tests");
+
+        [LabFact]
+        public async Task RoundTripOf200MBToAnotherLabHostOverSshWithAnSshStore()
+        {
+            var lab = LabEnvironment.Require();
+            using var guest = new LabGuest(lab, LabProcess.RandomMac(), "--segment", "platform", "--ip", $"10.231.25.{Random.Shared.Next(100, 200)}/24");
+            var ssh = LabProcess.LabSh(lab, "guest", "ssh", guest.Name);
+            Assert.True(ssh.ExitCode == 0, ssh.ToString());
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, targetVia: "ssh://root@" + ssh.StdOut.Trim(), storeVia: Server, access: Access(lab));
+            await BackupScenarios.RoundTrip(w, bigFile: 200L << 20, restoreParent: Path.Combine(lab.Root, "hosts", guest.Name));
+        }
+
+        [LabFact]
+        public async Task KilledRemoteTarLeavesOnlyAPartialThatTheNextRunCleans()
+        {
+            var lab = LabEnvironment.Require();
+            var marker = Path.Combine(Parent(lab), "after-" + Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, after: $"touch {Sh.Q(marker)}", access: Access(lab));
+            await BackupScenarios.InterruptedBackupLeavesOnlyAPartial(w, () => Sh.Run($"kill -KILL {TarPid(w)}"), marker);
+            File.Delete(marker);
+        }
+
+        [LabFact]
+        public async Task DroppedSshConnectionLeavesOnlyAPartialThatTheNextRunCleans()
+        {
+            var lab = LabEnvironment.Require();
+            var marker = Path.Combine(Parent(lab), "after-" + Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, after: $"touch {Sh.Q(marker)}", access: Access(lab));
+            // The sshd process serving the session: tar's parent is the backup script, whose parent is sshd.
+            await BackupScenarios.InterruptedBackupLeavesOnlyAPartial(w, () =>
+            {
+                var tar = TarPid(w);
+                var script = Sh.Run($"ps -o ppid= -p {tar}").Trim();
+                var sshd = Sh.Run($"ps -o ppid= -p {script}").Trim();
+                Assert.StartsWith("sshd", Sh.Run($"ps -o args= -p {sshd}").Trim());
+                Sh.Run($"kill -KILL {sshd}");
+            }, marker);
+            File.Delete(marker);
+        }
+
+        [LabFact]
+        public async Task AfterRunsOnTheHostWhenArchivingFails()
+        {
+            var lab = LabEnvironment.Require();
+            var marker = Path.Combine(Parent(lab), "after-" + Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, before: "true", after: $"touch {Sh.Q(marker)}", extraMissingPath: true, access: Access(lab));
+            await BackupScenarios.AfterRunsWhenArchivingFails(w, marker);
+            File.Delete(marker);
+        }
+
+        [LabFact]
+        public async Task CorruptedArchiveOrManifestFailsTestNamingTheFile()
+        {
+            var lab = LabEnvironment.Require();
+            using (var w = new BackupWorld(Parent(lab), sourceVia: Server, access: Access(lab))) await BackupScenarios.CorruptCiphertextNamesTheFile(w);
+            using (var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab))) await BackupScenarios.TamperedContentOrManifestNamesTheFile(w);
+        }
+
+        [LabFact]
+        public async Task WrongKeyFailsClearly()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab));
+            await BackupScenarios.WrongKeyFailsClearly(w);
+        }
+
+        [LabFact]
+        public async Task NothingSecretIsLeftOnHostOrStoreAndTheKeyIsNotRead()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab));
+            await BackupScenarios.NothingSecretLeftBehind(w);
+        }
+
+        [LabFact]
+        public async Task RetentionNeverRemovesTheLastGoodBackup()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, keep: 2, access: Access(lab));
+            await BackupScenarios.RetentionKeepsTheNewestAndTheLastGood(w);
+        }
+
+        /// <summary>The tar process archiving this world's data (the script around it has the same words on its command line).</summary>
+        internal static string TarPid(BackupWorld w)
+        {
+            var pattern = "--format=pax --create --file=- --directory=/ -- " + w.Data.TrimStart('/');
+            return Sh.Run($"for p in $(pgrep -f -- {Sh.Q(pattern)}); do [ \"$(ps -o comm= -p $p)\" = tar ] && echo $p; done; true").Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
+        }
+    }
+}

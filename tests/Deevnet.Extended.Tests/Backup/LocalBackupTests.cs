@@ -1,0 +1,121 @@
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Deevnet.Extended.Core.Backup;
+using Xunit;
+
+namespace Deevnet.Extended.Tests.Backup
+{
+    /// <summary>The backup proofs with hosts and store on this machine (local transport): no lab needed.</summary>
+    public sealed class LocalBackupTests
+    {
+        private static readonly string Parent = Path.Combine(Path.GetTempPath(), "deev-backup-tests");
+
+        [Fact]
+        public async Task RoundTripRestoresByteForByteWithOwnersAndModes()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.RoundTrip(w, bigFile: 3L << 20, restoreParent: w.Root);
+        }
+
+        [Fact]
+        public async Task KilledTarLeavesOnlyAPartialThatTheNextRunCleans()
+        {
+            var marker = Path.Combine(Parent, "after-" + System.Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent, after: $"touch {Sh.Q(marker)}");
+            try
+            {
+                await BackupScenarios.InterruptedBackupLeavesOnlyAPartial(w,
+                    () => Sh.Run($"kill -KILL {LabBackupTests.TarPid(w)}"), marker);
+            }
+            finally
+            {
+                File.Delete(marker);
+            }
+        }
+
+        [Fact]
+        public async Task AfterRunsWhenArchivingFails()
+        {
+            var marker = Path.Combine(Parent, "after-" + System.Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent, before: "true", after: $"touch {Sh.Q(marker)}", extraMissingPath: true);
+            try
+            {
+                await BackupScenarios.AfterRunsWhenArchivingFails(w, marker);
+            }
+            finally
+            {
+                File.Delete(marker);
+            }
+        }
+
+        [Fact]
+        public async Task FailingBeforeArchivesNothingButRunsAfter()
+        {
+            var marker = Path.Combine(Parent, "after-" + System.Guid.NewGuid().ToString("N"));
+            using var w = new BackupWorld(Parent, before: "echo dump failed >&2; exit 3", after: $"touch {Sh.Q(marker)}");
+            try
+            {
+                w.CreateTree();
+                var ex = await Assert.ThrowsAsync<BackupException>(() => w.Engine().BackupAsync(w.Service, CancellationToken.None));
+                Assert.Equal("BackupBeforeFailed", ex.ErrorId);
+                Assert.Contains("dump failed", ex.Message);
+                Assert.True(File.Exists(marker));
+            }
+            finally
+            {
+                File.Delete(marker);
+            }
+        }
+
+        [Fact]
+        public async Task CorruptCiphertextFailsTestNamingTheFile()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.CorruptCiphertextNamesTheFile(w);
+        }
+
+        [Fact]
+        public async Task TamperedContentOrManifestFailsTestNamingTheFile()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.TamperedContentOrManifestNamesTheFile(w);
+        }
+
+        [Fact]
+        public async Task WrongKeyFailsClearly()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.WrongKeyFailsClearly(w);
+        }
+
+        [Fact]
+        public async Task NothingSecretIsLeftBehind()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.NothingSecretLeftBehind(w);
+        }
+
+        [Fact]
+        public async Task RetentionKeepsTheNewestAndNeverTheLastGood()
+        {
+            using var w = new BackupWorld(Parent, keep: 2);
+            await BackupScenarios.RetentionKeepsTheNewestAndTheLastGood(w);
+        }
+
+        [Fact]
+        public async Task ServicesWithoutBackupAreNotBackedUpAndAreAlwaysFresh()
+        {
+            using var w = new BackupWorld(Parent);
+            var quiet = System.Linq.Enumerable.Single(w.Tier.Services, s => s.Name == "quiet");
+            var ex = await Assert.ThrowsAsync<BackupException>(() => w.Engine().BackupAsync(quiet, CancellationToken.None));
+            Assert.Equal("BackupNotNeeded", ex.ErrorId);
+            var fresh = await w.Catalog().FreshnessAsync(quiet, CancellationToken.None);
+            Assert.True(fresh.IsFresh);
+            Assert.False(fresh.Needed);
+            var stale = await w.Catalog().FreshnessAsync(w.Service, CancellationToken.None);
+            Assert.False(stale.IsFresh);
+            Assert.Contains("no good backup", stale.Message);
+        }
+    }
+}
