@@ -24,7 +24,8 @@ try {
     [void]$sb.AppendLine('hosts:')
     foreach ($i in 0..1999) {
         $s = $i % 8; $n = [int][math]::Floor($i / 8) + 10
-        [void]$sb.AppendLine(("  h{0:d4}: {{ segment: seg{1}, ip: 10.{2}.{3}.{4}, vmid: {5}, cores: 2, memory: 2048 }}" -f $i, $s, (100 + $s), [math]::Floor($n / 250), ($n % 250) + 2, 1000 + $i))
+        $octet2 = 100 + $s; $octet3 = [int][math]::Floor($n / 250); $octet4 = ($n % 250) + 2; $vmid = 1000 + $i
+        [void]$sb.AppendLine(("  h{0:d4}: {{ segment: seg{1}, ip: 10.{2}.{3}.{4}, vmid: {5}, cores: 2, memory: 2048 }}" -f $i, $s, $octet2, $octet3, $octet4, $vmid))
     }
     [void]$sb.AppendLine('services:')
     foreach ($i in 0..1999) {

@@ -38,7 +38,9 @@ function Test-DeevTierAssertion {
     [pscustomobject]@{ Succeeded = $false; FailureMessage = "Expected at least one tier check to fail$because, but all $total passed, warned or were skipped." }
 }
 
-if (Get-Command -Name Add-ShouldOperator -ErrorAction Ignore) {
+# Get-Module, not Get-Command: looking up a command that is not loaded makes PowerShell search every module on
+# PSModulePath, which would slow down every import of this module outside Pester.
+if (Get-Module -Name Pester) {
     try {
         Add-ShouldOperator -Name PassDeevTier -Test ${function:Test-DeevTierAssertion} -SupportsArrayInput -ErrorAction Stop
     }
