@@ -117,26 +117,7 @@ namespace Deevnet.Extended.Core.Checks
         private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
         /// <summary>A JSON string literal.</summary>
-        public static string Json(string value)
-        {
-            var sb = new StringBuilder("\"");
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-            return sb.Append('"').ToString();
-        }
+        public static string Json(string value) => Text.JsonText.Quote(value);
 
         /// <summary>A StringWriter that declares UTF-8, so the XML declaration says what the file is.</summary>
         private sealed class StringWriterUtf8 : StringWriter

@@ -42,26 +42,7 @@ namespace Deevnet.Extended.Core.Dns
 
         public static IEnumerable<XElement> Items(XElement? array) => array?.Elements() ?? Enumerable.Empty<XElement>();
 
-        public static string Quote(string value)
-        {
-            var sb = new StringBuilder("\"");
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-            return sb.Append('"').ToString();
-        }
+        public static string Quote(string value) => Text.JsonText.Quote(value);
     }
 
     /// <summary>HTTP client set-up shared by the PowerDNS and OPNsense back ends: timeout, certificate trust, errors.</summary>

@@ -147,26 +147,7 @@ namespace Deevnet.Extended.Core.Dhcp.Json
 
         private static string Repeat(string s, int n) => string.Concat(Enumerable.Repeat(s, n));
 
-        internal static void WriteString(StringBuilder sb, string value)
-        {
-            sb.Append('"');
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"': sb.Append("\\\""); break;
-                    case '\\': sb.Append("\\\\"); break;
-                    case '\n': sb.Append("\\n"); break;
-                    case '\r': sb.Append("\\r"); break;
-                    case '\t': sb.Append("\\t"); break;
-                    default:
-                        if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else sb.Append(c);
-                        break;
-                }
-            }
-            sb.Append('"');
-        }
+        internal static void WriteString(StringBuilder sb, string value) => Core.Text.JsonText.Append(sb, value);
 
         internal static JsonNode FromParser(JsonKind kind, string? text, int start) => new JsonNode(kind) { Text = text, Start = start };
     }
