@@ -72,8 +72,10 @@ namespace Deevnet.Extended.Core.Backup
         /// <summary>Streams a stored file into <paramref name="destination"/>.</summary>
         public async Task ReadAsync(IHostTransport t, string service, string file, Stream destination, TimeSpan timeout, CancellationToken ct)
         {
-            var result = await t.RunAsync($"cat -- {Q(PathOf(service, file))}", destination, ct, null, timeout).ConfigureAwait(false);
-            if (!result.Succeeded) throw Failed($"read {file}", result);
+            using var credits = new CreditFeed(destination);
+            var result = await t.RunAsync(BackupScripts.EndTrap(credits.Token) + BackupScripts.Paced($"cat -- {Q(PathOf(service, file))}"), credits.Output, ct, credits.Input, timeout).ConfigureAwait(false);
+            credits.Complete();
+            if (!result.Succeeded || !credits.EndSeen) throw Failed($"read {file}", result);
         }
 
         /// <summary>Writes a small text file whole: to <c>.partial</c>, then renamed.</summary>
