@@ -37,14 +37,16 @@ services:
 
     # Warm the page cache and both paths once, then take the better of two runs of each, interleaved.
     sh -c $baselineScript
-    $baseline = @(); $module = @(); $peaks = @()
+    $baseline = @(); $module = @(); $peaks = @(); $growth = @()
     foreach ($round in 1..2) {
         $w = [Diagnostics.Stopwatch]::StartNew(); sh -c $baselineScript; $baseline += $w.Elapsed.TotalSeconds
+        $rssBefore = [long]((Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'VmRSS:*' }) -replace '\D', '') * 1KB
         try { [IO.File]::WriteAllText("/proc/$PID/clear_refs", '5') } catch { Write-Warning "cannot reset the peak RSS: $_" }   # resets this process's peak RSS (VmHWM)
         $w = [Diagnostics.Stopwatch]::StartNew()
         $result = Backup-DeevService bulk -TierPath "$dir/bench.tier.yaml" -ProgressAction SilentlyContinue
         $module += $w.Elapsed.TotalSeconds
         $peaks += [long]((Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'VmHWM:*' }) -replace '\D', '') * 1KB
+        $growth += @($peaks[-1] - $rssBefore)
         if (-not $result) { throw 'The backup failed.' }
     }
     $t = ($module | Measure-Object -Minimum).Minimum; $b = ($baseline | Measure-Object -Minimum).Minimum
@@ -52,7 +54,8 @@ services:
     '{0}: {1:N1} MiB/s, {2:N2} s for {3:N0} MiB (baseline ssh tar | age {4:N1} MiB/s, {5:N2} s; ratio {6:N2}x slower) goal: within 1.5x' -f `
         'Backup-DeevService over lab SSH', $rate, $t, ($bytes / 1MB), $baseRate, $b, ($t / $b)
     $peak = ($peaks | Measure-Object -Maximum).Maximum
-    '{0}: {1:N0} MB (whole pwsh process incl. runtime and module; ratio to data {2:N3}) goal: < 200 MB' -f 'peak memory (max RSS) during backup', ($peak / 1MB), ($peak / $bytes)
+    '{0}: {1:N0} MB whole pwsh process incl. runtime and module, {2:N0} MB above its RSS before the backup (ratio to data {3:N3}) goal: < 200 MB' -f `
+        'peak memory (max RSS) during backup', ($peak / 1MB), (($growth | Measure-Object -Maximum).Maximum / 1MB), ($peak / $bytes)
     $test = Measure-Median -Count 1 -NoWarmup { Test-DeevBackup bulk -TierPath "$dir/bench.tier.yaml" -ProgressAction SilentlyContinue }
     '{0}: {1:N1} MiB/s ({2:N2} s)' -f 'Test-DeevBackup (decrypt + verify, local store)', ($bytes / 1MB / ($test / 1000)), ($test / 1000)
 }
