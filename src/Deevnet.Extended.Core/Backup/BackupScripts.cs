@@ -47,19 +47,33 @@ namespace Deevnet.Extended.Core.Backup
         /// a dropped channel makes tar fail with EPIPE instead of killing the script). Each step's exit status
         /// goes to stderr as <c>deev-backup:&lt;step&gt;=&lt;status&gt;</c>; stdout carries only the archive.
         /// </summary>
-        public static string Backup(string? before, string? after, IEnumerable<string> relativePaths)
+        public static string Backup(string? before, string? after, IEnumerable<string> relativePaths, string endToken)
         {
             var sb = new StringBuilder();
-            sb.Append("trap '' PIPE HUP; deev_b=0; deev_t=skipped; deev_a=none; ");
+            sb.Append(EndTrap(endToken)).Append("trap '' PIPE HUP TERM INT; deev_b=0; deev_a=none; ");
             if (before != null) sb.Append("sh -c ").Append(ShellQuote.Quote(before)).Append(" </dev/null >&2; deev_b=$?; ");
             sb.Append("printf '").Append(Marker).Append("before=%s\\n' \"$deev_b\" >&2; ");
-            sb.Append("if [ \"$deev_b\" -eq 0 ]; then ").Append(TarCreate("/", relativePaths)).Append(" </dev/null; deev_t=$?; fi; ");
-            sb.Append("printf '").Append(Marker).Append("tar=%s\\n' \"$deev_t\" >&2; ");
+            sb.Append("if [ \"$deev_b\" -eq 0 ]; then ")
+              .Append(Paced("{ " + TarCreate("/", relativePaths) + " </dev/null; printf '" + Marker + "tar=%s\\n' \"$?\" >&2; }"))
+              .Append("; else printf '").Append(Marker).Append("tar=skipped\\n' >&2; fi; ");
             if (after != null) sb.Append("sh -c ").Append(ShellQuote.Quote(after)).Append(" </dev/null >&2; deev_a=$?; ");
             sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; ");
-            sb.Append("[ \"$deev_t\" = 0 ] || [ \"$deev_t\" = 1 ]");
+            sb.Append("true");
             return sb.ToString();
         }
+
+        /// <summary>
+        /// Runs <paramref name="producer"/> with its output paced by <see cref="CreditFeed"/>: the command's stdin
+        /// carries one newline per chunk the module may receive; <c>dd</c> forwards exactly one chunk per credit (it
+        /// never reads ahead of what it writes, so nothing is lost between chunks) and the loop ends at the producer's
+        /// end ("0+0 records") or when the credits end. The script around it must set <see cref="EndTrap"/>.
+        /// </summary>
+        public static string Paced(string producer) =>
+            "exec 3<&0 4>&1; " + producer + " | { while IFS= read -r deev_c <&3; do deev_r=$(LC_ALL=C dd bs=" + CreditFeed.ChunkBytes.ToString(CultureInfo.InvariantCulture) +
+            " count=1 iflag=fullblock 2>&1 >&4) || break; case $deev_r in '0+0 records in'*) break;; esac; done; }";
+
+        /// <summary>Prints the end token on stdout when the script exits, however it exits (but for SIGKILL).</summary>
+        public static string EndTrap(string endToken) => "trap \"printf '%s' " + endToken + "\" EXIT; ";
 
         /// <summary>tar writing a POSIX (pax) archive of the paths under <paramref name="root"/> to stdout: owners, modes, times, links, any name, any size.</summary>
         public static string TarCreate(string root, IEnumerable<string> relativePaths) =>

@@ -187,16 +187,20 @@ namespace Deevnet.Extended.Core.Backup
 
             public ReadEnd(BlockingPipe pipe) => _pipe = pipe;
 
-            public override int Read(byte[] buffer, int offset, int count)
+            public override int Read(byte[] buffer, int offset, int count) => Read(buffer, offset, count, CancellationToken.None);
+
+            private int Read(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             {
                 if (_current == null || _offset == _current.Length)
                 {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(_pipe._abort.Token, cancellationToken);
                     try
                     {
-                        if (!_pipe._chunks.TryTake(out _current, Timeout.Infinite, _pipe._abort.Token)) return 0;
+                        if (!_pipe._chunks.TryTake(out _current, Timeout.Infinite, linked.Token)) return 0;
                     }
                     catch (OperationCanceledException ex)
                     {
+                        cancellationToken.ThrowIfCancellationRequested();
                         throw new IOException("The writing side of the pipe failed.", ex);
                     }
                     _offset = 0;
@@ -207,8 +211,9 @@ namespace Deevnet.Extended.Core.Backup
                 return n;
             }
 
+            // Honours the token while waiting, so a transport that stops a command is never held by its input.
             public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                Task.Run(() => Read(buffer, offset, count), cancellationToken);
+                Task.Run(() => Read(buffer, offset, count, cancellationToken), cancellationToken);
 
             public override bool CanRead => true;
             public override bool CanSeek => false;

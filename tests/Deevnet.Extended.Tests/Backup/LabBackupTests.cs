@@ -48,14 +48,14 @@ namespace Deevnet.Extended.Tests.Backup
             var lab = LabEnvironment.Require();
             var marker = Path.Combine(Parent(lab), "after-" + Guid.NewGuid().ToString("N"));
             using var w = new BackupWorld(Parent(lab), sourceVia: Server, after: $"touch {Sh.Q(marker)}", access: Access(lab));
-            // The sshd process serving the session: tar's parent is the backup script, whose parent is sshd.
+            // The sshd process serving the session: the nearest ancestor of tar (script, pipeline subshell, …) that is sshd.
             await BackupScenarios.InterruptedBackupLeavesOnlyAPartial(w, () =>
             {
-                var tar = TarPid(w);
-                var script = Sh.Run($"ps -o ppid= -p {tar}").Trim();
-                var sshd = Sh.Run($"ps -o ppid= -p {script}").Trim();
-                Assert.StartsWith("sshd", Sh.Run($"ps -o args= -p {sshd}").Trim());
-                Sh.Run($"kill -KILL {sshd}");
+                var pid = TarPid(w);
+                for (var i = 0; i < 6 && !Sh.Run($"ps -o args= -p {pid}").StartsWith("sshd", StringComparison.Ordinal); i++)
+                    pid = Sh.Run($"ps -o ppid= -p {pid}").Trim();
+                Assert.StartsWith("sshd", Sh.Run($"ps -o args= -p {pid}").Trim());
+                Sh.Run($"kill -KILL {pid}");
             }, marker);
             File.Delete(marker);
         }
