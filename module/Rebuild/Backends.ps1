@@ -73,5 +73,9 @@ function Restore-RebuildNewestBackup {
     $restore = @{ Service = $r.Service; BackupName = $newest.BackupName; TargetHost = $r.HostName; TierPath = $r.TierPath; Confirm = $false; ErrorAction = 'Stop' }
     $result = Restore-DeevService @restore   # under -WhatIf it prints its plan and returns nothing
     if (-not $result) { return "would restore $($newest.BackupName)" }
+    # The after command may restart the host's sshd (an access host's restored keys): let it listen again before
+    # the restore is checked over SSH.
+    $ssh = Get-RebuildSshEndpoint $r
+    Wait-RebuildTcpPort -Address $ssh.Host -Port $ssh.Port -TimeoutSec 30 -What $r.HostName
     "restored $($newest.BackupName) ($($result.EntryCount) entries match the manifest)"
 }
