@@ -33,36 +33,49 @@ function Set-RebuildDnsRecordSet {
 }
 
 function Invoke-RebuildHostCommand {
-    # A command on the service's host, by its via (so it can reach no other host), with the tier's SSH settings.
+    # A command on the service's host only (the tier resolves its via and SSH settings).
     param([Parameter(Mandatory)] $Context, [Parameter(Mandatory)][string] $Command, [string[]] $ArgumentList)
-    $access = $Context.Tier.Access
     # Only ever used to look (read-only), so it runs under -WhatIf too.
-    $parameters = @{ Via = $Context.Tier.ViaOf($Context.HostInfo.Host).ToString(); Command = $Command; KnownHostsPath = $access.KnownHostsFile; WhatIf = $false }
-    if ($access.IdentityFile) { $parameters.KeyFile = $access.IdentityFile }
+    $parameters = @{ HostName = $Context.HostName; TierPath = $Context.TierPath; Command = $Command; WhatIf = $false }
     if ($ArgumentList) { $parameters.ArgumentList = $ArgumentList }
     Invoke-DeevHostCommand @parameters
 }
 
+function Get-RebuildNewestBackup {
+    # The newest good backup of the service (Get-DeevBackup -Latest), or nothing.
+    param($r)
+    Get-DeevBackup -Service $r.Service -Latest -TierPath $r.TierPath -ErrorAction Stop | Where-Object Service -EQ $r.Service | Select-Object -First 1
+}
+
 function Test-RebuildRestored {
-    # Restored means: every path the service backs up exists on the host again. A rebuild never restores over data
-    # that is there, since a service that runs again may have written newer data than its last backup.
-    # SEAM (backup branch): this is weaker than it must be: a path the OS makes on first boot (an access host's
-    # /etc/ssh) passes it, and a half-finished restore passes it. Once the backup cmdlets can compare the newest
-    # good backup's manifest with the host, use that here. (For access hosts HostKeysRestored catches the miss.)
+    # Restored means: the host holds the newest good backup, every file of its manifest the same (type, size,
+    # SHA-256, mode, owner, time, link target); files the backup does not hold do not count. A path the OS makes on
+    # first boot (an access host's /etc/ssh) or a half-finished restore does not pass. (A service that ran since its
+    # restore and changed its files would be restored again: a rebuild targets a destroyed service.)
     param($r)
     $backup = $r.ServiceInfo.Backup
     if ($backup.IsNone -or $backup.Paths.Count -eq 0) { return $true }
-    $result = Invoke-RebuildHostCommand -Context $r -Command 'sh -c ''for p in "$@"; do [ -e "$p" ] || exit 1; done'' sh' -ArgumentList @($backup.Paths)
-    $result.ExitStatus -eq 0
+    # Cheap first: a path that does not exist means not restored (and tar could not read it back).
+    $exists = Invoke-RebuildHostCommand -Context $r -Command 'sh -c ''for p in "$@"; do [ -e "$p" ] || exit 1; done'' sh' -ArgumentList @($backup.Paths)
+    if ($exists.ExitStatus -ne 0) { return $false }
+    $newest = Get-RebuildNewestBackup $r
+    if (-not $newest) { return $false }
+    $compare = Test-DeevBackup -Service $r.Service -BackupName $newest.BackupName -TargetHost $r.HostName -TierPath $r.TierPath -ErrorAction SilentlyContinue
+    [bool]($compare -and $compare.Verified)
 }
 
 function Restore-RebuildNewestBackup {
-    # SEAM (backup branch): Get-DeevBackup / Restore-DeevService as the issue names them; adapt once merged.
     param($r)
     $backup = $r.ServiceInfo.Backup
     if ($backup.IsNone -or $backup.Paths.Count -eq 0) { return "nothing to restore: $($backup.NoneReason)" }
-    $newest = Get-DeevBackup -Service $r.Service -TierPath $r.TierPath | Where-Object IsGood | Sort-Object Time -Descending | Select-Object -First 1
+    $newest = Get-RebuildNewestBackup $r
     if (-not $newest) { throw "There is no good backup of '$($r.Service)' to restore." }
-    Restore-DeevService -Service $r.Service -BackupName $newest.BackupName -TierPath $r.TierPath | Out-Null
-    "restored $($newest.BackupName)"
+    $restore = @{ Service = $r.Service; BackupName = $newest.BackupName; TargetHost = $r.HostName; TierPath = $r.TierPath; Confirm = $false; ErrorAction = 'Stop' }
+    $result = Restore-DeevService @restore   # under -WhatIf it prints its plan and returns nothing
+    if (-not $result) { return "would restore $($newest.BackupName)" }
+    # The after command may restart the host's sshd (an access host's restored keys): let it listen again before
+    # the restore is checked over SSH.
+    $ssh = Get-RebuildSshEndpoint $r
+    Wait-RebuildTcpPort -Address $ssh.Host -Port $ssh.Port -TimeoutSec 30 -What $r.HostName
+    "restored $($newest.BackupName) ($($result.EntryCount) entries match the manifest)"
 }

@@ -74,11 +74,9 @@ function Get-RebuildSshEndpoint {
 }
 
 function Get-RebuildHostKey {
-    # The host key the service's host offers, checked against the tier's known_hosts. Goes by the host's via
-    # (Get-DeevHostKey -Via), which names exactly this host and works without tier lookups in the transport.
+    # The host key the service's host offers, checked against the tier's known_hosts (the tier resolves its via).
     param([Parameter(Mandatory)] $Context, [switch] $Add)
-    $via = $Context.Tier.ViaOf($Context.HostInfo.Host)
-    Get-DeevHostKey -Via $via.ToString() -KnownHostsPath $Context.Tier.Access.KnownHostsFile -Add:$Add
+    Get-DeevHostKey -HostName $Context.HostName -TierPath $Context.TierPath -Add:$Add
 }
 
 function Get-RebuildFirstBootLine {

@@ -17,9 +17,13 @@ function New-RebuildDrillTier {
     # host, an after command that makes sshd load the restored host keys. Written beside the lab tier.
     # From this repository's examples/lab.tier.yaml (the lab that runs may have been started from another checkout),
     # pointed at the running lab the way lab.sh does it.
+    # -From: a tier the running lab serves (the demo's), whose allocated identities the drill tier takes over, so
+    # both name the same VMs.
+    param([string] $From)
     $lab = Get-LabEnvironment
     $root = Get-LabRoot
-    $text = (Get-Content -Raw (Join-Path $PSScriptRoot '../../examples/lab.tier.yaml')).Replace('/run/deevnet-lab', $root)
+    $source = if ($From) { $From } else { Join-Path $PSScriptRoot '../../examples/lab.tier.yaml' }
+    $text = (Get-Content -Raw $source).Replace('/run/deevnet-lab', $root)
     $text = [regex]::Replace($text, '(?m)^(\s*recipient:\s*).*$', "`$1`"$($lab.DEEV_LAB_AGE_RECIPIENT)`"")
     $listen = { param($hostName, $port, $dir)
         "mkdir -p $dir && echo ok > $dir/health && (ip netns exec dlg-$hostName bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port' 2>/dev/null || ip netns exec dlg-$hostName busybox httpd -p $port -h $dir)"
@@ -42,6 +46,8 @@ function New-RebuildDrillTier {
     $text = [regex]::Replace($text, $jumpBackup, "`$1, after: `"kill -HUP `$(cat $root/hosts/dv99acc001v01/run/sshd.pid)`" }")
     $path = Join-Path $root 'rebuild.tier.yaml'
     Set-Content -Path $path -Value $text -NoNewline
+    $fromIdentity = if ($From) { [Deevnet.Extended.Core.Identity.IdentityFile]::PathFor($From) }
+    if ($fromIdentity -and (Test-Path -LiteralPath $fromIdentity)) { Copy-Item -LiteralPath $fromIdentity -Destination (Join-Path $root 'rebuild.identity.yaml') -Force }
     New-DeevHostIdentity -TierPath $path | Out-Null   # the runner's host has no fixed VMID
     $path
 }
@@ -100,10 +106,11 @@ function Remove-RebuildDrillService {
     if (Get-LabGuest | Where-Object Name -EQ $hostInfo.Name) { Remove-LabGuest -Name $hostInfo.Name }
     Remove-Item -Recurse -Force -LiteralPath (Join-Path (Get-LabRoot) "hosts/$($hostInfo.Name)") -ErrorAction Ignore
     Remove-DeevDhcpReservation -ClientId $hostInfo.MacAddress -TierPath $TierPath -Confirm:$false
-    $names = @((Get-DeevService -HostName $hostInfo.Name -TierPath $TierPath).Names)
-    $remove = @{ HostName = $hostInfo.Name; TierPath = $TierPath; Confirm = $false }
-    if ($names) { $remove.Names = $names }
-    Remove-DeevDnsRecord @remove | Out-Null
+    # With -Names, Remove-DeevDnsRecord removes only those CNAMEs (so piping a service in leaves its host's A record
+    # alone): the CNAMEs and the A record are two calls.
+    $names = @((Get-DeevService -HostName $hostInfo.Name -TierPath $TierPath).Names | Where-Object { $_ })
+    if ($names) { Remove-DeevDnsRecord -Names $names -TierPath $TierPath -Confirm:$false | Out-Null }
+    Remove-DeevDnsRecord -HostName $hostInfo.Name -TierPath $TierPath -Confirm:$false | Out-Null
     if ($info.Class.ToString() -ne 'Access') { & ssh-keygen -q -R $hostInfo.IPAddress -f $lab.DEEV_LAB_KNOWN_HOSTS 2>$null | Out-Null; Remove-Item "$($lab.DEEV_LAB_KNOWN_HOSTS).old" -ErrorAction Ignore }
 }
 

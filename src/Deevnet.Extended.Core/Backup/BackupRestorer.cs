@@ -78,14 +78,7 @@ namespace Deevnet.Extended.Core.Backup
             try
             {
                 manifest = await ExtractAsync(backup, key, transport, host.Name, root, activity, cancellationToken).ConfigureAwait(false);
-                var paths = BackupScripts.RelativePaths(manifest.Paths, service.Name);
-                using var check = new TarPipe(null, captureManifest: false, holdEnd: false);
-                var reread = await transport.RunAsync(BackupScripts.TarCreate(root, paths), check, cancellationToken, null, StreamTimeout).ConfigureAwait(false);
-                if (!reread.Succeeded || !check.Ended)
-                    throw new BackupException("RestoreVerificationFailed", DeevErrorKind.InvalidData,
-                        $"The restored files on {host.Name} under {root} could not be read back (tar exit {reread.ExitStatus}): {BackupScripts.Errors(reread.StandardError)}", host.Name);
-                problems = ManifestCheck.Compare(manifest.Entries, check.Entries, extrasAreProblems: false, root);
-                extras = ManifestCheck.Extras(manifest.Entries, check.Entries, root).ToList();
+                (problems, extras) = await CheckHostAsync(service, manifest, transport, host.Name, root, cancellationToken).ConfigureAwait(false);
                 if (extras.Count > 0) _log.Warning($"{extras.Count} file(s) under the restored paths on {host.Name} are not in the backup and were left in place, e.g. {extras[0]}.");
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -96,6 +89,41 @@ namespace Deevnet.Extended.Core.Backup
             }
             afterFailure = await RunAfterAsync(service, host, transport, runCommands, cancellationToken).ConfigureAwait(false);
             return new RestoreResult(backup, host.Name, root, manifest.Entries.Count, problems, extras, afterFailure);
+        }
+
+        /// <summary>
+        /// Whether a host holds what a backup would restore, without writing anything: decrypts the backup only to
+        /// read its MANIFEST, reads the paths back from the host and compares them file by file (type, size,
+        /// SHA-256, mode, owner, time, link target). Files the backup does not hold are <c>Extras</c>, not problems.
+        /// A rebuild uses this to tell "already restored" from "restore needed".
+        /// </summary>
+        public async Task<RestoreResult> CompareAsync(Service service, BackupInfo backup, RestoreTarget target, CancellationToken cancellationToken, string? identityFile = null)
+        {
+            var key = BackupReader.RequireIdentity(Catalog, identityFile);
+            var host = ResolveHost(service, target);
+            var root = CheckRoot(target.Root);
+            using var pipe = new TarPipe(null, captureManifest: true, holdEnd: false);
+            var outcome = await BackupReader.ReadAsync(Catalog.Store, Catalog.StoreTransport, backup, key, pipe, null, StreamTimeout, cancellationToken).ConfigureAwait(false);
+            BackupReader.ThrowIfKeyProblem(outcome, key, backup);
+            if (outcome.AgeExit != 0 || outcome.StoreError != null || outcome.TarError != null || !pipe.Ended || pipe.Manifest == null)
+                throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData,
+                    $"The MANIFEST of {backup.BackupName} could not be read: {(outcome.AgeExit != 0 ? BackupStore.FirstLine(outcome.AgeError) : outcome.StoreError?.Message ?? outcome.TarError?.Message ?? "the archive ends early or has no MANIFEST")}. Run Test-DeevBackup.", backup.BackupName);
+            var manifest = BackupManifest.Parse(pipe.Manifest, backup.BackupName);
+            var transport = _transports(_tier.ViaOf(host));
+            var (problems, extras) = await CheckHostAsync(service, manifest, transport, host.Name, root, cancellationToken).ConfigureAwait(false);
+            return new RestoreResult(backup, host.Name, root, manifest.Entries.Count, problems, extras, null);
+        }
+
+        private async Task<(List<BackupProblem> Problems, List<string> Extras)> CheckHostAsync(Service service, BackupManifest manifest, IHostTransport transport, string hostName, string root, CancellationToken cancellationToken)
+        {
+            var paths = BackupScripts.RelativePaths(manifest.Paths, service.Name);
+            using var check = new TarPipe(null, captureManifest: false, holdEnd: false);
+            var reread = await transport.RunAsync(BackupScripts.TarCreate(root, paths), check, cancellationToken, null, StreamTimeout).ConfigureAwait(false);
+            if (!reread.Succeeded || !check.Ended)
+                throw new BackupException("RestoreVerificationFailed", DeevErrorKind.InvalidData,
+                    $"The files on {hostName} under {root} could not be read back (tar exit {reread.ExitStatus}): {BackupScripts.Errors(reread.StandardError)}", hostName);
+            return (ManifestCheck.Compare(manifest.Entries, check.Entries, extrasAreProblems: false, root),
+                    ManifestCheck.Extras(manifest.Entries, check.Entries, root).ToList());
         }
 
         private async Task<BackupManifest> ExtractAsync(BackupInfo backup, string key, IHostTransport transport, string hostName, string root, string activity, CancellationToken cancellationToken)

@@ -124,6 +124,10 @@ namespace Deevnet.Extended.Core.Dns
         {
             var probe = plan.ToWrite.FirstOrDefault(r => r.Type != DnsRecordType.PTR);
             var gone = plan.ToDelete.FirstOrDefault(r => r.Type != DnsRecordType.PTR && !plan.TargetOwned.Any(t => t.Name == r.Name));
+            // dnsmasq keeps answering a removed A record from a DHCP lease of the same name and address until the
+            // lease expires: that answer is not the module's record, so it cannot prove the reload either way.
+            if (gone != null && (await ReadLeaseRecordsAsync(cancellationToken).ConfigureAwait(false)).Contains(gone.Name + " " + gone.Type + " " + gone.Value))
+                gone = null;
             var deadline = DateTime.UtcNow + Settings.Timeout;
             while (true)
             {
