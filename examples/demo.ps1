@@ -114,6 +114,11 @@ try {
     Invoke-Lab guest http dv99web001v01 8080 $docs | Out-Null
     Invoke-Lab guest list | Out-Host
 
+    Write-Step 'Backups: each service''s data, archived on its host, encrypted with age to the tier''s recipient'
+    Backup-DeevService | Show
+    Get-DeevBackup | Show
+    Test-DeevBackup metrics | Show
+
     if (Get-Command Test-DeevExtendedTier -ErrorAction Ignore) {
         Write-Step 'Test-DeevExtendedTier: every rule of the tier, checked now'
         Test-DeevExtendedTier | Show -DefaultView
