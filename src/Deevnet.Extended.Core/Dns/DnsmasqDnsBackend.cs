@@ -66,7 +66,7 @@ namespace Deevnet.Extended.Core.Dns
             // module's records file) precedence over them, and they vanish with the lease. They are neither conflicts
             // nor records that are "already there".
             var leased = answers.Count == 0 ? new HashSet<string>() : await ReadLeaseRecordsAsync(cancellationToken).ConfigureAwait(false);
-            var foreign = answers.Where(r => !leased.Contains(r.Name + " " + r.Type + " " + r.Value))
+            var foreign = answers.Where(r => !leased.Contains(LeaseKey(r.Name, r.Type, r.Value)))
                 .Select(r => r.As(false, Server)).ToList();
             return new DnsRecordSet(DesiredRecords.Sort(owned), DesiredRecords.Sort(foreign));
         }
@@ -126,7 +126,7 @@ namespace Deevnet.Extended.Core.Dns
             var gone = plan.ToDelete.FirstOrDefault(r => r.Type != DnsRecordType.PTR && !plan.TargetOwned.Any(t => t.Name == r.Name));
             // dnsmasq keeps answering a removed A record from a DHCP lease of the same name and address until the
             // lease expires: that answer is not the module's record, so it cannot prove the reload either way.
-            if (gone != null && (await ReadLeaseRecordsAsync(cancellationToken).ConfigureAwait(false)).Contains(gone.Name + " " + gone.Type + " " + gone.Value))
+            if (gone != null && (await ReadLeaseRecordsAsync(cancellationToken).ConfigureAwait(false)).Contains(LeaseKey(gone.Name, gone.Type, gone.Value)))
                 gone = null;
             var deadline = DateTime.UtcNow + Settings.Timeout;
             while (true)
@@ -175,13 +175,16 @@ namespace Deevnet.Extended.Core.Dns
                 var parts = line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length < 4 || parts[3] == "*" || !IPAddress.TryParse(parts[2], out var ip)) continue;
                 var fqdn = (parts[3].IndexOf('.') >= 0 ? parts[3] : parts[3] + "." + zone).ToLowerInvariant().TrimEnd('.');
-                keys.Add(fqdn + " " + DnsRecordType.A + " " + ip);
-                keys.Add(DnsRecord.ReverseName(ip) + " " + DnsRecordType.PTR + " " + fqdn);
+                keys.Add(LeaseKey(fqdn, DnsRecordType.A, ip.ToString()));
+                keys.Add(LeaseKey(DnsRecord.ReverseName(ip), DnsRecordType.PTR, fqdn));
                 // dnsmasq answers a lease's PTR with the bare host name when the lease's subnet has no domain of its own.
-                keys.Add(DnsRecord.ReverseName(ip) + " " + DnsRecordType.PTR + " " + parts[3].ToLowerInvariant().TrimEnd('.'));
+                keys.Add(LeaseKey(DnsRecord.ReverseName(ip), DnsRecordType.PTR, parts[3].ToLowerInvariant().TrimEnd('.')));
             }
             return keys;
         }
+
+        /// <summary>The one key format of the lease set: <c>name type value</c>.</summary>
+        internal static string LeaseKey(string name, DnsRecordType type, string value) => name + " " + type + " " + value;
 
         private async Task<(string? Records, string? Cnames)> ReadFilesAsync(CancellationToken cancellationToken)
         {
