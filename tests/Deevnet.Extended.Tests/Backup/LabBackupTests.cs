@@ -12,6 +12,7 @@ namespace Deevnet.Extended.Tests.Backup
     /// The backup proofs over the lab's real sshd: the service's host is the lab server (root@10.231.0.2), the restore
     /// target another lab host (a guest with its own sshd), the store local or on the lab server over SSH.
     /// </summary>
+    [Collection(LabBackupCollection.Name)]
     public sealed class LabBackupTests
     {
         private const string Server = "ssh://root@10.231.0.2";
@@ -108,5 +109,15 @@ namespace Deevnet.Extended.Tests.Backup
             var pattern = "--format=pax --create --file=- --directory=/ -- " + w.Data.TrimStart('/');
             return Sh.Run($"for p in $(pgrep -f -- {Sh.Q(pattern)}); do [ \"$(ps -o comm= -p $p)\" = tar ] && echo $p; done; true").Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
         }
+    }
+
+    /// <summary>
+    /// The lab backup tests stream hundreds of megabytes through the lab's sshd; they run alone (not parallel with
+    /// the other lab tests) so that a 2-core machine's load from other classes does not cut their connections.
+    /// </summary>
+    [CollectionDefinition(Name, DisableParallelization = true)]
+    public sealed class LabBackupCollection
+    {
+        public const string Name = "Lab backups (run alone)";
     }
 }

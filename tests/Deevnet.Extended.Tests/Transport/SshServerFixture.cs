@@ -132,7 +132,11 @@ namespace Deevnet.Extended.Tests.Transport
         }
     }
 
-    [CollectionDefinition(Name)]
+    /// <summary>
+    /// Not parallel: these tests measure the process's managed memory while streaming and count sshd connections,
+    /// which other test classes running at the same time would distort. xunit runs such a collection alone.
+    /// </summary>
+    [CollectionDefinition(Name, DisableParallelization = true)]
     public sealed class SshServerCollection : ICollectionFixture<SshServerFixture>
     {
         public const string Name = "sshd";
