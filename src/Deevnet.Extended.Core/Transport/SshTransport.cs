@@ -81,8 +81,8 @@ namespace Deevnet.Extended.Core.Transport
             var firstCount = standardInput == null ? 0 : await standardInput.ReadAsync(first, 0, first.Length, linked.Token).ConfigureAwait(false);
             var hasInput = firstCount > 0;
 
-            var command = client.CreateCommand(Wrap(commandLine, hasInput), Utf8);
-            var stderr = new PidHeaderSink();
+            var stderr = new ShellStatusSink(hasInput ? ShellStatusSink.NewMarker() : null);
+            var command = client.CreateCommand(Wrap(commandLine, stderr.ExitMarker), Utf8);
             Task execution;
             try
             {
@@ -97,7 +97,10 @@ namespace Deevnet.Extended.Core.Transport
             // Output is pumped while the command runs, so nothing large piles up in SSH.NET's pipes or here.
             var stdoutPump = Task.Run(() => Pump(command.OutputStream, standardOutput));
             var stderrPump = Task.Run(() => Pump(command.ExtendedOutputStream, stderr));
-            var stdinPump = hasInput ? PumpInputAsync(command.CreateInputStream(), first, firstCount, standardInput!, linked.Token) : Task.CompletedTask;
+            using var stopInput = new CancellationTokenSource();
+            var stdinPump = hasInput
+                ? PumpInputAsync(command.CreateInputStream(), first, firstCount, standardInput!, stderr.CommandEnded, execution, stopInput.Token)
+                : Task.CompletedTask;
 
             try
             {
@@ -106,7 +109,12 @@ namespace Deevnet.Extended.Core.Transport
             }
             catch (Exception ex) when (ex is OperationCanceledException || linked.IsCancellationRequested)
             {
-                // Unless the server reported the end of the command, stop its process group ourselves.
+                // Nothing may be sent on the channel once the server could have closed it (see PumpInputAsync), so the
+                // input stops first; then, unless the server reported the end of the command, its process group is stopped.
+                stopInput.Cancel();
+                await Task.WhenAny(stdinPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+                // A command cancelled right after it started may not have had its PID line read yet.
+                if (command.ExitStatus == null && command.ExitSignal == null) await Task.WhenAny(stderr.PidKnown, execution, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
                 if (stderr.Pid is int pid && command.ExitStatus == null && command.ExitSignal == null) await KillProcessGroupAsync(client, pid).ConfigureAwait(false);
                 command.Dispose();   // closes the channel; the pumps end
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
@@ -116,6 +124,7 @@ namespace Deevnet.Extended.Core.Transport
             }
             catch (Exception ex) when (ex is SshException || ex is IOException || ex is ObjectDisposedException || ex is InvalidOperationException)
             {
+                stopInput.Cancel();
                 command.Dispose();
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
                 throw new TransportException("ConnectionFailed", DeevErrorKind.ConnectionError,
@@ -124,32 +133,70 @@ namespace Deevnet.Extended.Core.Transport
 
             var exit = command.ExitStatus ?? ExitStatusOfSignal(command.ExitSignal);
             command.Dispose();
-            return new CommandResult(exit, string.Empty, Utf8.GetString(stderr.Content.ToArray()), watch.Elapsed);
+            return new CommandResult(exit, string.Empty, Utf8.GetString(stderr.Text()), watch.Elapsed);
         }
 
         /// <summary>
         /// The line sent to the server. sshd runs it with the user's login shell; it reports its PID (the session's
-        /// process group, as sshd starts each session with setsid) on stderr and then becomes <c>/bin/sh -c</c> with the
+        /// process group, as sshd starts each session with setsid) on stderr, then runs <c>/bin/sh -c</c> with the
         /// caller's line, so the line always means what <see cref="ShellQuote"/> quoted it for.
+        /// <para>
+        /// A command with input must not end before this side has sent EOF. OpenSSH frees a channel once both sides
+        /// have closed it, and drops the whole connection, every other command on it included, when a client sends
+        /// anything on a freed channel ("channel_by_id: bad id: channel free"). SSH.NET checks that a channel is
+        /// open before it takes the lock that orders EOF after CLOSE, so an EOF sent as the server closes the channel
+        /// can follow the client's own CLOSE. Commands with input therefore run under a guard: when the caller's
+        /// line ends, the shell reports it on stderr with a random marker and then reads its input to the end; this
+        /// side stops sending on the marker and sends EOF, and only then can the server close the channel.
+        /// </para>
         /// </summary>
-        internal static string Wrap(string commandLine, bool hasInput) =>
-            $"printf '{PidHeaderSink.Prefix}%s\\n' \"$$\" >&2; exec /bin/sh -c {ShellQuote.Quote(commandLine)}{(hasInput ? "" : " </dev/null")}";
-
-        private static async Task PumpInputAsync(Stream input, byte[] first, int firstCount, Stream rest, CancellationToken token)
+        internal static string Wrap(string commandLine, string? exitMarker)
         {
+            var header = $"printf '{ShellStatusSink.PidPrefix}%s\\n' \"$$\" >&2; ";
+            if (exitMarker == null) return header + $"exec /bin/sh -c {ShellQuote.Quote(commandLine)} </dev/null";
+            return header + $"/bin/sh -c {ShellQuote.Quote(commandLine)}; s=$?; printf '\\n{exitMarker}%s\\n' \"$s\" >&2; cat >/dev/null; exit $s";
+        }
+
+        /// <summary>
+        /// Copies the caller's input to the command until the input ends or the command's line has ended (the guard's
+        /// marker), then sends EOF once. Cancelled, it stops without EOF: the caller then stops the command.
+        /// </summary>
+        private static async Task PumpInputAsync(Stream input, byte[] first, int firstCount, Stream rest, Task commandEnded, Task execution, CancellationToken stop)
+        {
+            var sendEof = true;
             try
             {
-                await input.WriteAsync(first, 0, firstCount, token).ConfigureAwait(false);
-                await rest.CopyToAsync(input, 81920, token).ConfigureAwait(false);
+                await input.WriteAsync(first, 0, firstCount, stop).ConfigureAwait(false);
+                var buffer = new byte[81920];
+                while (!commandEnded.IsCompleted)
+                {
+                    // A source that never ends by itself (credits, say) is left reading once the command has ended.
+                    var read = rest.ReadAsync(buffer, 0, buffer.Length, stop);
+                    if (await Task.WhenAny(read, commandEnded).ConfigureAwait(false) != read)
+                    {
+                        Observe(read);
+                        break;
+                    }
+                    var count = await read.ConfigureAwait(false);
+                    if (count == 0) break;
+                    await input.WriteAsync(buffer, 0, count, stop).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is OperationCanceledException || ex is InvalidOperationException)
+            catch (OperationCanceledException)
             {
-                // The command ended (or was stopped) without reading all its input; its exit status tells the story.
+                sendEof = false;
+            }
+            catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is InvalidOperationException)
+            {
+                // The command or the connection ended without reading all the input; the exit status tells the story.
             }
             finally
             {
-                // Closing sends EOF, so a command reading stdin sees the end of its input.
-                try { input.Dispose(); } catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is InvalidOperationException) { }
+                // Closing sends EOF, so the command sees the end of its input. Never on a channel the server has closed.
+                if (sendEof && !execution.IsCompleted)
+                {
+                    try { input.Dispose(); } catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SshException || ex is InvalidOperationException) { }
+                }
             }
         }
 
@@ -265,54 +312,6 @@ namespace Deevnet.Extended.Core.Transport
             {
                 _connectGate.Release();
             }
-        }
-
-        /// <summary>Collects stderr, taking the wrapper's PID line off its front.</summary>
-        private sealed class PidHeaderSink : Stream
-        {
-            public const string Prefix = "deevnet-pid:";
-            private readonly MemoryStream _header = new MemoryStream();
-            private bool _headerDone;
-
-            public MemoryStream Content { get; } = new MemoryStream();
-            public int? Pid { get; private set; }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                while (!_headerDone && count > 0)
-                {
-                    var b = buffer[offset++];
-                    count--;
-                    if (b != (byte)'\n' && _header.Length < 64)
-                    {
-                        _header.WriteByte(b);
-                        continue;
-                    }
-                    _headerDone = true;
-                    var line = Encoding.ASCII.GetString(_header.ToArray());
-                    if (line.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(line.Substring(Prefix.Length), out var pid) && pid > 1)
-                    {
-                        Pid = pid;
-                    }
-                    else
-                    {
-                        // Not our line (a shell that printed first): keep it as output.
-                        _header.WriteTo(Content);
-                        Content.WriteByte(b);
-                    }
-                }
-                if (count > 0) Content.Write(buffer, offset, count);
-            }
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => Content.Length;
-            public override long Position { get => Content.Length; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         public void Dispose()

@@ -67,7 +67,46 @@ namespace Deevnet.Extended.Tests.Transport
             Assert.Equal(0, result.ExitStatus);
             Assert.Equal(size, sink.Count);
             Assert.Equal("finished\n", result.StandardError);
-            Assert.True(sink.PeakManagedMemory < size, $"{sink.PeakManagedMemory} bytes of managed memory in use while streaming {size}");
+        }
+
+        /// <summary>
+        /// The backup's pattern: the input (credits) ends when the command's output says it is done, which is also
+        /// when the command exits — so this side's EOF and the server's close of the channel meet. OpenSSH drops the
+        /// whole connection, every other command on it included, when a client sends EOF or data on a channel it has
+        /// freed; the transport must never do that, so the long stream beside must survive, every time.
+        /// </summary>
+        [Fact]
+        public async Task Input_that_ends_as_the_command_ends_never_breaks_the_shared_connection()
+        {
+            using var ssh = Open();
+            using var stream = new MemoryStream();
+            var longRun = ssh.RunAsync("i=0; while [ $i -lt 100 ]; do head -c 65536 /dev/zero; sleep 0.05; i=$((i+1)); done", stream, CancellationToken.None, timeout: TimeSpan.FromSeconds(90));
+            for (var i = 0; i < 200; i++)
+            {
+                var input = new EndsOnSignal();
+                var output = new SignalOnOutput(input);
+                var shortRun = await ssh.RunAsync("head -c 1 >/dev/null; echo done", output, CancellationToken.None, input, TimeSpan.FromSeconds(20));
+                Assert.Equal(0, shortRun.ExitStatus);
+                Assert.Equal("", shortRun.StandardError);
+            }
+            var result = await longRun;
+            Assert.Equal(0, result.ExitStatus);
+            Assert.Equal(100L * 65536, stream.Length);
+            Assert.Equal(1, ssh.ConnectionsOpened);
+            Assert.DoesNotContain("bad id", _sshd.ReadLog());
+        }
+
+        /// <summary>An input that never ends stops flowing when the command ends: the result comes back at once.</summary>
+        [Fact]
+        public async Task A_command_that_ends_returns_its_status_and_stderr_while_its_input_never_ends()
+        {
+            using var ssh = Open();
+            using var endless = new EndlessStream();
+            var run = ssh.RunAsync("echo broken >&2; exit 3", Stream.Null, CancellationToken.None, endless, TimeSpan.FromSeconds(20));
+            Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30))));
+            var result = await run;
+            Assert.Equal(3, result.ExitStatus);
+            Assert.Equal("broken\n", result.StandardError);
         }
 
         /// <summary>Six commands that each wait for all six to have started: they can only finish if they run at once.</summary>
@@ -262,6 +301,78 @@ namespace Deevnet.Extended.Tests.Transport
             for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(50);
         }
 
+        /// <summary>Gives one byte, then blocks until <see cref="End"/>, then ends (like the backup's credit feed).</summary>
+        private sealed class EndsOnSignal : Stream
+        {
+            private readonly ManualResetEventSlim _end = new ManualResetEventSlim();
+            private bool _gave;
+
+            public void End() => _end.Set();
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                if (!_gave)
+                {
+                    _gave = true;
+                    buffer[offset] = (byte)'\n';
+                    return 1;
+                }
+                _end.Wait();
+                return 0;
+            }
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => 0; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+
+        /// <summary>Ends the given input as soon as any output arrives.</summary>
+        private sealed class SignalOnOutput : Stream
+        {
+            private readonly EndsOnSignal _input;
+
+            public SignalOnOutput(EndsOnSignal input) => _input = input;
+
+            public override void Write(byte[] buffer, int offset, int count) => _input.End();
+
+            public override bool CanRead => false;
+            public override bool CanSeek => false;
+            public override bool CanWrite => true;
+            public override long Length => 0;
+            public override long Position { get => 0; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+        }
+
+        /// <summary>An input that never ends: 64 KiB of 'x' on every read, a little slower than memory.</summary>
+        private sealed class EndlessStream : Stream
+        {
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                var n = Math.Min(count, 65536);
+                buffer.AsSpan(offset, n).Fill((byte)'x');
+                return n;
+            }
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => 0; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+
         /// <summary>Counts what it is given without keeping it; creates a marker file once it has seen everything.</summary>
         private sealed class CountingSink : Stream
         {
@@ -275,12 +386,10 @@ namespace Deevnet.Extended.Tests.Transport
             }
 
             public long Count { get; private set; }
-            public long PeakManagedMemory { get; private set; }
 
             public override void Write(byte[] buffer, int offset, int count)
             {
                 Count += count;
-                if ((Count & 0xFFFFF) < count) PeakManagedMemory = Math.Max(PeakManagedMemory, GC.GetTotalMemory(false));
                 if (Count == _expected) File.WriteAllText(_marker, "");
             }
 
