@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Deevnet.Extended.Core.Checks;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Tests.Doubles;
 using Xunit;
 using static Deevnet.Extended.Tests.Checks.CheckTestKit;
 using static Deevnet.Extended.Tests.Checks.TestTier;
@@ -31,10 +32,8 @@ namespace Deevnet.Extended.Tests.Checks
             var open = new TcpListener(IPAddress.Loopback, 0);
             open.Start();
             var openPort = ((IPEndPoint)open.LocalEndpoint).Port;
-            var closed = new TcpListener(IPAddress.Loopback, 0);
-            closed.Start();
-            var closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
-            closed.Stop();
+            using var closed = new RefusedPort();
+            var closedPort = closed.Port;
             try
             {
                 var results = Run(new TestTier().Host("h1", "10.9.0.11", vmid: 211)

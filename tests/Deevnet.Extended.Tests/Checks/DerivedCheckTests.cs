@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Checks;
 using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Tests.Doubles;
 using Xunit;
 using static Deevnet.Extended.Tests.Checks.CheckTestKit;
 
@@ -142,10 +143,8 @@ namespace Deevnet.Extended.Tests.Checks
             var open = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
             open.Start();
             var openPort = ((IPEndPoint)open.LocalEndpoint).Port;
-            var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            closed.Start();
-            var closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
-            closed.Stop();
+            using var closed = new RefusedPort();
+            var closedPort = closed.Port;
             try
             {
                 var local = Deevnet.Extended.Core.Transport.Via.Local;

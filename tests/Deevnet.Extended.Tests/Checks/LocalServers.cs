@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Net;
@@ -142,42 +143,87 @@ namespace Deevnet.Extended.Tests.Checks
         public void Dispose() => Directory.Delete(Dir, true);
     }
 
-    /// <summary>dnsmasq as a DNS server on 127.0.0.1 with the records given (dnsmasq options), for DNS check tests.</summary>
+    /// <summary>
+    /// dnsmasq as a DNS server on 127.0.0.1 with the records given (dnsmasq options), for DNS check tests.
+    /// dnsmasq cannot bind port 0 (<c>--port=0</c> turns DNS off) nor take a socket handed over, so the port is one the
+    /// OS just gave out and dnsmasq's own bind decides: dnsmasq binds UDP and TCP on it without SO_REUSEPORT and exits
+    /// when either is taken ("Address already in use"); then it starts again on another port. Once it answers, the
+    /// port is dnsmasq's: no other socket can bind it while dnsmasq holds it.
+    /// </summary>
     internal sealed class TestDnsServer : IDisposable
     {
+        private const int Attempts = 10;
         private readonly Process _process;
 
         public TestDnsServer(params string[] records)
         {
-            Port = FreeUdpPort();
-            var args = $"--keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port={Port} --user=root " + string.Join(" ", records);
-            _process = Process.Start(new ProcessStartInfo("dnsmasq", args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            // Ready when it answers on its port (a query for a name it does not know still gets an answer).
-            var deadline = DateTime.UtcNow.AddSeconds(5);
-            using var udp = new UdpClient();
-            while (DateTime.UtcNow < deadline)
+            var failures = new List<string>();
+            for (var attempt = 0; attempt < Attempts; attempt++)
             {
-                if (_process.HasExited) throw new InvalidOperationException("dnsmasq exited: " + _process.StandardError.ReadToEnd());
-                var query = new byte[] { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, (byte)'x', 0, 0, 1, 0, 1 };
-                udp.Send(query, query.Length, new IPEndPoint(IPAddress.Loopback, Port));
-                if (udp.Client.Poll(100_000, SelectMode.SelectRead)) return;
+                var port = CandidatePort();
+                var process = Start(port, records);
+                var (ready, error) = WaitUntilAnswering(process, port);
+                if (ready)
+                {
+                    Port = port;
+                    _process = process;
+                    return;
+                }
+                Stop(process);
+                if (!error.Contains("Address already in use", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"dnsmasq on port {port}: {error}");
+                failures.Add($"port {port}: {error.Trim()}");
             }
-            throw new InvalidOperationException("dnsmasq did not answer on port " + Port);
+            throw new InvalidOperationException($"dnsmasq found no free port in {Attempts} attempts: " + string.Join("; ", failures));
         }
 
         public int Port { get; }
         public IPEndPoint EndPoint => new IPEndPoint(IPAddress.Loopback, Port);
 
-        public static int FreeUdpPort()
+        /// <summary>A port that was free for UDP a moment ago; only dnsmasq's own bind (checked by the caller) makes it ours.</summary>
+        private static int CandidatePort()
         {
             using var u = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
             return ((IPEndPoint)u.Client.LocalEndPoint!).Port;
         }
 
-        public void Dispose()
+        private static Process Start(int port, string[] records)
         {
-            try { _process.Kill(); _process.WaitForExit(2000); } catch (InvalidOperationException) { }
-            _process.Dispose();
+            var args = $"--keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port={port} --user=root " + string.Join(" ", records);
+            return Process.Start(new ProcessStartInfo("dnsmasq", args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         }
+
+        /// <summary>Ready when it answers on its port (a query for a name it does not know still gets an answer); else dnsmasq's error.</summary>
+        private static (bool Ready, string Error) WaitUntilAnswering(Process process, int port)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            while (DateTime.UtcNow < deadline)
+            {
+                if (process.HasExited) return (false, "dnsmasq exited: " + process.StandardError.ReadToEnd());
+                var query = new byte[] { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, (byte)'x', 0, 0, 1, 0, 1 };
+                udp.Send(query, query.Length, new IPEndPoint(IPAddress.Loopback, port));
+                if (!udp.Client.Poll(100_000, SelectMode.SelectRead)) continue;
+                try
+                {
+                    var from = new IPEndPoint(IPAddress.Any, 0);
+                    var answer = udp.Receive(ref from);
+                    if (from.Port == port && answer.Length >= 2 && answer[0] == 0x12 && answer[1] == 0x34) return (true, "");
+                }
+                catch (SocketException)
+                {
+                    // ICMP port unreachable: nothing listens there yet.
+                }
+            }
+            return (false, "dnsmasq did not answer on port " + port);
+        }
+
+        private static void Stop(Process process)
+        {
+            try { process.Kill(); process.WaitForExit(2000); } catch (InvalidOperationException) { }
+            process.Dispose();
+        }
+
+        public void Dispose() => Stop(_process);
     }
 }

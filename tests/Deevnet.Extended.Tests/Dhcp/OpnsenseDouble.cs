@@ -1,13 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 using Deevnet.Extended.Core.Dhcp.Json;
+using Deevnet.Extended.Tests.Doubles;
 
 namespace Deevnet.Extended.Tests.Dhcp
 {
@@ -22,19 +19,14 @@ namespace Deevnet.Extended.Tests.Dhcp
         private static readonly HashSet<string> ReservationFields = new HashSet<string> { "subnet", "hw_address", "ip_address", "hostname", "description", "option_data" };
         private static readonly HashSet<string> SearchFields = new HashSet<string> { "current", "rowCount", "searchPhrase", "sort" };
 
-        private readonly HttpListener _listener = new HttpListener();
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
-        private readonly Task _loop;
+        private readonly LoopbackHttpServer _server;
         private readonly object _gate = new object();
         private int _next;
 
         public OpnsenseDouble()
         {
-            var port = FreePort();
-            Endpoint = new Uri($"http://127.0.0.1:{port}");
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
+            _server = new LoopbackHttpServer(Handle);
+            Endpoint = new Uri(_server.Endpoint);
             Subnets.Add(("a1b2c3d4-0000-4000-8000-000000000099", "10.20.99.0/24"));
             Add("02:AA:00:00:00:01", "10.20.99.250", "handmade", "Ansible managed - handmade (eth0)");
         }
@@ -56,41 +48,14 @@ namespace Deevnet.Extended.Tests.Dhcp
             return uuid;
         }
 
-        private static int FreePort()
+        private HttpResponse Handle(HttpRequest request)
         {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
-
-        private async Task LoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                HttpListenerContext ctx;
-                try { ctx = await _listener.GetContextAsync(); }
-                catch (Exception) when (_stop.IsCancellationRequested) { return; }
-                catch (HttpListenerException) { return; }
-                var (status, body) = Handle(ctx.Request);
-                var bytes = Encoding.UTF8.GetBytes(body);
-                ctx.Response.StatusCode = status;
-                ctx.Response.ContentType = "application/json";
-                await ctx.Response.OutputStream.WriteAsync(bytes);
-                ctx.Response.Close();
-            }
-        }
-
-        private (int, string) Handle(HttpListenerRequest request)
-        {
-            var path = request.Url!.AbsolutePath;
+            var path = request.Path;
             lock (_gate) Calls.Add(path);
             var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Key + ":" + Secret));
-            if (request.Headers["Authorization"] != expected) return (401, "{\"status\":401,\"message\":\"Authentication Failed\"}");
-            if (request.HttpMethod != "POST") return (400, "{\"message\":\"POST expected\"}");
-            string text;
-            using (var reader = new StreamReader(request.InputStream, Encoding.UTF8)) text = reader.ReadToEnd();
+            if (request.Header("Authorization") != expected) return (401, "{\"status\":401,\"message\":\"Authentication Failed\"}");
+            if (request.Method != "POST") return (400, "{\"message\":\"POST expected\"}");
+            var text = request.BodyText;
             JsonNode body;
             try { body = JsonParser.Parse(text.Length == 0 ? "{}" : text); }
             catch (FormatException) { return (400, "{\"message\":\"invalid json\"}"); }
@@ -140,12 +105,6 @@ namespace Deevnet.Extended.Tests.Dhcp
             }
         }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            _listener.Close();
-            try { _loop.Wait(2000); } catch (AggregateException) { }
-        }
+        public void Dispose() => _server.Dispose();
     }
 }

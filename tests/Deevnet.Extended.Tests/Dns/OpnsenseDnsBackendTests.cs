@@ -8,6 +8,7 @@ using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Tests.Doubles;
 using Xunit;
 
 namespace Deevnet.Extended.Tests.Dns
@@ -109,9 +110,8 @@ namespace Deevnet.Extended.Tests.Dns
             Assert.Equal("AuthenticationFailed", auth.ErrorId);
             Assert.DoesNotContain("nope", auth.Message);
 
-            var dead = new OpnsenseDouble("k3y", "s3cret");
-            var endpoint = dead.Endpoint;
-            dead.Dispose();
+            using var dead = new RefusedPort();
+            var endpoint = $"http://127.0.0.1:{dead.Port}";
             var error = await Assert.ThrowsAsync<DeevException>(() => SyncAsync(Tier(endpoint: endpoint)).WaitAsync(TimeSpan.FromMinutes(2)));
             Assert.Equal(DnsErrors.ServerUnreachable, error.ErrorId);
             Assert.Contains(endpoint, error.Message);

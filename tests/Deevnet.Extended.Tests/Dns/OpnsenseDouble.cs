@@ -1,12 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Tasks;
+using Deevnet.Extended.Tests.Doubles;
 
 namespace Deevnet.Extended.Tests.Dns
 {
@@ -21,22 +19,18 @@ namespace Deevnet.Extended.Tests.Dns
     {
         private static readonly string[] HostFields = { "enabled", "hostname", "domain", "server", "description" };
         private static readonly string[] AliasFields = { "enabled", "host", "hostname", "domain", "description" };
-        private readonly HttpListener _listener = new HttpListener();
+        private readonly LoopbackHttpServer _server;
         private readonly string _auth;
         private readonly object _gate = new object();
-        private readonly Task _loop;
 
         public OpnsenseDouble(string key, string secret)
         {
-            Port = FreePort();
             _auth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(key + ":" + secret));
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
+            _server = new LoopbackHttpServer(Handle);
         }
 
-        public int Port { get; }
-        public string Endpoint => $"http://127.0.0.1:{Port}";
+        public int Port => _server.Port;
+        public string Endpoint => _server.Endpoint;
         public Dictionary<string, Dictionary<string, string>> Hosts { get; } = new();
         public Dictionary<string, Dictionary<string, string>> Aliases { get; } = new();
 
@@ -56,66 +50,51 @@ namespace Deevnet.Extended.Tests.Dns
             return uuid;
         }
 
-        private async Task LoopAsync()
+        private HttpResponse Handle(HttpRequest request)
         {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext ctx;
-                try { ctx = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                try { Handle(ctx); }
-                catch (Exception ex) { Reply(ctx, 500, JsonSerializer.Serialize(new { error = ex.Message })); }
-            }
-        }
-
-        private void Handle(HttpListenerContext ctx)
-        {
-            if (ctx.Request.Headers["Authorization"] != _auth) { Reply(ctx, 401, "{\"status\":401,\"message\":\"Authentication Failed\"}"); return; }
-            var path = ctx.Request.Url!.AbsolutePath;
-            var body = new StreamReader(ctx.Request.InputStream).ReadToEnd();
+            if (request.Header("Authorization") != _auth) return (401, "{\"status\":401,\"message\":\"Authentication Failed\"}");
+            var path = request.Path;
+            var body = request.BodyText;
             lock (_gate)
             {
-                Calls.Add(ctx.Request.HttpMethod + " " + path);
-                if (FailOn != null && path.Contains(FailOn)) { Reply(ctx, 200, "{\"result\":\"failed\",\"validations\":{\"host.server\":\"injected failure\"}}"); return; }
+                Calls.Add(request.Method + " " + path);
+                if (FailOn != null && path.Contains(FailOn)) return (200, "{\"result\":\"failed\",\"validations\":{\"host.server\":\"injected failure\"}}");
                 const string s = "/api/unbound/settings/";
-                if (ctx.Request.HttpMethod == "GET" && path == s + "get") { Reply(ctx, 200, Settings()); return; }
-                if (ctx.Request.HttpMethod == "POST" && path == "/api/unbound/service/reconfigure") { Reconfigure(); Reply(ctx, 200, "{\"status\":\"ok\"}"); return; }
-                if (ctx.Request.HttpMethod != "POST" || !path.StartsWith(s, StringComparison.Ordinal)) { Reply(ctx, 404, "{\"errorMessage\":\"Endpoint not found\"}"); return; }
+                if (request.Method == "GET" && path == s + "get") return (200, Settings());
+                if (request.Method == "POST" && path == "/api/unbound/service/reconfigure") { Reconfigure(); return (200, "{\"status\":\"ok\"}"); }
+                if (request.Method != "POST" || !path.StartsWith(s, StringComparison.Ordinal)) return (404, "{\"errorMessage\":\"Endpoint not found\"}");
                 var parts = path.Substring(s.Length).Split('/');
                 var action = parts[0];
                 var uuid = parts.Length > 1 ? parts[1] : null;
                 var isAlias = action.EndsWith("HostAlias", StringComparison.Ordinal);
                 var table = isAlias ? Aliases : Hosts;
                 if (action.StartsWith("del", StringComparison.Ordinal))
-                {
-                    Reply(ctx, 200, uuid != null && table.Remove(uuid) ? "{\"result\":\"deleted\"}" : "{\"result\":\"not found\"}");
-                    return;
-                }
-                if (action != "addHostOverride" && action != "setHostOverride" && action != "addHostAlias" && action != "setHostAlias") { Reply(ctx, 404, "{\"errorMessage\":\"Endpoint not found\"}"); return; }
+                    return (200, uuid != null && table.Remove(uuid) ? "{\"result\":\"deleted\"}" : "{\"result\":\"not found\"}");
+                if (action != "addHostOverride" && action != "setHostOverride" && action != "addHostAlias" && action != "setHostAlias") return (404, "{\"errorMessage\":\"Endpoint not found\"}");
                 using var doc = JsonDocument.Parse(body.Length == 0 ? "{}" : body);
                 var wrapper = isAlias ? "alias" : "host";
                 if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(wrapper, out var row) || doc.RootElement.EnumerateObject().Count() != 1)
-                { Reply(ctx, 400, $"{{\"errorMessage\":\"expected one '{wrapper}' object\"}}"); return; }
+                    return (400, $"{{\"errorMessage\":\"expected one '{wrapper}' object\"}}");
                 var allowed = isAlias ? AliasFields : HostFields;
                 var unknown = row.EnumerateObject().Select(p => p.Name).FirstOrDefault(n => !allowed.Contains(n));
-                if (unknown != null) { Reply(ctx, 400, $"{{\"errorMessage\":\"unknown field '{unknown}'\"}}"); return; }
+                if (unknown != null) return (400, $"{{\"errorMessage\":\"unknown field '{unknown}'\"}}");
                 var values = row.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
                 if (!isAlias && (!values.TryGetValue("server", out var ip) || !IPAddress.TryParse(ip, out _)))
-                { Reply(ctx, 200, "{\"result\":\"failed\",\"validations\":{\"host.server\":\"A valid IP address is required.\"}}"); return; }
+                    return (200, "{\"result\":\"failed\",\"validations\":{\"host.server\":\"A valid IP address is required.\"}}");
                 if (isAlias && (!values.TryGetValue("host", out var h) || !Hosts.ContainsKey(h)))
-                { Reply(ctx, 200, "{\"result\":\"failed\",\"validations\":{\"alias.host\":\"Option not in list.\"}}"); return; }
+                    return (200, "{\"result\":\"failed\",\"validations\":{\"alias.host\":\"Option not in list.\"}}");
                 if (action.StartsWith("add", StringComparison.Ordinal))
                 {
                     var id = Guid.NewGuid().ToString();
                     table[id] = values;
-                    Reply(ctx, 200, $"{{\"result\":\"saved\",\"uuid\":\"{id}\"}}");
+                    return (200, $"{{\"result\":\"saved\",\"uuid\":\"{id}\"}}");
                 }
                 else if (uuid != null && table.ContainsKey(uuid))
                 {
                     table[uuid] = values;
-                    Reply(ctx, 200, "{\"result\":\"saved\"}");
+                    return (200, "{\"result\":\"saved\"}");
                 }
-                else Reply(ctx, 200, "{\"result\":\"failed\"}");
+                else return (200, "{\"result\":\"failed\"}");
             }
         }
 
@@ -138,29 +117,6 @@ namespace Deevnet.Extended.Tests.Dns
             Applied = served;
         }
 
-        private static void Reply(HttpListenerContext ctx, int status, string json)
-        {
-            ctx.Response.StatusCode = status;
-            ctx.Response.ContentType = "application/json";
-            var bytes = Encoding.UTF8.GetBytes(json);
-            ctx.Response.OutputStream.Write(bytes, 0, bytes.Length);
-            ctx.Response.Close();
-        }
-
-        private static int FreePort()
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            try { _loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
-        }
+        public void Dispose() => _server.Dispose();
     }
 }

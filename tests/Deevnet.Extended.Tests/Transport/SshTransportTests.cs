@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Transport;
+using Deevnet.Extended.Tests.Doubles;
 using Xunit;
 
 namespace Deevnet.Extended.Tests.Transport
@@ -211,10 +212,8 @@ namespace Deevnet.Extended.Tests.Transport
         [Fact]
         public async Task Refused_port_is_ConnectionFailed_with_host_and_port()
         {
-            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
+            using var refused = new RefusedPort();
+            var port = refused.Port;
             using var ssh = new SshTransport(Via.Ssh(_sshd.User, "127.0.0.1", port), _sshd.Options());
             var error = await Assert.ThrowsAsync<TransportException>(() => ssh.RunAsync("true", CancellationToken.None));
             Assert.Equal("ConnectionFailed", error.ErrorId);

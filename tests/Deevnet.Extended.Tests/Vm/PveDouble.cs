@@ -1,18 +1,13 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using System.Threading;
-using System.Threading.Tasks;
+using Deevnet.Extended.Tests.Doubles;
 
 namespace Deevnet.Extended.Tests.Vm
 {
@@ -28,25 +23,21 @@ namespace Deevnet.Extended.Tests.Vm
         public const string TokenId = "deev@pve!tier";
         public const string Secret = "0d6b7c1e-5a8f-4c1b-9e2d-3f4a5b6c7d8e";
 
-        private readonly TcpListener _listener;
-        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
-        private readonly Task _loop;
+        private readonly LoopbackHttpServer _server;
         private readonly object _gate = new object();
         private int _taskCounter;
 
         public PveDouble()
         {
             Certificate = SharedCertificate.Value;
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start();
-            _loop = Task.Run(AcceptLoop);
+            _server = new LoopbackHttpServer(Serve, Certificate, "application/json;charset=UTF-8");
         }
 
         // One key pair for every double: RSA generation is the slow part of a test.
         private static readonly Lazy<X509Certificate2> SharedCertificate = new Lazy<X509Certificate2>(MakeCertificate);
 
         public X509Certificate2 Certificate { get; }
-        public string Endpoint => $"https://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        public string Endpoint => _server.Endpoint;
         public string Fingerprint => string.Join(":", SHA256.HashData(Certificate.RawData).Select(b => b.ToString("X2")));
 
         /// <summary>VMs and templates by VMID; each has a config like PVE's (<c>name</c>, <c>template</c>, disks, …) and a status.</summary>
@@ -75,67 +66,13 @@ namespace Deevnet.Extended.Tests.Vm
             Status[vmid] = status;
         }
 
-        private async Task AcceptLoop()
+        private HttpResponse Serve(HttpRequest request)
         {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-                catch { return; }
-                _ = Task.Run(() => Serve(client));
-            }
-        }
-
-        private async Task Serve(TcpClient client)
-        {
-            using (client)
-            {
-                try
-                {
-                    using var ssl = new SslStream(client.GetStream());
-                    await ssl.AuthenticateAsServerAsync(Certificate, false, false);
-                    while (true)
-                    {
-                        var request = await ReadRequest(ssl);
-                        if (request == null) return;
-                        var (status, body) = Handle(request.Value.Method, request.Value.Path, request.Value.Query, request.Value.Form, request.Value.Auth);
-                        var bytes = Encoding.UTF8.GetBytes(body);
-                        var head = $"HTTP/1.1 {status} {Reason(status)}\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {bytes.Length}\r\n\r\n";
-                        await ssl.WriteAsync(Encoding.ASCII.GetBytes(head));
-                        await ssl.WriteAsync(bytes);
-                        await ssl.FlushAsync();
-                    }
-                }
-                catch (Exception ex) when (ex is IOException || ex is System.Security.Authentication.AuthenticationException || ex is ObjectDisposedException)
-                {
-                    // The client refused our certificate or hung up.
-                }
-            }
+            var (status, body) = Handle(request.Method, Uri.UnescapeDataString(request.Path), ParseForm(request.Query), ParseForm(request.BodyText), request.Header("Authorization"));
+            return new HttpResponse(status, body, Reason(status));
         }
 
         private static string Reason(int status) => status switch { 200 => "OK", 400 => "Parameter verification failed.", 401 => "authentication failure", 404 => "Not Found", _ => "Internal Server Error" };
-
-        private static async Task<(string Method, string Path, Dictionary<string, string> Query, Dictionary<string, string> Form, string? Auth)?> ReadRequest(Stream stream)
-        {
-            var head = new StringBuilder();
-            var one = new byte[1];
-            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-            {
-                if (await stream.ReadAsync(one) == 0) return null;
-                head.Append((char)one[0]);
-            }
-            var lines = head.ToString().Split("\r\n");
-            var first = lines[0].Split(' ');
-            var headers = lines.Skip(1).Where(l => l.Contains(':')).ToDictionary(l => l[..l.IndexOf(':')].Trim().ToLowerInvariant(), l => l[(l.IndexOf(':') + 1)..].Trim());
-            var length = headers.TryGetValue("content-length", out var cl) ? int.Parse(cl) : 0;
-            var body = new byte[length];
-            var read = 0;
-            while (read < length) read += await stream.ReadAsync(body.AsMemory(read));
-            var target = first[1];
-            var q = target.IndexOf('?');
-            var path = Uri.UnescapeDataString(q < 0 ? target : target[..q]);
-            return (first[0], path, ParseForm(q < 0 ? "" : target[(q + 1)..]), ParseForm(Encoding.UTF8.GetString(body)), headers.TryGetValue("authorization", out var a) ? a : null);
-        }
 
         private static Dictionary<string, string> ParseForm(string text) =>
             text.Split('&', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2))
@@ -318,11 +255,6 @@ namespace Deevnet.Extended.Tests.Vm
             return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
         }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            try { _loop.Wait(2000); } catch (AggregateException) { }
-        }
+        public void Dispose() => _server.Dispose();
     }
 }
