@@ -3,12 +3,16 @@
     The one entry point for building, testing, demonstrating, measuring and packaging Deevnet.Extended.
 .DESCRIPTION
     Tasks:
-      Bootstrap  restore the local tools (pwsh) and NuGet packages (Pester is staged into .tools/Modules)
+      Bootstrap  check the lab's Debian packages (build/lab-packages.txt) with one dpkg-query call and, as root on
+                 Debian/Ubuntu, install the missing ones with apt-get (not root: print the command and exit 2);
+                 then restore the local tools (pwsh) and NuGet packages (Pester is staged into .tools/Modules)
       Build      compile, lay the module out in module/bin and generate its help (MAML) from docs/cmdlets
-      Test       Build, start the lab (as root), run xunit and Pester, stop the lab, print 'N passed, N failed'
+      Test       Build, start the lab (as root), run xunit and Pester, stop the lab, print 'N passed, N failed, N skipped'
       Demo       Build, start the lab and run the module's main job on it (examples/demo.ps1)
       Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines)
       Package    Build and produce out/Deevnet.Extended.<version>.nupkg for Install-PSResource
+    Every task runs Bootstrap first. Test, Demo and Bench need the lab's packages (Bootstrap installs them
+    or stops with exit 2); Build, Package and 'Test -NoLab' only warn when they are missing.
     Run it with the repository's own pwsh: `dotnet tool restore && dotnet pwsh ./build.ps1 Test`.
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test
@@ -41,10 +45,13 @@ $ModuleBin = Join-Path $Root 'module/bin'
 . (Join-Path $Root 'build/BuildTasks.ps1')
 
 switch ($Task) {
-    'Bootstrap' { Invoke-Bootstrap }
-    'Build' { Invoke-Bootstrap; Invoke-Build }
-    'Test' { Invoke-Bootstrap; Invoke-Build; $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab; if (-not $ok) { exit 1 } }
-    'Demo' { Invoke-Bootstrap; Invoke-Build; Invoke-Demo }
-    'Bench' { Invoke-Bootstrap; Invoke-Build; Invoke-Bench }
-    'Package' { Invoke-Bootstrap; Invoke-Build; Invoke-Package | Out-Null }
+    'Bootstrap' { Invoke-Bootstrap -LabPackages Require }
+    'Build' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build }
+    'Test' {
+        Invoke-Bootstrap -LabPackages $(if ($NoLab) { 'Warn' } else { 'Require' }); Invoke-Build
+        $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab; if (-not $ok) { exit 1 }
+    }
+    'Demo' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Demo }
+    'Bench' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Bench }
+    'Package' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build; Invoke-Package | Out-Null }
 }

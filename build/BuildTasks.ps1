@@ -15,7 +15,79 @@ function Invoke-FreshPwsh {
     & $dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive @Arguments
 }
 
+function Get-LabPackageList {
+    # build/lab-packages.txt: one package per line, '#' starts a comment. The one list of the lab's Debian packages.
+    $names = foreach ($line in Get-Content (Join-Path $Root 'build/lab-packages.txt')) {
+        $name = ($line -replace '#.*$', '').Trim()
+        if ($name) { $name }
+    }
+    # Test hook: DEEV_LAB_PACKAGES_EXTRA (names separated by spaces) adds packages to the list, so the install path
+    # and the "run this as root" message can be tried without removing anything the machine needs.
+    if ($env:DEEV_LAB_PACKAGES_EXTRA) { $names = @($names) + ($env:DEEV_LAB_PACKAGES_EXTRA -split '[\s,]+' | Where-Object { $_ }) }
+    @($names | Select-Object -Unique)
+}
+
+function Get-MissingLabPackage {
+    # One dpkg-query call for the whole list; names dpkg has never heard of are simply absent from its output.
+    param([string[]] $Names)
+    $installed = [Collections.Generic.HashSet[string]]::new()
+    foreach ($line in (& dpkg-query -W -f '${Package}\t${db:Status-Status}\n' @Names 2>$null)) {
+        $name, $status = "$line" -split "`t"
+        if ($status -eq 'installed') { [void] $installed.Add($name) }
+    }
+    @($Names | Where-Object { -not $installed.Contains($_) })
+}
+
+function Install-LabPackage {
+    # Require: install what is missing (as root with apt-get), otherwise print the command to run and exit 2.
+    # Warn: the task does not need the lab (Build, Package, Test -NoLab): only say what is missing, never install.
+    param([Parameter(Mandatory)][ValidateSet('Require', 'Warn')][string] $Mode)
+    $names = Get-LabPackageList
+    if (-not (Get-Command dpkg-query -ErrorAction Ignore)) {
+        $what = "this is not a Debian/Ubuntu machine (no dpkg-query); the lab needs these Debian packages or their equivalents: $($names -join ' ')"
+        if ($Mode -eq 'Warn') { Write-Warning "Lab packages: $what"; return }
+        Write-Host "Bootstrap: $what"
+        exit 2
+    }
+    $missing = Get-MissingLabPackage $names
+    if (-not $missing) { return }
+    $list = $missing -join ' '
+    $command = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $list"
+    if ($Mode -eq 'Warn') {
+        Write-Warning "Lab packages missing: $list (Test, Demo and Bench need them, this task does not; 'build.ps1 Bootstrap' as root installs them)."
+        return
+    }
+    $aptGet = Get-Command apt-get -ErrorAction Ignore
+    if (-not [Environment]::IsPrivilegedProcess -or -not $aptGet) {
+        Write-Host "Bootstrap: the lab's Debian packages are missing: $list"
+        if ($aptGet) { Write-Host "Run as root (or run this build as root, which installs them):`n  $command" }
+        else { Write-Host 'No apt-get here: install them with the package manager of this machine.' }
+        exit 2
+    }
+
+    Write-Host "Bootstrap: installing Debian packages for the lab: $list"
+    $frontend = $env:DEBIAN_FRONTEND
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    try {
+        # DPkg::Lock::Timeout: wait for another apt/dpkg on a shared machine instead of failing at once.
+        foreach ($step in @(
+                @{ What = 'apt-get update'; Args = @('-o', 'DPkg::Lock::Timeout=300', 'update') },
+                @{ What = 'apt-get install'; Args = @('-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends') + $missing })) {
+            $output = & $aptGet.Source @($step.Args) 2>&1 | ForEach-Object { "$_" }
+            if ($LASTEXITCODE -ne 0) {
+                $output | Select-Object -Last 30 | Out-Host
+                throw "$($step.What) failed (exit code $LASTEXITCODE); to retry by hand: $command"
+            }
+        }
+    }
+    finally { $env:DEBIAN_FRONTEND = $frontend }
+    $still = Get-MissingLabPackage $missing
+    if ($still) { throw "apt-get reported success but these packages are still not installed: $($still -join ' ')" }
+}
+
 function Invoke-Bootstrap {
+    param([ValidateSet('Require', 'Warn')][string] $LabPackages = 'Require')
+    Install-LabPackage -Mode $LabPackages
     Push-Location $Root
     try {
         Invoke-Native 'dotnet tool restore' { dotnet tool restore | Out-Null }
