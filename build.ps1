@@ -7,7 +7,9 @@
                  Debian/Ubuntu, install the missing ones with apt-get (not root: print the command and exit 2);
                  then restore the local tools (pwsh) and NuGet packages (Pester is staged into .tools/Modules)
       Build      compile, lay the module out in module/bin and generate its help (MAML) from docs/cmdlets
-      Test       Build, start the lab (as root), run xunit and Pester, stop the lab, print 'N passed, N failed, N skipped'
+      Test       Build, start the lab (as root), run xunit and Pester, copy the lab's server logs (*.log only) to
+                 artifacts/lab-logs, stop the lab, print 'N passed, N failed, N skipped' (after a failure, preceded
+                 by where the lab logs are and the end of the lab's sshd log)
       Demo       Build, start the lab and run the module's main job on it (examples/demo.ps1)
       Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines)
       Package    Build and produce out/Deevnet.Extended.<version>.nupkg for Install-PSResource

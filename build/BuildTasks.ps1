@@ -132,6 +132,29 @@ function Stop-Lab {
     & bash (Join-Path $Root 'tests/lab/lab.sh') stop | Out-Host
 }
 
+function Save-LabLog {
+    # Copies every server log of the running lab (*.log under $DEEV_LAB_ROOT, relative paths kept) to
+    # artifacts/lab-logs. Only *.log files: never keys, lab.env or other state. Returns how many were copied.
+    # A failure here is only a warning: it must never change the verdict of the tests.
+    $dest = Join-Path $Artifacts 'lab-logs'
+    Remove-Item $dest -Recurse -Force -ErrorAction Ignore
+    $labRoot = if ($env:DEEV_LAB_ROOT) { $env:DEEV_LAB_ROOT } else { '/run/deevnet-lab' }
+    if (-not (Test-Path -LiteralPath $labRoot -PathType Container)) { return 0 }
+    $copied = 0
+    try {
+        $labRoot = (Resolve-Path -LiteralPath $labRoot).ProviderPath
+        foreach ($log in Get-ChildItem -LiteralPath $labRoot -Recurse -File -Filter '*.log' -ErrorAction SilentlyContinue) {
+            $target = Join-Path $dest ([IO.Path]::GetRelativePath($labRoot, $log.FullName))
+            New-Item -ItemType Directory -Force -Path (Split-Path $target) | Out-Null
+            # A guest's log can vanish while we copy (its namespace deleted): skip it.
+            Copy-Item -LiteralPath $log.FullName -Destination $target -ErrorAction SilentlyContinue
+            if (Test-Path -LiteralPath $target) { $copied++ }
+        }
+    }
+    catch { Write-Warning "Lab logs: copying to $dest failed: $_" }
+    return $copied
+}
+
 function Read-TrxCounts {
     # xunit's results through the trx logger: the Counters element has passed/failed/notExecuted.
     param([string] $Path)
@@ -170,6 +193,8 @@ function Invoke-Test {
         }
     }
     finally {
+        # Before the lab is stopped: stopping it deletes its root, logs included.
+        $labLogs = if ($NoLab) { 0 } else { Save-LabLog }
         if ($startedLab) { Stop-Lab }
     }
 
@@ -184,6 +209,17 @@ function Invoke-Test {
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
     if ($skipped -gt 0) { Write-Warning "$skipped test(s) were SKIPPED (see above for why); they did not pass." }
+    if ($failed -gt 0 -and -not $NoLab) {
+        # The failed tests are named above by their runners; SSH failures are the ones that need the server's side.
+        $logDir = Join-Path $Artifacts 'lab-logs'
+        if ($labLogs -gt 0) { Write-Host "Lab logs: $labLogs file(s) in $logDir" }
+        else { Write-Host "Lab logs: none (no lab was running when the tests ended; see the lab's start output above)" }
+        $sshdLog = Join-Path $logDir 'ssh/srv/sshd.log'
+        if (Test-Path $sshdLog) {
+            Write-Host "Last lines of the lab's sshd log ($sshdLog):"
+            Get-Content $sshdLog -Tail 20 | ForEach-Object { Write-Host "  $_" }
+        }
+    }
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $pester.Passed), $failed, $skipped)
     return ($failed -eq 0)
 }
