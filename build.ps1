@@ -13,16 +13,24 @@
       Demo       Build, start the lab and run the module's main job on it (examples/demo.ps1)
       Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines)
       Package    Build and produce out/Deevnet.Extended.<version>.nupkg for Install-PSResource
-    Every task runs Bootstrap first. Test, Demo and Bench need the lab's packages (Bootstrap installs them
-    or stops with exit 2); Build, Package and 'Test -NoLab' only warn when they are missing.
+      Soak       -Count times (default 10), one after another: clone the committed HEAD into a fresh temp folder,
+                 run 'CI=true bash .ci/run' there (log: artifacts/soak/run-<i>.log), delete the clone; then print
+                 a table (run, seconds, exit, passed, failed, failed tests) and 'soak: N runs, K failed'. Exits 1
+                 when any run failed. Every run starts the lab: on a shared machine wrap it in
+                 'flock /tmp/deevnet-lab.lock'.
+    Every task but Soak runs Bootstrap first (each Soak run does, in its clone). Test, Demo and Bench need the
+    lab's packages (Bootstrap installs them or stops with exit 2); Build, Package and 'Test -NoLab' only warn
+    when they are missing.
     Run it with the repository's own pwsh: `dotnet tool restore && dotnet pwsh ./build.ps1 Test`.
 .EXAMPLE
     dotnet pwsh ./build.ps1 Test
+.EXAMPLE
+    flock /tmp/deevnet-lab.lock dotnet pwsh ./build.ps1 Soak -Count 20
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Bench', 'Package', 'Soak')]
     [string] $Task = 'Build',
 
     [ValidateSet('Release', 'Debug')]
@@ -32,7 +40,11 @@ param(
     [string] $Filter,
 
     # Test only: do not start the lab (integration tests are then skipped outside CI and fail inside CI).
-    [switch] $NoLab
+    [switch] $NoLab,
+
+    # Soak only: how many CI runs, one after another.
+    [ValidateRange(1, 1000)]
+    [int] $Count = 10
 )
 
 $ErrorActionPreference = 'Stop'
@@ -56,4 +68,5 @@ switch ($Task) {
     'Demo' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Demo }
     'Bench' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Bench }
     'Package' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build; Invoke-Package | Out-Null }
+    'Soak' { $ok = Invoke-Soak -Count $Count; if (-not $ok) { exit 1 } }
 }

@@ -257,3 +257,69 @@ function Invoke-Package {
     Write-Host "Package: $nupkg"
     return $nupkg
 }
+
+function Get-FailedTestName {
+    # The failed tests named in a CI log: xunit's console logger ('  Failed Ns.Class.Method [2 s]') and Pester's
+    # detailed output ('  [-] name 152ms (124ms|28ms)', also failed blocks and containers).
+    param([string[]] $Lines)
+    $names = foreach ($line in $Lines) {
+        if ($line -match '^\s+Failed (.+?) \[[^\]]*\]\s*$') { $Matches[1] }
+        elseif ($line -match '^\s*\[-\] (.+?)(\s+\d+(\.\d+)?m?s(\s+\(.*\))?)?\s*$') { $Matches[1] }
+    }
+    @($names | Select-Object -Unique)
+}
+
+function Invoke-Soak {
+    # Runs CI Count times, one after another, each in a fresh clone of the committed HEAD; returns $true when all
+    # passed. The clone's own lab is the machine's one lab: on a shared machine wrap the whole soak in flock.
+    param([int] $Count = 10)
+    $head = & git -C $Root rev-parse --short HEAD
+    if ($LASTEXITCODE -ne 0) { throw "Soak needs a git repository at $Root." }
+    if (& git -C $Root status --porcelain --untracked-files=no) {
+        Write-Warning "Soak runs the committed HEAD ($head): uncommitted changes are not part of it."
+    }
+    $soakDir = Join-Path $Artifacts 'soak'
+    Remove-Item $soakDir -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory -Force -Path $soakDir | Out-Null
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) ('deev-soak-' + [Guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory -Path $tmp | Out-Null
+    $runs = [Collections.Generic.List[object]]::new()
+    try {
+        foreach ($i in 1..$Count) {
+            $clone = Join-Path $tmp "soak-$i"
+            $log = Join-Path $soakDir "run-$i.log"
+            Write-Host "soak: run $i of $Count ($head) -> $log"
+            Invoke-Native 'git clone' { git clone --quiet $Root $clone }
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            & bash -c 'cd "$1" && CI=true exec bash .ci/run </dev/null >"$2" 2>&1' soak $clone $log
+            $exit = $LASTEXITCODE
+            $watch.Stop()
+            $lines = @(Get-Content -LiteralPath $log -ErrorAction Ignore)
+            $summary = $lines | Where-Object { $_ -match '^\d+ passed, \d+ failed' } | Select-Object -Last 1
+            $passed = $failed = '-'
+            if ($summary -match '^(\d+) passed, (\d+) failed') { $passed = [int]$Matches[1]; $failed = [int]$Matches[2] }
+            if ($exit -ne 0) {
+                # Keep the failed run's lab logs beside its log; the clone goes.
+                $labLogs = Join-Path $clone 'artifacts/lab-logs'
+                if (Test-Path $labLogs) { Copy-Item $labLogs (Join-Path $soakDir "run-$i-lab-logs") -Recurse }
+            }
+            Remove-Item $clone -Recurse -Force -ErrorAction Continue
+            $runs.Add([pscustomobject]@{
+                    Run         = $i
+                    Seconds     = [math]::Round($watch.Elapsed.TotalSeconds)
+                    Exit        = $exit
+                    Passed      = $passed
+                    Failed      = $failed
+                    FailedTests = (Get-FailedTestName $lines) -join ', '
+                    Summary     = if ($summary) { $summary } else { '(no summary line)' }
+                })
+            Write-Host ("soak: run {0}: exit {1} in {2} s: {3}" -f $i, $exit, $runs[-1].Seconds, $runs[-1].Summary)
+        }
+    }
+    finally { Remove-Item $tmp -Recurse -Force -ErrorAction Ignore }
+
+    $runs | Format-Table Run, Seconds, Exit, Passed, Failed, FailedTests -AutoSize -Wrap | Out-String -Width 240 | Write-Host
+    $bad = @($runs | Where-Object Exit -NE 0).Count
+    Write-Host "soak: $($runs.Count) runs, $bad failed"
+    return ($bad -eq 0)
+}
