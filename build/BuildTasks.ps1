@@ -306,7 +306,7 @@ function Invoke-Soak {
             Remove-Item $clone -Recurse -Force -ErrorAction Continue
             $runs.Add([pscustomobject]@{
                     Run         = $i
-                    Seconds     = [math]::Round($watch.Elapsed.TotalSeconds)
+                    Seconds     = [int][math]::Round($watch.Elapsed.TotalSeconds)
                     Exit        = $exit
                     Passed      = $passed
                     Failed      = $failed
