@@ -15,7 +15,79 @@ function Invoke-FreshPwsh {
     & $dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive @Arguments
 }
 
+function Get-LabPackageList {
+    # build/lab-packages.txt: one package per line, '#' starts a comment. The one list of the lab's Debian packages.
+    $names = foreach ($line in Get-Content (Join-Path $Root 'build/lab-packages.txt')) {
+        $name = ($line -replace '#.*$', '').Trim()
+        if ($name) { $name }
+    }
+    # Test hook: DEEV_LAB_PACKAGES_EXTRA (names separated by spaces) adds packages to the list, so the install path
+    # and the "run this as root" message can be tried without removing anything the machine needs.
+    if ($env:DEEV_LAB_PACKAGES_EXTRA) { $names = @($names) + ($env:DEEV_LAB_PACKAGES_EXTRA -split '[\s,]+' | Where-Object { $_ }) }
+    @($names | Select-Object -Unique)
+}
+
+function Get-MissingLabPackage {
+    # One dpkg-query call for the whole list; names dpkg has never heard of are simply absent from its output.
+    param([string[]] $Names)
+    $installed = [Collections.Generic.HashSet[string]]::new()
+    foreach ($line in (& dpkg-query -W -f '${Package}\t${db:Status-Status}\n' @Names 2>$null)) {
+        $name, $status = "$line" -split "`t"
+        if ($status -eq 'installed') { [void] $installed.Add($name) }
+    }
+    @($Names | Where-Object { -not $installed.Contains($_) })
+}
+
+function Install-LabPackage {
+    # Require: install what is missing (as root with apt-get), otherwise print the command to run and exit 2.
+    # Warn: the task does not need the lab (Build, Package, Test -NoLab): only say what is missing, never install.
+    param([Parameter(Mandatory)][ValidateSet('Require', 'Warn')][string] $Mode)
+    $names = Get-LabPackageList
+    if (-not (Get-Command dpkg-query -ErrorAction Ignore)) {
+        $what = "this is not a Debian/Ubuntu machine (no dpkg-query); the lab needs these Debian packages or their equivalents: $($names -join ' ')"
+        if ($Mode -eq 'Warn') { Write-Warning "Lab packages: $what"; return }
+        Write-Host "Bootstrap: $what"
+        exit 2
+    }
+    $missing = Get-MissingLabPackage $names
+    if (-not $missing) { return }
+    $list = $missing -join ' '
+    $command = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $list"
+    if ($Mode -eq 'Warn') {
+        Write-Warning "Lab packages missing: $list (Test, Demo and Bench need them, this task does not; 'build.ps1 Bootstrap' as root installs them)."
+        return
+    }
+    $aptGet = Get-Command apt-get -ErrorAction Ignore
+    if (-not [Environment]::IsPrivilegedProcess -or -not $aptGet) {
+        Write-Host "Bootstrap: the lab's Debian packages are missing: $list"
+        if ($aptGet) { Write-Host "Run as root (or run this build as root, which installs them):`n  $command" }
+        else { Write-Host 'No apt-get here: install them with the package manager of this machine.' }
+        exit 2
+    }
+
+    Write-Host "Bootstrap: installing Debian packages for the lab: $list"
+    $frontend = $env:DEBIAN_FRONTEND
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    try {
+        # DPkg::Lock::Timeout: wait for another apt/dpkg on a shared machine instead of failing at once.
+        foreach ($step in @(
+                @{ What = 'apt-get update'; Args = @('-o', 'DPkg::Lock::Timeout=300', 'update') },
+                @{ What = 'apt-get install'; Args = @('-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends') + $missing })) {
+            $output = & $aptGet.Source @($step.Args) 2>&1 | ForEach-Object { "$_" }
+            if ($LASTEXITCODE -ne 0) {
+                $output | Select-Object -Last 30 | Out-Host
+                throw "$($step.What) failed (exit code $LASTEXITCODE); to retry by hand: $command"
+            }
+        }
+    }
+    finally { $env:DEBIAN_FRONTEND = $frontend }
+    $still = Get-MissingLabPackage $missing
+    if ($still) { throw "apt-get reported success but these packages are still not installed: $($still -join ' ')" }
+}
+
 function Invoke-Bootstrap {
+    param([ValidateSet('Require', 'Warn')][string] $LabPackages = 'Require')
+    Install-LabPackage -Mode $LabPackages
     Push-Location $Root
     try {
         Invoke-Native 'dotnet tool restore' { dotnet tool restore | Out-Null }
@@ -60,6 +132,29 @@ function Stop-Lab {
     & bash (Join-Path $Root 'tests/lab/lab.sh') stop | Out-Host
 }
 
+function Save-LabLog {
+    # Copies every server log of the running lab (*.log under $DEEV_LAB_ROOT, relative paths kept) to
+    # artifacts/lab-logs. Only *.log files: never keys, lab.env or other state. Returns how many were copied.
+    # A failure here is only a warning: it must never change the verdict of the tests.
+    $dest = Join-Path $Artifacts 'lab-logs'
+    Remove-Item $dest -Recurse -Force -ErrorAction Ignore
+    $labRoot = if ($env:DEEV_LAB_ROOT) { $env:DEEV_LAB_ROOT } else { '/run/deevnet-lab' }
+    if (-not (Test-Path -LiteralPath $labRoot -PathType Container)) { return 0 }
+    $copied = 0
+    try {
+        $labRoot = (Resolve-Path -LiteralPath $labRoot).ProviderPath
+        foreach ($log in Get-ChildItem -LiteralPath $labRoot -Recurse -File -Filter '*.log' -ErrorAction SilentlyContinue) {
+            $target = Join-Path $dest ([IO.Path]::GetRelativePath($labRoot, $log.FullName))
+            New-Item -ItemType Directory -Force -Path (Split-Path $target) | Out-Null
+            # A guest's log can vanish while we copy (its namespace deleted): skip it.
+            Copy-Item -LiteralPath $log.FullName -Destination $target -ErrorAction SilentlyContinue
+            if (Test-Path -LiteralPath $target) { $copied++ }
+        }
+    }
+    catch { Write-Warning "Lab logs: copying to $dest failed: $_" }
+    return $copied
+}
+
 function Read-TrxCounts {
     # xunit's results through the trx logger: the Counters element has passed/failed/notExecuted.
     param([string] $Path)
@@ -98,6 +193,8 @@ function Invoke-Test {
         }
     }
     finally {
+        # Before the lab is stopped: stopping it deletes its root, logs included.
+        $labLogs = if ($NoLab) { 0 } else { Save-LabLog }
         if ($startedLab) { Stop-Lab }
     }
 
@@ -112,6 +209,17 @@ function Invoke-Test {
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
     if ($skipped -gt 0) { Write-Warning "$skipped test(s) were SKIPPED (see above for why); they did not pass." }
+    if ($failed -gt 0 -and -not $NoLab) {
+        # The failed tests are named above by their runners; SSH failures are the ones that need the server's side.
+        $logDir = Join-Path $Artifacts 'lab-logs'
+        if ($labLogs -gt 0) { Write-Host "Lab logs: $labLogs file(s) in $logDir" }
+        else { Write-Host "Lab logs: none (no lab was running when the tests ended; see the lab's start output above)" }
+        $sshdLog = Join-Path $logDir 'ssh/srv/sshd.log'
+        if (Test-Path $sshdLog) {
+            Write-Host "Last lines of the lab's sshd log ($sshdLog):"
+            Get-Content $sshdLog -Tail 20 | ForEach-Object { Write-Host "  $_" }
+        }
+    }
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $pester.Passed), $failed, $skipped)
     return ($failed -eq 0)
 }
@@ -148,4 +256,70 @@ function Invoke-Package {
     if (-not (Test-Path $nupkg)) { throw "Packaging did not produce $nupkg." }
     Write-Host "Package: $nupkg"
     return $nupkg
+}
+
+function Get-FailedTestName {
+    # The failed tests named in a CI log: xunit's console logger ('  Failed Ns.Class.Method [2 s]') and Pester's
+    # detailed output ('  [-] name 152ms (124ms|28ms)', also failed blocks and containers).
+    param([string[]] $Lines)
+    $names = foreach ($line in $Lines) {
+        if ($line -match '^\s+Failed (.+?) \[[^\]]*\]\s*$') { $Matches[1] }
+        elseif ($line -match '^\s*\[-\] (.+?)(\s+\d+(\.\d+)?m?s(\s+\(.*\))?)?\s*$') { $Matches[1] }
+    }
+    @($names | Select-Object -Unique)
+}
+
+function Invoke-Soak {
+    # Runs CI Count times, one after another, each in a fresh clone of the committed HEAD; returns $true when all
+    # passed. The clone's own lab is the machine's one lab: on a shared machine wrap the whole soak in flock.
+    param([int] $Count = 10)
+    $head = & git -C $Root rev-parse --short HEAD
+    if ($LASTEXITCODE -ne 0) { throw "Soak needs a git repository at $Root." }
+    if (& git -C $Root status --porcelain --untracked-files=no) {
+        Write-Warning "Soak runs the committed HEAD ($head): uncommitted changes are not part of it."
+    }
+    $soakDir = Join-Path $Artifacts 'soak'
+    Remove-Item $soakDir -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory -Force -Path $soakDir | Out-Null
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) ('deev-soak-' + [Guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory -Path $tmp | Out-Null
+    $runs = [Collections.Generic.List[object]]::new()
+    try {
+        foreach ($i in 1..$Count) {
+            $clone = Join-Path $tmp "soak-$i"
+            $log = Join-Path $soakDir "run-$i.log"
+            Write-Host "soak: run $i of $Count ($head) -> $log"
+            Invoke-Native 'git clone' { git clone --quiet $Root $clone }
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            & bash -c 'cd "$1" && CI=true exec bash .ci/run </dev/null >"$2" 2>&1' soak $clone $log
+            $exit = $LASTEXITCODE
+            $watch.Stop()
+            $lines = @(Get-Content -LiteralPath $log -ErrorAction Ignore)
+            $summary = $lines | Where-Object { $_ -match '^\d+ passed, \d+ failed' } | Select-Object -Last 1
+            $passed = $failed = '-'
+            if ($summary -match '^(\d+) passed, (\d+) failed') { $passed = [int]$Matches[1]; $failed = [int]$Matches[2] }
+            if ($exit -ne 0) {
+                # Keep the failed run's lab logs beside its log; the clone goes.
+                $labLogs = Join-Path $clone 'artifacts/lab-logs'
+                if (Test-Path $labLogs) { Copy-Item $labLogs (Join-Path $soakDir "run-$i-lab-logs") -Recurse }
+            }
+            Remove-Item $clone -Recurse -Force -ErrorAction Continue
+            $runs.Add([pscustomobject]@{
+                    Run         = $i
+                    Seconds     = [int][math]::Round($watch.Elapsed.TotalSeconds)
+                    Exit        = $exit
+                    Passed      = $passed
+                    Failed      = $failed
+                    FailedTests = (Get-FailedTestName $lines) -join ', '
+                    Summary     = if ($summary) { $summary } else { '(no summary line)' }
+                })
+            Write-Host ("soak: run {0}: exit {1} in {2} s: {3}" -f $i, $exit, $runs[-1].Seconds, $runs[-1].Summary)
+        }
+    }
+    finally { Remove-Item $tmp -Recurse -Force -ErrorAction Ignore }
+
+    $runs | Format-Table Run, Seconds, Exit, Passed, Failed, FailedTests -AutoSize -Wrap | Out-String -Width 240 | Write-Host
+    $bad = @($runs | Where-Object Exit -NE 0).Count
+    Write-Host "soak: $($runs.Count) runs, $bad failed"
+    return ($bad -eq 0)
 }

@@ -2,9 +2,9 @@
 .SYNOPSIS
     The module's main job on the built-in lab, as an operator would see it.
 .DESCRIPTION
-    Run through `dotnet pwsh ./build.ps1 Demo` (which builds the module first), as root on Debian with the lab's
-    packages installed (see README). It starts the lab (tests/lab/lab.sh), works from examples/lab.tier.yaml as the
-    lab serves it, and shows: identities, DHCP reservations and DNS records synced, management VMs created on lab
+    Run through `dotnet pwsh ./build.ps1 Demo` (which builds the module first), as root on Debian (its Bootstrap
+    step installs the lab's packages, build/lab-packages.txt). It starts the lab (tests/lab/lab.sh), works from
+    examples/lab.tier.yaml as the lab serves it, and shows: identities, DHCP reservations and DNS records synced, management VMs created on lab
     libvirt, lab guests (network namespaces carrying each VM's MAC) taking their reserved addresses by real DHCP,
     small services answering in the guests, Test-DeevExtendedTier all green, one service broken on purpose and the
     check that catches it, and a timed rebuild drill. It stops the lab at the end, also when a step fails.
@@ -43,7 +43,7 @@ foreach ($tool in 'ip', 'sshd', 'dnsmasq', 'kea-dhcp4', 'unbound', 'named', 'pdn
 if ($missing) {
     Write-Host 'The demo cannot run on this machine. Missing:' -ForegroundColor Red
     $missing | ForEach-Object { Write-Host "  - $_" }
-    Write-Host 'Install the packages listed in README.md (what .ci/run installs) and run it again as root.'
+    Write-Host "Run it as root: 'dotnet pwsh ./build.ps1 Bootstrap' installs the lab's Debian packages (build/lab-packages.txt)."
     exit 2
 }
 
