@@ -43,7 +43,9 @@ namespace Deevnet.Extended.Tests.Transport
             File.WriteAllText(LogPath, "");
             _config = Path.Combine(Directory, "sshd_config");
             // No Port/ListenAddress/PidFile: in inetd mode sshd serves the connection on its stdin/stdout.
-            File.WriteAllText(_config, string.Join("\n",
+            // SetEnv HOME: the session's login shell must not run this machine's ~/.bashrc (noise on stderr, races).
+            var home = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "home")).FullName;
+            File.WriteAllText(_config, string.Join("\n", $"SetEnv HOME={home}",
                 $"HostKey {HostKeyEd25519}", $"HostKey {HostKeyRsa}",
                 $"AuthorizedKeysFile {Path.Combine(Directory, "authorized_keys")}",
                 "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",

@@ -12,9 +12,11 @@ ssh_keys() {
 # sshd_start OWNER NETNS ADDRESS DIR: host key, config and daemon in DIR; known_hosts gets "ADDRESS <key>".
 sshd_start() {
   local owner=$1 ns=$2 addr=$3 dir=$4
-  mkdir -p "$dir"
+  mkdir -p "$dir" "$ROOT/ssh/home"
   ssh-keygen -q -t ed25519 -N '' -C "deevnet-lab-$addr" -f "$dir/host_ed25519" || die "ssh-keygen (host key $addr) failed"
   # StrictModes no: DEEV_LAB_ROOT may live under a world-writable folder such as /tmp.
+  # SetEnv HOME: sessions run root's login shell, which would otherwise run this machine's ~/.bashrc (pyenv and
+  # the like) before every command: seconds of start-up noise on stderr and races between concurrent sessions.
   cat >"$dir/sshd_config" <<CONF
 Port 22
 ListenAddress $addr
@@ -31,6 +33,7 @@ Subsystem sftp internal-sftp
 MaxStartups 100:30:200
 MaxSessions 50
 LogLevel INFO
+SetEnv HOME=$ROOT/ssh/home
 CONF
   /usr/sbin/sshd -t -f "$dir/sshd_config" 2>"$dir/sshd.log" || die "sshd config for $addr is invalid: $(log_tail "$dir/sshd.log")"
   spawn "$owner" sshd "$ns" "$dir/sshd.log" /usr/sbin/sshd -D -e -f "$dir/sshd_config"
