@@ -301,7 +301,7 @@ namespace Deevnet.Extended.Tests.Transport
         }
 
         /// <summary>Gives one byte, then blocks until <see cref="End"/>, then ends (like the backup's credit feed).</summary>
-        private sealed class EndsOnSignal : Stream
+        private sealed class EndsOnSignal : TestStreams.Source
         {
             private readonly ManualResetEventSlim _end = new ManualResetEventSlim();
             private bool _gave;
@@ -319,40 +319,20 @@ namespace Deevnet.Extended.Tests.Transport
                 _end.Wait();
                 return 0;
             }
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => 0; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         /// <summary>Ends the given input as soon as any output arrives.</summary>
-        private sealed class SignalOnOutput : Stream
+        private sealed class SignalOnOutput : TestStreams.Sink
         {
             private readonly EndsOnSignal _input;
 
             public SignalOnOutput(EndsOnSignal input) => _input = input;
 
             public override void Write(byte[] buffer, int offset, int count) => _input.End();
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => 0;
-            public override long Position { get => 0; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
-        /// <summary>An input that never ends: 64 KiB of 'x' on every read, a little slower than memory.</summary>
-        private sealed class EndlessStream : Stream
+        /// <summary>An input that never ends: 64 KiB of 'x' on every read.</summary>
+        private sealed class EndlessStream : TestStreams.Source
         {
             public override int Read(byte[] buffer, int offset, int count)
             {
@@ -360,20 +340,10 @@ namespace Deevnet.Extended.Tests.Transport
                 buffer.AsSpan(offset, n).Fill((byte)'x');
                 return n;
             }
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => 0; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         /// <summary>Counts what it is given without keeping it; creates a marker file once it has seen everything.</summary>
-        private sealed class CountingSink : Stream
+        private sealed class CountingSink : TestStreams.Sink
         {
             private readonly long _expected;
             private readonly string _marker;
@@ -391,16 +361,6 @@ namespace Deevnet.Extended.Tests.Transport
                 Count += count;
                 if (Count == _expected) File.WriteAllText(_marker, "");
             }
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => Count;
-            public override long Position { get => Count; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }
