@@ -82,8 +82,8 @@ namespace Deevnet.Extended.Core.Backup
 
         /// <summary>
         /// Keeps the newest <c>backup.keep</c> whole backups of a service and removes the rest, with their sidecars,
-        /// leftover partial files and orphaned sidecars. The newest good backup is always kept, even when newer ones
-        /// failed their test and <c>keep</c> would otherwise drop it. Returns the removed base names.
+        /// leftover partial files and orphaned sidecars. The newest verified backup and the newest one not known to be
+        /// bad are always kept as well, whatever <c>keep</c> says. Returns the removed base names.
         /// </summary>
         public async Task<IReadOnlyList<string>> ApplyRetentionAsync(string service, CancellationToken cancellationToken)
         {
@@ -98,6 +98,10 @@ namespace Deevnet.Extended.Core.Backup
         {
             var whole = FromFiles(service, files, nowUtc, ""); // newest first
             var kept = new HashSet<string>(whole.Take(Math.Max(1, keep)).Select(b => b.BackupName), StringComparer.Ordinal);
+            // Never-tested backups are not proof of anything (a lost private key makes every new one unreadable), so
+            // the newest verified backup stays whatever came after it; so does the newest one not known to be bad.
+            var newestVerified = whole.FirstOrDefault(b => b.Status == BackupStatus.Verified);
+            if (newestVerified != null) kept.Add(newestVerified.BackupName);
             var newestGood = whole.FirstOrDefault(b => b.IsGood);
             if (newestGood != null) kept.Add(newestGood.BackupName);
             var removed = whole.Where(b => !kept.Contains(b.BackupName)).Select(b => b.BackupName).ToList();

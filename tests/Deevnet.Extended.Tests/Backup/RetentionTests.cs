@@ -45,6 +45,17 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public void KeepsTheNewestVerifiedBackupWhenThirtyNewerOnesWereNeverTested()
+        {
+            var files = new List<StoredFile> { Archive(1), Verify(1, "passed") };
+            for (var d = 2; d <= 31; d++) files.Add(Archive(d));
+            var plan = BackupCatalog.PlanRetention("svc", files, keep: 3, Now);
+            Assert.DoesNotContain("svc-h1-20250501T020000Z", plan.RemovedBackups);
+            Assert.DoesNotContain(plan.Files, f => f.Contains("20250501"));
+            Assert.Equal(27, plan.RemovedBackups.Count);   // 30 untested, the newest 3 kept
+        }
+
+        [Fact]
         public void KeepZeroStillKeepsOne()
         {
             var plan = BackupCatalog.PlanRetention("svc", new[] { Archive(1), Archive(2) }, keep: 0, Now);
