@@ -75,8 +75,25 @@ namespace Deevnet.Extended.Core.Backup
             if (tarVersion == null || tarVersion.Length == 0)
                 throw new BackupException("BackupToolMissing", DeevErrorKind.ResourceUnavailable, $"tar was not found on {host.Name}.", host.Name);
             var expected = ParseDu(preflight.StandardOutput);
-            var ageVersion = await AgeVersionAsync(cancellationToken).ConfigureAwait(false);
 
+            // One backup of a service at a time: under the store's lock every .partial of the service is a dead one's.
+            var storeLock = await BackupStoreLock.AcquireAsync(store, storeTransport, service.Name, StreamTimeout, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await BackupLockedAsync(service, host, paths, hostTransport, storeTransport, tarVersion, expected, watch, activity, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await storeLock.ReleaseAsync().ConfigureAwait(false);
+            }
+        }
+
+        private async Task<BackupResult> BackupLockedAsync(Service service, MgmtHost host, IReadOnlyList<string> paths, IHostTransport hostTransport, IHostTransport storeTransport,
+            string tarVersion, long? expected, Stopwatch watch, string activity, CancellationToken cancellationToken)
+        {
+            var settings = Catalog.Settings;
+            var store = Catalog.Store;
+            var ageVersion = await AgeVersionAsync(cancellationToken).ConfigureAwait(false);
             await store.EnsureServiceDirAsync(storeTransport, service.Name, cancellationToken).ConfigureAwait(false);
             var leftovers = await Catalog.CleanPartialsAsync(service.Name, cancellationToken).ConfigureAwait(false);
             if (leftovers.Count > 0) _log.Verbose($"Removed {leftovers.Count} partial file(s) left by an interrupted backup of {service.Name}.");

@@ -55,13 +55,14 @@ namespace Deevnet.Extended.Core.Transport
             timeoutSource.CancelAfter(limit);
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.BaseStream.CopyToAsync(standardOutput, 81920, timeoutSource.Token);
+            using var inputWanted = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token);
             var stdin = Task.Run(async () =>
             {
                 try
                 {
-                    if (standardInput != null) await standardInput.CopyToAsync(process.StandardInput.BaseStream, 81920, timeoutSource.Token).ConfigureAwait(false);
+                    if (standardInput != null) await standardInput.CopyToAsync(process.StandardInput.BaseStream, 81920, inputWanted.Token).ConfigureAwait(false);
                 }
-                catch (IOException)
+                catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && !timeoutSource.IsCancellationRequested))
                 {
                     // The command exited without reading all of its input; its exit status tells the story.
                 }
@@ -73,8 +74,11 @@ namespace Deevnet.Extended.Core.Transport
 
             try
             {
-                await Task.WhenAll(stdout, stdin).ConfigureAwait(false);
-                await WaitForExitAsync(process, timeoutSource.Token).ConfigureAwait(false);
+                await Task.WhenAll(stdout, WaitForExitAsync(process, timeoutSource.Token)).ConfigureAwait(false);
+                // The command has ended, so its input is no longer wanted: an input that never ends by itself
+                // (a lock holder's, a credit feed) must not keep this call waiting.
+                inputWanted.Cancel();
+                await stdin.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -92,6 +92,39 @@ namespace Deevnet.Extended.Tests.Backup
             Assert.Equal(new[] { next.BackupName + ".meta", next.BackupName + ".tar.age" }, w.StoreFiles());
         }
 
+        /// <summary>
+        /// A backup of the service is running (another process holds the store's lock for it): a second one is refused
+        /// with <c>BackupInProgress</c> and leaves the running one's <c>.partial</c> alone; once the first is gone, the
+        /// next backup runs and removes the partial it left.
+        /// </summary>
+        public static async Task ARunningBackupHoldsOffASecondOneAndKeepsItsPartial(BackupWorld w)
+        {
+            w.CreateTree();
+            Directory.CreateDirectory(w.ServiceStore);
+            var live = Path.Combine(w.ServiceStore, "files-h1-20250101T000000Z.tar.age.partial");
+            File.WriteAllText(live, "a backup in flight");
+            var lockFile = Path.Combine(w.Store, ".files.lock");
+            var holder = System.Diagnostics.Process.Start("flock", new[] { "-x", lockFile, "sleep", "120" })!;
+            try
+            {
+                for (var i = 0; i < 100 && Sh.RunRaw($"flock -n {Sh.Q(lockFile)} true").Exit == 0; i++) await Task.Delay(50);
+                Assert.NotEqual(0, Sh.RunRaw($"flock -n {Sh.Q(lockFile)} true").Exit);
+
+                var ex = await Assert.ThrowsAsync<BackupException>(() => w.Engine().BackupAsync(w.Service, None));
+                Assert.Equal("BackupInProgress", ex.ErrorId);
+                Assert.Contains("files", ex.Message);
+                Assert.True(File.Exists(live), "the running backup's .partial was removed");
+            }
+            finally
+            {
+                holder.Kill(entireProcessTree: true);
+                holder.WaitForExit();
+            }
+            var result = await w.Engine().BackupAsync(w.Service, None);
+            Assert.False(File.Exists(live), "the dead backup's .partial was left behind");
+            Assert.Contains(result.Backup.BackupName + BackupStore.ArchiveSuffix, w.StoreFiles());
+        }
+
         /// <summary>tar fails (a declared path is missing): BackupArchiveFailed, and the after command still ran.</summary>
         public static async Task AfterRunsWhenArchivingFails(BackupWorld w, string afterMarker)
         {

@@ -35,6 +35,13 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public async Task ARunningBackupHoldsOffASecondOneAndKeepsItsPartial()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.ARunningBackupHoldsOffASecondOneAndKeepsItsPartial(w);
+        }
+
+        [Fact]
         public async Task AfterRunsWhenArchivingFails()
         {
             var marker = Path.Combine(Parent, "after-" + System.Guid.NewGuid().ToString("N"));
