@@ -7,7 +7,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml.Linq;
+using System.Text.Json.Nodes;
 using Deevnet.Extended.Core.Errors;
 
 namespace Deevnet.Extended.Core.Dns
@@ -115,12 +115,12 @@ namespace Deevnet.Extended.Core.Dns
         }
 
         /// <summary>A plain string field, or the selected key of an OPNsense option field (<c>{key: {value, selected}}</c>).</summary>
-        private static string Field(XElement row, string name)
+        private static string Field(JsonNode row, string name)
         {
             var m = Json.Member(row, name);
             if (m == null) return "";
-            if ((string?)m.Attribute("type") != "object") return m.Value;
-            var selected = m.Elements().FirstOrDefault(e => Json.Str(e, "selected") == "1");
+            if (m is not JsonObject) return Json.TextOf(m);
+            var selected = Json.Items(m).FirstOrDefault(e => Json.Str(e, "selected") == "1");
             return selected == null ? "" : Json.KeyOf(selected);
         }
 
