@@ -18,8 +18,8 @@ using Deevnet.Extended.Core.Tier;
 namespace Deevnet.Extended.Core.Dns
 {
     /// <summary>
-    /// JSON for the HTTP back ends: answers are walked as System.Text.Json nodes; requests are written with
-    /// <see cref="Quote"/>. The helpers take null for "absent", so a walk down a missing path yields nothing.
+    /// JSON for the HTTP back ends: answers are walked as System.Text.Json nodes; requests are serialized with
+    /// <see cref="Write"/>. The helpers take null for "absent", so a walk down a missing path yields nothing.
     /// </summary>
     internal static class Json
     {
@@ -58,7 +58,8 @@ namespace Deevnet.Extended.Core.Dns
             },
         };
 
-        public static string Quote(string value) => Text.JsonText.Quote(value);
+        /// <summary>A request body: compact JSON, members in declaration order.</summary>
+        public static string Write<T>(T value) => JsonSerializer.Serialize(value, Text.JsonText.Options);
     }
 
     /// <summary>HTTP client set-up shared by the PowerDNS and OPNsense back ends: timeout, certificate trust, errors.</summary>

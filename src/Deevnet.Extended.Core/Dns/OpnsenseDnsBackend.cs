@@ -211,10 +211,10 @@ namespace Deevnet.Extended.Core.Dns
         private static string Describe(DnsRecord r) => Prefix + r.Name;
 
         private static string HostBody(string host, string domain, string ip, string description) =>
-            $"{{\"host\":{{\"enabled\":\"1\",\"hostname\":{Json.Quote(host)},\"domain\":{Json.Quote(domain)},\"server\":{Json.Quote(ip)},\"description\":{Json.Quote(description)}}}}}";
+            Json.Write(new { host = new { enabled = "1", hostname = host, domain, server = ip, description } });
 
         private static string AliasBody(string host, string domain, string hostUuid, string description) =>
-            $"{{\"alias\":{{\"enabled\":\"1\",\"host\":{Json.Quote(hostUuid)},\"hostname\":{Json.Quote(host)},\"domain\":{Json.Quote(domain)},\"description\":{Json.Quote(description)}}}}}";
+            Json.Write(new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } });
 
         private DeevException Rejected(string what, string body) =>
             new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{Server} refused the change ({what}); nothing of the batch was applied: {Trim(body)}", Server);

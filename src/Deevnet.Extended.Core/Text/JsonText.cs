@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -13,9 +12,6 @@ namespace Deevnet.Extended.Core.Text
     {
         /// <summary>Serializer options for JSON the module writes.</summary>
         public static readonly JsonSerializerOptions Options = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-        /// <summary>Appends <paramref name="value"/> as a quoted, escaped JSON string.</summary>
-        public static void Append(StringBuilder sb, string value) => sb.Append(Quote(value));
 
         /// <summary><paramref name="value"/> as a quoted, escaped JSON string.</summary>
         public static string Quote(string value) => JsonSerializer.Serialize(value, Options);
