@@ -42,7 +42,7 @@ namespace Deevnet.Extended.Core.Backup
         {
             using var age = Start("--version");
             age.CloseInput();
-            var output = await new StreamReader(age.Output).ReadToEndAsync().ConfigureAwait(false);
+            var output = await new StreamReader(age.Output).ReadToEndAsync(cancellationToken).ConfigureAwait(false);
             await age.WaitAsync(cancellationToken).ConfigureAwait(false);
             return output.Trim();
         }

@@ -97,7 +97,7 @@ namespace Deevnet.Extended.Core.Dns
             try
             {
                 using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                var body = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 return ((int)response.StatusCode, body);
             }
             catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))

@@ -251,7 +251,7 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             }
             using (response)
             {
-                var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized || response.StatusCode == HttpStatusCode.Forbidden)
                     throw new DeevException("AuthenticationFailed", DeevErrorKind.PermissionDenied, $"{Server} refused the API key ({(int)response.StatusCode}) for {path}.", Server)
                     { RecommendedAction = "Check dhcp.apiKeyEnv/apiKeyFile and apiSecretEnv/apiSecretFile, and the key's privileges for Kea DHCP." };

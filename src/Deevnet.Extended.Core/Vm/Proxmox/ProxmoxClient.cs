@@ -117,7 +117,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             }
             using (response)
             {
-                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized || response.StatusCode == HttpStatusCode.Forbidden)
                     throw VmErrors.Create(VmErrors.HypervisorAuthFailed, DeevErrorKind.PermissionDenied,
                         $"{_section}: {method} {path} was refused ({(int)response.StatusCode} {response.ReasonPhrase}).", _section,
