@@ -102,8 +102,10 @@ function Invoke-Build {
         Write-Host "Building ($Configuration)..."
         Invoke-Native 'dotnet build' { dotnet build Deevnet.Extended.sln -c $Configuration --no-restore --nologo -clp:ErrorsOnly -v quiet }
         # Lay out the module: the cmdlet assembly and its dependencies (never System.Management.Automation).
-        $output = Join-Path $Root "src/Deevnet.Extended/bin/$Configuration/netstandard2.0"
+        $output = Join-Path $Root "src/Deevnet.Extended/bin/$Configuration/net8.0"
         New-Item -ItemType Directory -Force -Path $ModuleBin | Out-Null
+        # Start from an empty folder: a dll left by an earlier target framework (netstandard2.0 polyfills) must not load.
+        Get-ChildItem $ModuleBin -Filter *.dll | Remove-Item -Force
         Get-ChildItem $output -Filter *.dll | Where-Object Name -NE 'System.Management.Automation.dll' |
             Copy-Item -Destination $ModuleBin -Force
         Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'build/New-ModuleHelp.ps1'))

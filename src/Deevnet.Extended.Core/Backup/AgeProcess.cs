@@ -9,7 +9,7 @@ namespace Deevnet.Extended.Core.Backup
 {
     /// <summary>
     /// The <c>age</c> command of this machine (Debian's age 1.1), run as a filter: bytes in on stdin, bytes out on
-    /// stdout, never a file. Values reach it through environment variables so no quoting rules apply.
+    /// stdout, never a file. Arguments go through <see cref="ProcessStartInfo.ArgumentList"/>, so no quoting rules apply.
     /// </summary>
     internal sealed class AgeProcess : IDisposable
     {
@@ -32,17 +32,17 @@ namespace Deevnet.Extended.Core.Backup
         public Stream Output => _process.StandardOutput.BaseStream;
 
         /// <summary>Encrypts to one recipient (public key only: the private key is never involved).</summary>
-        public static AgeProcess Encrypt(string recipient) => Start("exec \"$DEEV_AGE_EXE\" --encrypt --recipient \"$DEEV_AGE_ARG\"", recipient);
+        public static AgeProcess Encrypt(string recipient) => Start("--encrypt", "--recipient", recipient);
 
         /// <summary>Decrypts with an identity file (the only place besides <see cref="Encrypt"/> that age runs).</summary>
-        public static AgeProcess Decrypt(string identityFile) => Start("exec \"$DEEV_AGE_EXE\" --decrypt --identity \"$DEEV_AGE_ARG\"", identityFile);
+        public static AgeProcess Decrypt(string identityFile) => Start("--decrypt", "--identity", identityFile);
 
         /// <summary><c>age --version</c>, e.g. <c>1.1.1</c>.</summary>
         public static async Task<string> VersionAsync(CancellationToken cancellationToken)
         {
-            using var age = Start("exec \"$DEEV_AGE_EXE\" --version", "");
+            using var age = Start("--version");
             age.CloseInput();
-            var output = await new StreamReader(age.Output).ReadToEndAsync().ConfigureAwait(false);
+            var output = await new StreamReader(age.Output).ReadToEndAsync(cancellationToken).ConfigureAwait(false);
             await age.WaitAsync(cancellationToken).ConfigureAwait(false);
             return output.Trim();
         }
@@ -62,21 +62,14 @@ namespace Deevnet.Extended.Core.Backup
         /// <summary>Waits for age to exit; returns its exit status and error output.</summary>
         public async Task<(int ExitCode, string Error)> WaitAsync(CancellationToken cancellationToken)
         {
-            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _process.EnableRaisingEvents = true;
-            _process.Exited += (_, _) => done.TrySetResult(true);
-            if (_process.HasExited) done.TrySetResult(true);
-            using (cancellationToken.Register(() => done.TrySetCanceled()))
+            try
             {
-                try
-                {
-                    await done.Task.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    Kill();
-                    throw;
-                }
+                await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Kill();
+                throw;
             }
             _process.WaitForExit(); // drains the redirected streams' end-of-file bookkeeping
             return (_process.ExitCode, (await _stderr.ConfigureAwait(false)).Trim());
@@ -86,7 +79,7 @@ namespace Deevnet.Extended.Core.Backup
         {
             try
             {
-                if (!_process.HasExited) _process.Kill();
+                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             }
             catch (InvalidOperationException)
             {
@@ -99,18 +92,15 @@ namespace Deevnet.Extended.Core.Backup
             _process.Dispose();
         }
 
-        private static AgeProcess Start(string script, string argument)
+        private static AgeProcess Start(params string[] arguments)
         {
-            var psi = new ProcessStartInfo("/bin/sh", "-c \"eval \\\"$DEEV_AGE_SCRIPT\\\"\"")
+            var psi = new ProcessStartInfo(Executable, arguments)
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            psi.Environment["DEEV_AGE_SCRIPT"] = script;
-            psi.Environment["DEEV_AGE_EXE"] = Executable;
-            psi.Environment["DEEV_AGE_ARG"] = argument;
             var process = new Process { StartInfo = psi };
             try
             {
@@ -119,7 +109,7 @@ namespace Deevnet.Extended.Core.Backup
             catch (Exception ex) when (ex is System.ComponentModel.Win32Exception || ex is InvalidOperationException)
             {
                 process.Dispose();
-                throw new BackupException("BackupToolMissing", DeevErrorKind.ResourceUnavailable, $"Could not start /bin/sh to run age: {ex.Message}", "age", ex);
+                throw new BackupException("BackupToolMissing", DeevErrorKind.ResourceUnavailable, $"age was not found on this machine ({Executable}); install Debian's 'age' package. ({ex.Message})", "age", ex);
             }
             return new AgeProcess(process);
         }

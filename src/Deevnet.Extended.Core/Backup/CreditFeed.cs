@@ -33,9 +33,7 @@ namespace Deevnet.Extended.Core.Backup
 
         public CreditFeed(Stream sink)
         {
-            var bytes = new byte[32];
-            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
-            Token = "deev-end-" + TarPipe.Hex(bytes);
+            Token = "deev-end-" + TarPipe.Hex(RandomNumberGenerator.GetBytes(32));
             Output = new Receiver(this, sink, Encoding.ASCII.GetBytes(Token));
             for (var i = 0; i < Window; i++) Grant();
         }

@@ -475,12 +475,7 @@ namespace Deevnet.Extended.Core.Backup
 
         private InvalidDataException Bad(string what) => new InvalidDataException($"The archive is malformed: {what}" + (_currentPath != null ? $" (after '{_currentPath}')." : "."));
 
-        internal static string Hex(byte[] bytes)
-        {
-            var sb = new StringBuilder(bytes.Length * 2);
-            foreach (var b in bytes) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            return sb.ToString();
-        }
+        internal static string Hex(byte[] bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
 
         /// <summary>A plain ustar header for a small regular file owned by root (the manifest member).</summary>
         internal static byte[] UstarHeader(string name, long size, long modifiedSeconds)

@@ -89,7 +89,7 @@ namespace Deevnet.Extended.Core.Checks
             {
                 _reservations ??= Task.Run(() => source.ReadAsync(_runToken), _runToken);
             }
-            return CheckResolver.WithCancellation(_reservations, cancellationToken);
+            return _reservations.WaitAsync(cancellationToken);
         }
 
         private static string Seconds(TimeSpan span) => span.TotalHours >= 1 ? $"{span.TotalHours:0.#} h" : $"{span.TotalSeconds:0.#} s";

@@ -66,7 +66,7 @@ namespace Deevnet.Extended.Core.Checks
             }
             try
             {
-                var found = await WithCancellation(System.Net.Dns.GetHostAddressesAsync(name), cancellationToken).ConfigureAwait(false);
+                var found = await System.Net.Dns.GetHostAddressesAsync(name, cancellationToken).ConfigureAwait(false);
                 return found.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Concat(found.Where(a => a.AddressFamily != AddressFamily.InterNetwork)).ToArray();
             }
             catch (SocketException ex)
@@ -82,17 +82,6 @@ namespace Deevnet.Extended.Core.Checks
             return response.Header.ResponseCode == DnsHeaderResponseCode.NoError ? "no record in the answer" : response.Header.ResponseCode.ToString();
         }
 
-        /// <summary>Waits for a task that takes no token, giving up when the token fires.</summary>
-        public static async Task<T> WithCancellation<T>(Task<T> task, CancellationToken cancellationToken)
-        {
-            var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
-            if (await Task.WhenAny(task, cancelled).ConfigureAwait(false) != task)
-            {
-                _ = task.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-            return await task.ConfigureAwait(false);
-        }
     }
 
     /// <summary>A check found what it looked for to be wrong; the message is the result's detail.</summary>

@@ -104,17 +104,7 @@ namespace Deevnet.Extended.Core.Checks
             {
                 work = Task.Run(() => item.Run(limit.Token), limit.Token);
                 // Waits on the timeout as well: a check that ignores its token must not hold the run.
-                var expired = Task.Delay(System.Threading.Timeout.Infinite, limit.Token);
-                var first = await Task.WhenAny(work, expired).ConfigureAwait(false);
-                if (first != work)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    outcome = TimedOut(item);
-                }
-                else
-                {
-                    outcome = await work.ConfigureAwait(false);
-                }
+                outcome = await work.WaitAsync(limit.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

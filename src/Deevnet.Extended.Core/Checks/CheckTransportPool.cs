@@ -36,7 +36,7 @@ namespace Deevnet.Extended.Core.Checks
                     _transports[via] = task;
                 }
             }
-            return CheckResolver.WithCancellation(task, cancellationToken);
+            return task.WaitAsync(cancellationToken);
         }
 
         public void Dispose()

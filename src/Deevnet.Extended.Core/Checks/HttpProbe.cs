@@ -1,6 +1,8 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Net;
+using System.Net.Http;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -37,9 +39,10 @@ namespace Deevnet.Extended.Core.Checks
     }
 
     /// <summary>
-    /// A small HTTP/1.1 GET of its own rather than HttpClient: it connects to the address the tier's DNS gives (HttpClient
-    /// on netstandard2.0 cannot be told where to connect), keeps SNI and Host as the URL says, sees the server
-    /// certificate and every reason it is not trusted, and stops at the token without leaking pooled connections.
+    /// One HTTP GET through HttpClient over a SocketsHttpHandler whose ConnectCallback connects to the address the
+    /// tier's DNS gives, while SNI and Host stay as the URL says. The certificate callback records what the handshake
+    /// saw (<see cref="TlsVerdict"/>) and refuses it when it is not acceptable, so no request is sent to an untrusted,
+    /// expired or wrong-name server. No redirects, no proxy, no pooling beyond the check, a capped body.
     /// </summary>
     public static class HttpProbe
     {
@@ -49,59 +52,86 @@ namespace Deevnet.Extended.Core.Checks
         {
             var url = expect.Url;
             var addresses = await resolver.ResolveAsync(url.Host, cancellationToken).ConfigureAwait(false);
-            var socket = await TcpProbe.ConnectAsync(addresses, url.Port, cancellationToken).ConfigureAwait(false);
-            using Stream network = new NetworkStream(socket, ownsSocket: true);
-            using var stop = cancellationToken.Register(() => network.Dispose());
-            var stream = network;
-            TlsVerdict? tls = null;
+            DateTime Now() => utcNow?.Invoke() ?? DateTime.UtcNow;
+            var verdict = url.Scheme == Uri.UriSchemeHttps ? new TlsVerdict(url.IdnHost, expect.TrustedRoots) : null;
+            using var handler = new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                ConnectCallback = async (_, token) =>
+                    new NetworkStream(await TcpProbe.ConnectAsync(addresses, url.Port, token).ConfigureAwait(false), ownsSocket: true),
+            };
+            if (verdict != null)
+            {
+                handler.SslOptions = new SslClientAuthenticationOptions
+                {
+                    TargetHost = url.IdnHost,
+                    EnabledSslProtocols = SslProtocols.None,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    // An untrusted, expired or wrong-name certificate ends the check before any request is sent.
+                    RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+                        verdict.Record(sender, certificate, chain, errors) && verdict.Problem(Now()) == null,
+                };
+            }
+            using var client = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+            using var request = new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version11 };
+            request.Headers.TryAddWithoutValidation("User-Agent", "Deevnet.Extended-check");
+            request.Headers.TryAddWithoutValidation("Accept", "*/*");
+            request.Headers.ConnectionClose = true;
             try
             {
-                if (url.Scheme == Uri.UriSchemeHttps)
-                {
-                    var verdict = new TlsVerdict(url.IdnHost, expect.TrustedRoots);
-                    var ssl = new SslStream(network, false, verdict.Record);
-                    stream = ssl;
-                    try
-                    {
-                        await ssl.AuthenticateAsClientAsync(url.IdnHost, null, SslProtocols.None, false).ConfigureAwait(false);
-                    }
-                    catch (AuthenticationException ex)
-                    {
-                        return CheckOutcome.Fail($"TLS handshake with {url.Authority} failed: {ex.Message}");
-                    }
-                    tls = verdict;
-                    var problem = verdict.Problem(utcNow?.Invoke() ?? DateTime.UtcNow);
-                    // An untrusted, expired or wrong-name certificate ends the check before any request is sent.
-                    if (problem != null) return CheckOutcome.Fail(problem);
-                }
-                var request = $"GET {url.PathAndQuery} HTTP/1.1\r\nHost: {url.Authority}\r\nUser-Agent: Deevnet.Extended-check\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-                var bytes = Encoding.ASCII.GetBytes(request);
-                await stream.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                var response = await HttpResponseReader.ReadAsync(stream, MaxResponseBytes, cancellationToken).ConfigureAwait(false);
-                return Judge(expect, response, tls, utcNow?.Invoke() ?? DateTime.UtcNow);
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                var body = await ReadCappedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+                return Judge(expect, (int)response.StatusCode, response.ReasonPhrase ?? "", body, verdict, Now());
             }
-            catch (Exception ex) when ((ex is IOException || ex is ObjectDisposedException) && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (ex.InnerException is CheckFailedException failed) throw failed;
+                if (verdict != null && Find<AuthenticationException>(ex) is { } tlsError)
+                {
+                    var problem = verdict.Certificate != null ? verdict.Problem(Now()) : null;
+                    return CheckOutcome.Fail(problem ?? $"TLS handshake with {url.Authority} failed: {tlsError.Message}");
+                }
+                return CheckOutcome.Fail($"{url.Authority} closed the connection: {Innermost(ex).Message}");
+            }
+            catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 return CheckOutcome.Fail($"{url.Authority} closed the connection: {ex.Message}");
             }
-            finally
-            {
-                if (!ReferenceEquals(stream, network)) stream.Dispose();
-            }
         }
 
-        private static CheckOutcome Judge(HttpExpectation expect, HttpResponse response, TlsVerdict? tls, DateTime now)
+        private static async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
         {
-            if (response.Status != expect.Status)
+            // A check needs the status and the start of the body, not a download.
+            using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[MaxResponseBytes];
+            var length = 0;
+            int n;
+            while (length < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0) length += n;
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+
+        private static T? Find<T>(Exception ex) where T : Exception
+        {
+            for (Exception? e = ex; e != null; e = e.InnerException) if (e is T t) return t;
+            return null;
+        }
+
+        private static Exception Innermost(Exception ex) => ex.InnerException == null ? ex : Innermost(ex.InnerException);
+
+        private static CheckOutcome Judge(HttpExpectation expect, int status, string reason, string body, TlsVerdict? tls, DateTime now)
+        {
+            if (status != expect.Status)
             {
-                return CheckOutcome.Fail($"HTTP {response.Status} {response.Reason}, expected {expect.Status}; body starts: {Snippet(response.Body)}");
+                return CheckOutcome.Fail($"HTTP {status} {reason}, expected {expect.Status}; body starts: {Snippet(body)}");
             }
-            if (expect.Body != null && response.Body.IndexOf(expect.Body, StringComparison.Ordinal) < 0)
+            if (expect.Body != null && body.IndexOf(expect.Body, StringComparison.Ordinal) < 0)
             {
-                return CheckOutcome.Fail($"HTTP {response.Status}, but the body does not contain '{expect.Body}'; body starts: {Snippet(response.Body)}");
+                return CheckOutcome.Fail($"HTTP {status}, but the body does not contain '{expect.Body}'; body starts: {Snippet(body)}");
             }
-            var text = $"HTTP {response.Status}" + (expect.Body != null ? $", body contains '{expect.Body}'" : "");
+            var text = $"HTTP {status}" + (expect.Body != null ? $", body contains '{expect.Body}'" : "");
             if (tls?.Certificate == null) return CheckOutcome.Pass(text + ".");
             var notAfter = tls.Certificate.NotAfter.ToUniversalTime();
             var days = (notAfter - now).TotalDays;

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 
 namespace Deevnet.Extended.Core.Checks
 {
-    /// <summary>Opens TCP connections that end when the token fires (netstandard2.0 ConnectAsync takes no token).</summary>
+    /// <summary>Opens TCP connections that end when the token fires.</summary>
     public static class TcpProbe
     {
         /// <summary>Connects to the first address that accepts; throws <see cref="CheckFailedException"/> with why not.</summary>
@@ -18,11 +18,13 @@ namespace Deevnet.Extended.Core.Checks
                 var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
-                    using (cancellationToken.Register(() => socket.Dispose()))
-                    {
-                        await Task.Factory.FromAsync(socket.BeginConnect, socket.EndConnect, new IPEndPoint(address, port), null).ConfigureAwait(false);
-                    }
+                    await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
                     return socket;
+                }
+                catch (OperationCanceledException)
+                {
+                    socket.Dispose();
+                    throw;
                 }
                 catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException)
                 {

@@ -7,8 +7,8 @@ namespace Deevnet.Extended.Core.Checks
 {
     /// <summary>
     /// Records what the TLS handshake saw and judges it afterwards, so the check can say exactly what is wrong
-    /// (expired, wrong name, untrusted) instead of the handshake's generic failure. The handshake callback accepts
-    /// everything; <see cref="Problem"/> decides before any request is sent.
+    /// (expired, wrong name, untrusted) instead of the handshake's generic failure. <see cref="Record"/> only records;
+    /// <see cref="Problem"/> decides, still inside the handshake, before any request is sent.
     /// </summary>
     internal sealed class TlsVerdict
     {

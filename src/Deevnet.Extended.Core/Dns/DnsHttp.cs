@@ -5,44 +5,61 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Security;
-using System.Runtime.Serialization.Json;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml;
-using System.Xml.Linq;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Core.Dns
 {
     /// <summary>
-    /// Minimal JSON for the HTTP back ends, with nothing beyond netstandard2.0: the framework's JSON reader maps a
-    /// document onto XML (objects and arrays become elements), which is enough to walk API answers; requests are
-    /// written by hand with <see cref="Quote"/>.
+    /// JSON for the HTTP back ends: answers are walked as System.Text.Json nodes; requests are serialized with
+    /// <see cref="Write"/>. The helpers take null for "absent", so a walk down a missing path yields nothing.
     /// </summary>
     internal static class Json
     {
-        public static XElement Parse(string text)
+        public static JsonNode? Parse(string text) => JsonNode.Parse(text);
+
+        /// <summary>A member of an object, or null when absent (or JSON null).</summary>
+        public static JsonNode? Member(JsonNode? obj, string name) => obj is JsonObject o && o.TryGetPropertyValue(name, out var v) ? v : null;
+
+        /// <summary>Name of an object member (e.g. the uuid key of an OPNsense row).</summary>
+        public static string KeyOf(JsonNode member) => member.Parent is JsonObject ? member.GetPropertyName() : "item";
+
+        /// <summary>A member as text (numbers as written, booleans as true/false, JSON null as ""), or null when absent.</summary>
+        public static string? Str(JsonNode? obj, string name) =>
+            obj is JsonObject o && o.TryGetPropertyValue(name, out var v) ? TextOf(v) : null;
+
+        /// <summary>The items of an array or the member values of an object (OPNsense keys rows by uuid).</summary>
+        public static IEnumerable<JsonNode> Items(JsonNode? container) => container switch
         {
-            using var reader = JsonReaderWriterFactory.CreateJsonReader(Encoding.UTF8.GetBytes(text), XmlDictionaryReaderQuotas.Max);
-            return XElement.Load(reader);
-        }
+            JsonArray a => a.OfType<JsonNode>(),
+            JsonObject o => o.Select(m => m.Value).OfType<JsonNode>(),
+            _ => Enumerable.Empty<JsonNode>(),
+        };
 
-        /// <summary>A member of an object (keys that are not XML names come as <c>&lt;item item="key"&gt;</c>).</summary>
-        public static XElement? Member(XElement? obj, string name) => obj?.Elements().FirstOrDefault(e =>
-            (e.Name.LocalName == name && e.Name.NamespaceName.Length == 0 && e.Attribute("item") == null) ||
-            (e.Name.LocalName == "item" && (string?)e.Attribute("item") == name));
+        /// <summary>The text of a value; for an object or array, its values' texts run together.</summary>
+        public static string TextOf(JsonNode? node) => node switch
+        {
+            null => "",
+            JsonObject or JsonArray => string.Concat(Items(node).Select(TextOf)),
+            _ => node.GetValueKind() switch
+            {
+                JsonValueKind.String => node.GetValue<string>(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                JsonValueKind.Null => "",
+                _ => node.ToJsonString(),
+            },
+        };
 
-        /// <summary>Name of a member: its element name, or the key it was escaped from.</summary>
-        public static string KeyOf(XElement member) => (string?)member.Attribute("item") ?? member.Name.LocalName;
-
-        public static string? Str(XElement? obj, string name) => Member(obj, name)?.Value;
-
-        public static IEnumerable<XElement> Items(XElement? array) => array?.Elements() ?? Enumerable.Empty<XElement>();
-
-        public static string Quote(string value) => Text.JsonText.Quote(value);
+        /// <summary>A request body: compact JSON, members in declaration order.</summary>
+        public static string Write<T>(T value) => JsonSerializer.Serialize(value, Text.JsonText.Options);
     }
 
     /// <summary>HTTP client set-up shared by the PowerDNS and OPNsense back ends: timeout, certificate trust, errors.</summary>
@@ -61,7 +78,7 @@ namespace Deevnet.Extended.Core.Dns
                 {
                     if (skip) return true;
                     if (cert == null) return false;
-                    if (pin != null) return Sha256Hex(cert.RawData) == pin;
+                    if (pin != null) return Convert.ToHexString(SHA256.HashData(cert.RawData)).ToLowerInvariant() == pin;
                     if (errors == SslPolicyErrors.None) return true;
                     if (ca == null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
                     using var own = new X509Chain();
@@ -74,19 +91,13 @@ namespace Deevnet.Extended.Core.Dns
             return new HttpClient(handler) { Timeout = timeout };
         }
 
-        private static string Sha256Hex(byte[] data)
-        {
-            using var sha = System.Security.Cryptography.SHA256.Create();
-            return string.Concat(sha.ComputeHash(data).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        }
-
         /// <summary>Sends a request; a connection failure or timeout becomes <c>DnsServerUnreachable</c> naming the server.</summary>
         public static async Task<(int Status, string Body)> SendAsync(HttpClient client, HttpRequestMessage request, string server, TimeSpan timeout, CancellationToken cancellationToken)
         {
             try
             {
                 using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                var body = response.Content == null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 return ((int)response.StatusCode, body);
             }
             catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))

@@ -91,7 +91,7 @@ namespace Deevnet.Extended.Core.Dns
 
         public bool Equals(DnsRecord? other) => other != null && SameData(other) && Ttl == other.Ttl && IsOwned == other.IsOwned;
         public override bool Equals(object? obj) => Equals(obj as DnsRecord);
-        public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Key) ^ StringComparer.Ordinal.GetHashCode(Value);
+        public override int GetHashCode() => HashCode.Combine(Key, Value);
 
         /// <summary>
         /// Lowercases a DNS name and drops a trailing dot; refuses empty labels, labels over 63 characters,

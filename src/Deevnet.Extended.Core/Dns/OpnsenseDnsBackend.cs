@@ -7,7 +7,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml.Linq;
+using System.Text.Json.Nodes;
 using Deevnet.Extended.Core.Errors;
 
 namespace Deevnet.Extended.Core.Dns
@@ -115,12 +115,12 @@ namespace Deevnet.Extended.Core.Dns
         }
 
         /// <summary>A plain string field, or the selected key of an OPNsense option field (<c>{key: {value, selected}}</c>).</summary>
-        private static string Field(XElement row, string name)
+        private static string Field(JsonNode row, string name)
         {
             var m = Json.Member(row, name);
             if (m == null) return "";
-            if ((string?)m.Attribute("type") != "object") return m.Value;
-            var selected = m.Elements().FirstOrDefault(e => Json.Str(e, "selected") == "1");
+            if (m is not JsonObject) return Json.TextOf(m);
+            var selected = Json.Items(m).FirstOrDefault(e => Json.Str(e, "selected") == "1");
             return selected == null ? "" : Json.KeyOf(selected);
         }
 
@@ -211,10 +211,10 @@ namespace Deevnet.Extended.Core.Dns
         private static string Describe(DnsRecord r) => Prefix + r.Name;
 
         private static string HostBody(string host, string domain, string ip, string description) =>
-            $"{{\"host\":{{\"enabled\":\"1\",\"hostname\":{Json.Quote(host)},\"domain\":{Json.Quote(domain)},\"server\":{Json.Quote(ip)},\"description\":{Json.Quote(description)}}}}}";
+            Json.Write(new { host = new { enabled = "1", hostname = host, domain, server = ip, description } });
 
         private static string AliasBody(string host, string domain, string hostUuid, string description) =>
-            $"{{\"alias\":{{\"enabled\":\"1\",\"host\":{Json.Quote(hostUuid)},\"hostname\":{Json.Quote(host)},\"domain\":{Json.Quote(domain)},\"description\":{Json.Quote(description)}}}}}";
+            Json.Write(new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } });
 
         private DeevException Rejected(string what, string body) =>
             new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{Server} refused the change ({what}); nothing of the batch was applied: {Trim(body)}", Server);

@@ -117,23 +117,26 @@ namespace Deevnet.Extended.Core.Dns
         /// <summary>The PATCH body: REPLACE an RRset with its records and the ownership comment, or DELETE it.</summary>
         private static string Patch(IEnumerable<string> keys, Func<string, List<DnsRecord>> recordsOf)
         {
-            var sets = new List<string>();
+            var rrsets = new List<object>();
             foreach (var key in keys)
             {
                 var space = key.IndexOf(' ');
-                var name = Json.Quote(key.Substring(0, space) + ".");
-                var type = Json.Quote(key.Substring(space + 1));
+                var name = key.Substring(0, space) + ".";
+                var type = key.Substring(space + 1);
                 var records = recordsOf(key);
                 if (records.Count == 0)
                 {
-                    sets.Add($"{{\"name\":{name},\"type\":{type},\"changetype\":\"DELETE\"}}");
+                    rrsets.Add(new { name, type, changetype = "DELETE" });
                     continue;
                 }
-                var contents = string.Join(",", records.Select(r => $"{{\"content\":{Json.Quote(r.Type == DnsRecordType.A ? r.Value : r.Value + ".")},\"disabled\":false}}"));
-                sets.Add($"{{\"name\":{name},\"type\":{type},\"ttl\":{records[0].Ttl},\"changetype\":\"REPLACE\",\"records\":[{contents}]," +
-                         $"\"comments\":[{{\"content\":{Json.Quote(CommentText)},\"account\":{Json.Quote(Account)}}}]}}");
+                rrsets.Add(new
+                {
+                    name, type, ttl = records[0].Ttl, changetype = "REPLACE",
+                    records = records.Select(r => new { content = r.Type == DnsRecordType.A ? r.Value : r.Value + ".", disabled = false }),
+                    comments = new[] { new { content = CommentText, account = Account } },
+                });
             }
-            return "{\"rrsets\":[" + string.Join(",", sets) + "]}";
+            return Json.Write(new { rrsets });
         }
 
         private async Task<string> GetAsync(string url, CancellationToken cancellationToken)

@@ -78,6 +78,6 @@ namespace Deevnet.Extended.Core.Tier
         public override string ToString() => $"{NetworkAddress}/{PrefixLength}";
         public bool Equals(Ipv4Network other) => Network == other.Network && PrefixLength == other.PrefixLength;
         public override bool Equals(object? obj) => obj is Ipv4Network n && Equals(n);
-        public override int GetHashCode() => (int)Network ^ PrefixLength;
+        public override int GetHashCode() => HashCode.Combine(Network, PrefixLength);
     }
 }

@@ -30,16 +30,14 @@ namespace Deevnet.Extended.Core.Transport
         public async Task<CommandResult> RunAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null)
         {
             var limit = timeout ?? DefaultTimeout;
-            // netstandard2.0 has no ArgumentList, and Arguments is split with Windows rules: hand the command
-            // line over in an environment variable instead, so it reaches the shell byte for byte.
-            var psi = new ProcessStartInfo("/bin/sh", "-c \"eval \\\"$DEEV_COMMAND_LINE\\\"\"")
+            // ArgumentList hands the command line to the shell byte for byte, with no quoting of our own.
+            var psi = new ProcessStartInfo("/bin/sh", new[] { "-c", commandLine })
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 RedirectStandardInput = true,
                 UseShellExecute = false,
             };
-            psi.Environment["DEEV_COMMAND_LINE"] = commandLine;
             var watch = Stopwatch.StartNew();
             using var process = new Process { StartInfo = psi };
             try
@@ -74,7 +72,7 @@ namespace Deevnet.Extended.Core.Transport
 
             try
             {
-                await Task.WhenAll(stdout, WaitForExitAsync(process, timeoutSource.Token)).ConfigureAwait(false);
+                await Task.WhenAll(stdout, process.WaitForExitAsync(timeoutSource.Token)).ConfigureAwait(false);
                 // The command has ended, so its input is no longer wanted: an input that never ends by itself
                 // (a lock holder's, a credit feed) must not keep this call waiting.
                 inputWanted.Cancel();
@@ -94,21 +92,12 @@ namespace Deevnet.Extended.Core.Transport
         {
         }
 
-        private static Task WaitForExitAsync(Process process, CancellationToken token)
-        {
-            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            process.EnableRaisingEvents = true;
-            process.Exited += (_, _) => done.TrySetResult(true);
-            if (process.HasExited) done.TrySetResult(true);
-            token.Register(() => done.TrySetCanceled());
-            return done.Task;
-        }
-
         private static void KillQuietly(Process process)
         {
             try
             {
-                if (!process.HasExited) process.Kill();
+                // The whole tree: a shell's children (a pipeline, a sleep) must not outlive a stopped command.
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
             }
             catch (InvalidOperationException)
             {

@@ -103,6 +103,6 @@ namespace Deevnet.Extended.Core.Transport
 
         public override bool Equals(object? obj) => Equals(obj as Via);
 
-        public override int GetHashCode() => IsLocal ? 1 : StringComparer.OrdinalIgnoreCase.GetHashCode(Host) ^ Port ^ (User?.GetHashCode() ?? 0);
+        public override int GetHashCode() => IsLocal ? 1 : HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Host), Port, User);
     }
 }

@@ -28,15 +28,9 @@ namespace Deevnet.Extended.Core.Vm
                     attempt.CancelAfter(TimeSpan.FromSeconds(3));
                     try
                     {
-                        var connect = client.ConnectAsync(address, port);
-                        var finished = await Task.WhenAny(connect, Task.Delay(Timeout.Infinite, attempt.Token)).ConfigureAwait(false);
-                        if (finished == connect)
-                        {
-                            await connect.ConfigureAwait(false);
-                            progress?.Report(new OperationProgress(activity, "Answering", 100, completed: true));
-                            return;
-                        }
-                        last = "no answer within 3 s";
+                        await client.ConnectAsync(address, port, attempt.Token).ConfigureAwait(false);
+                        progress?.Report(new OperationProgress(activity, "Answering", 100, completed: true));
+                        return;
                     }
                     catch (SocketException ex)
                     {

@@ -1,8 +1,10 @@
 using System.Linq;
+using System.Text;
+using System.Text.Json;
 using Deevnet.Extended.Core.Dhcp;
-using Deevnet.Extended.Core.Dhcp.Json;
 using Deevnet.Extended.Core.Dhcp.Kea;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Text;
 using Xunit;
 
 namespace Deevnet.Extended.Tests.Dhcp
@@ -67,7 +69,7 @@ namespace Deevnet.Extended.Tests.Dhcp
             Assert.Equal("desc", a.Description);
             Assert.Equal("10.231.98.0/24", Assert.Single(all, r => r.ClientId == "02:de:31:00:00:c9").ScopeId);
             // Unrelated settings are the same values as before.
-            Assert.Equal("3600", JsonParser.Parse(text)["Dhcp4"]!["valid-lifetime"]!.Text);
+            Assert.Equal("3600", KeaJsonTests.Raw(text, n => n["Dhcp4"]!["valid-lifetime"]!));
         }
 
         [Fact]
@@ -96,21 +98,38 @@ namespace Deevnet.Extended.Tests.Dhcp
         }
     }
 
-    public class JsonParserTests
+    public class KeaJsonTests
     {
+        /// <summary>The text of the value <paramref name="pick"/> finds, cut from the document by its offsets.</summary>
+        internal static string Raw(string text, System.Func<KeaJson, KeaJson> pick)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            var node = pick(KeaJson.Parse(bytes));
+            return Encoding.UTF8.GetString(bytes, node.Start, node.End - node.Start);
+        }
+
         [Fact]
         public void Comments_are_skipped_but_not_inside_strings()
         {
-            var node = JsonParser.Parse("{ \"a\": \"x // y # z /* w */\", # c\n \"b\": [1, 2.5e3] /* d */ }");
+            const string text = "{ \"a\": \"x // y # z /* w */\", # c\n \"b\": [1, 2.5e3] /* d */ }";
+            var node = KeaJson.Parse(Encoding.UTF8.GetBytes(text));
             Assert.Equal("x // y # z /* w */", node["a"]!.StringValue);
-            Assert.Equal("2.5e3", node["b"]!.Items[1].Text);
+            Assert.Equal("2.5e3", Raw(text, n => n["b"]!.Items[1]));
+            Assert.Equal("[1, 2.5e3]", Raw(text, n => n["b"]!));
+        }
+
+        [Fact]
+        public void Offsets_count_bytes_of_multibyte_text()
+        {
+            const string text = "{ \"ä\": \"größe\", \"b\": { \"c\": true } }";
+            Assert.Equal("{ \"c\": true }", Raw(text, n => n["b"]!));
         }
 
         [Fact]
         public void Strings_with_escapes_round_trip()
         {
-            var node = JsonNode.String("a\"b\\c\n\u0001");
-            Assert.Equal("a\"b\\c\n\u0001", JsonParser.Parse(node.ToString()).StringValue);
+            var text = JsonText.Quote("a\"b\\c\n\u0001");
+            Assert.Equal("a\"b\\c\n\u0001", KeaJson.Parse(Encoding.UTF8.GetBytes(text)).StringValue);
         }
 
         [Theory]
@@ -118,6 +137,8 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("[1,,2]")]
         [InlineData("{ a: 1 }")]
         [InlineData("/* open")]
-        public void Broken_json_throws_format_exception(string text) => Assert.Throws<System.FormatException>(() => JsonParser.Parse(text));
+        [InlineData("")]
+        [InlineData("{ } x")]
+        public void Broken_json_throws_json_exception(string text) => Assert.ThrowsAny<JsonException>(() => KeaJson.Parse(Encoding.UTF8.GetBytes(text)));
     }
 }

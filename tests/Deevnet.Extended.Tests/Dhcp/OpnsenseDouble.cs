@@ -3,7 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading;
-using Deevnet.Extended.Core.Dhcp.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Deevnet.Extended.Tests.Doubles;
 
 namespace Deevnet.Extended.Tests.Dhcp
@@ -56,20 +57,20 @@ namespace Deevnet.Extended.Tests.Dhcp
             if (request.Header("Authorization") != expected) return (401, "{\"status\":401,\"message\":\"Authentication Failed\"}");
             if (request.Method != "POST") return (400, "{\"message\":\"POST expected\"}");
             var text = request.BodyText;
-            JsonNode body;
-            try { body = JsonParser.Parse(text.Length == 0 ? "{}" : text); }
-            catch (FormatException) { return (400, "{\"message\":\"invalid json\"}"); }
+            JsonObject body;
+            try { body = JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? new JsonObject(); }
+            catch (JsonException) { return (400, "{\"message\":\"invalid json\"}"); }
 
             lock (_gate)
             {
                 if (path == "/api/kea/dhcpv4/search_subnet" || path == "/api/kea/dhcpv4/search_reservation")
                 {
-                    if (body.Members.Any(m => !SearchFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
+                    if (body.Any(m => !SearchFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
                     var rows = path.EndsWith("subnet", StringComparison.Ordinal)
-                        ? Subnets.Select(s => JsonNode.Object(("uuid", JsonNode.String(s.Uuid)), ("subnet", JsonNode.String(s.Cidr)), ("description", JsonNode.String("mgmt"))))
-                        : Rows.Select(r => JsonNode.Object(new[] { ("uuid", JsonNode.String(r.Key)) }.Concat(r.Value.Select(kv => (kv.Key, JsonNode.String(kv.Value)))).ToArray()));
-                    var list = rows.ToList();
-                    return (200, JsonNode.Object(("rows", JsonNode.Array(list)), ("rowCount", JsonNode.Number(list.Count)), ("total", JsonNode.Number(list.Count)), ("current", JsonNode.Number(1))).ToString());
+                        ? Subnets.Select(s => new JsonObject { ["uuid"] = s.Uuid, ["subnet"] = s.Cidr, ["description"] = "mgmt" })
+                        : Rows.Select(r => new JsonObject(new[] { KeyValuePair.Create("uuid", (JsonNode?)r.Key) }.Concat(r.Value.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)))));
+                    var list = new JsonArray(rows.ToArray<JsonNode?>());
+                    return (200, new JsonObject { ["rows"] = list, ["rowCount"] = list.Count, ["total"] = list.Count, ["current"] = 1 }.ToJsonString());
                 }
                 if (path == "/api/kea/service/reconfigure")
                 {
@@ -79,10 +80,10 @@ namespace Deevnet.Extended.Tests.Dhcp
                 const string set = "/api/kea/dhcpv4/set_reservation/", del = "/api/kea/dhcpv4/del_reservation/";
                 if (path == "/api/kea/dhcpv4/add_reservation" || path.StartsWith(set, StringComparison.Ordinal))
                 {
-                    var r = body["reservation"];
-                    if (body.Members.Count != 1 || r == null || r.Members.Any(m => !ReservationFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
+                    var r = body["reservation"] as JsonObject;
+                    if (body.Count != 1 || r == null || r.Any(m => !ReservationFields.Contains(m.Key))) return (400, "{\"message\":\"unknown field\"}");
                     if (++_writes == FailWriteNumber) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.ip_address\":\"rejected by the double\"}}");
-                    var values = r.Members.ToDictionary(m => m.Key, m => m.Value.StringValue ?? "");
+                    var values = r.ToDictionary(m => m.Key, m => m.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : "");
                     if (values["hw_address"] != values["hw_address"].ToUpperInvariant()) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.hw_address\":\"uppercase expected\"}}");
                     if (!Subnets.Any(s => s.Uuid == values["subnet"])) return (200, "{\"result\":\"failed\",\"validations\":{\"reservation.subnet\":\"unknown\"}}");
                     if (path.StartsWith(set, StringComparison.Ordinal))

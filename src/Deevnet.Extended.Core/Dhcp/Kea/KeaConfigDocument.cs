@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using Deevnet.Extended.Core.Dhcp.Json;
+using System.Text.Json;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Core.Dhcp.Kea
@@ -16,23 +16,28 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
     public sealed class KeaConfigDocument
     {
         private readonly string _text;
+        private readonly byte[] _utf8; // the offsets of KeaJson nodes are in these bytes
         private readonly List<KeaSubnet> _subnets = new List<KeaSubnet>();
         private readonly List<DhcpReservation> _global = new List<DhcpReservation>();
 
-        private KeaConfigDocument(string text) => _text = text;
+        private KeaConfigDocument(string text, byte[] utf8)
+        {
+            _text = text;
+            _utf8 = utf8;
+        }
 
         /// <summary>A <c>subnet4</c> entry (top level or inside <c>shared-networks</c>).</summary>
         private sealed class KeaSubnet
         {
-            public KeaSubnet(JsonNode node, Ipv4Network subnet)
+            public KeaSubnet(KeaJson node, Ipv4Network subnet)
             {
                 Node = node;
                 Subnet = subnet;
             }
 
-            public JsonNode Node { get; }
+            public KeaJson Node { get; }
             public Ipv4Network Subnet { get; }
-            public JsonNode? Reservations => Node["reservations"];
+            public KeaJson? Reservations => Node["reservations"];
         }
 
         public IReadOnlyList<Ipv4Network> Subnets => _subnets.Select(s => s.Subnet).ToList();
@@ -40,20 +45,26 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
         /// <summary>Parses the file; throws <c>BackendResponseInvalid</c> when it is not a Kea DHCPv4 configuration.</summary>
         public static KeaConfigDocument Parse(string text, string server)
         {
-            JsonNode root;
+            var utf8 = new UTF8Encoding(false).GetBytes(text);
+            KeaJson root;
             try
             {
-                root = JsonParser.Parse(text);
+                root = KeaJson.Parse(utf8);
             }
-            catch (FormatException ex)
+            catch (JsonException ex)
             {
-                throw DhcpErrors.Response(server, "the Kea configuration is not valid JSON: " + ex.Message, ex);
+                // System.Text.Json counts lines and positions from 0; people count from 1.
+                var why = ex.Message;
+                var at = why.IndexOf(" LineNumber:", StringComparison.Ordinal);
+                if (at >= 0) why = why.Substring(0, at);
+                throw DhcpErrors.Response(server,
+                    $"the Kea configuration is not valid JSON: JSON error at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {why}", ex);
             }
             var dhcp4 = root["Dhcp4"] ?? throw DhcpErrors.Response(server, "the Kea configuration has no Dhcp4 object.");
-            var doc = new KeaConfigDocument(text);
-            void AddSubnets(JsonNode? list)
+            var doc = new KeaConfigDocument(text, utf8);
+            void AddSubnets(KeaJson? list)
             {
-                if (list?.Kind != JsonKind.Array) return;
+                if (list?.IsArray != true) return;
                 foreach (var s in list.Items)
                 {
                     var cidr = s["subnet"]?.StringValue;
@@ -63,11 +74,11 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
                 }
             }
             AddSubnets(dhcp4["subnet4"]);
-            if (dhcp4["shared-networks"] is { Kind: JsonKind.Array } shared)
+            if (dhcp4["shared-networks"] is { IsArray: true } shared)
             {
                 foreach (var network in shared.Items) AddSubnets(network["subnet4"]);
             }
-            if (dhcp4["reservations"] is { Kind: JsonKind.Array } global)
+            if (dhcp4["reservations"] is { IsArray: true } global)
             {
                 foreach (var item in global.Items)
                 {
@@ -84,7 +95,7 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
             var all = new List<DhcpReservation>(_global);
             foreach (var s in _subnets)
             {
-                if (s.Reservations?.Kind != JsonKind.Array) continue;
+                if (s.Reservations?.IsArray != true) continue;
                 foreach (var item in s.Reservations.Items)
                 {
                     var r = ToReservation(item, s.Subnet.ToString(), server, $"subnet4 {s.Subnet}");
@@ -94,9 +105,9 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
             return all;
         }
 
-        private static DhcpReservation? ToReservation(JsonNode item, string? scope, string server, string source)
+        private static DhcpReservation? ToReservation(KeaJson item, string? scope, string server, string source)
         {
-            if (item.Kind != JsonKind.Object) return null;
+            if (!item.IsObject) return null;
             var ipText = item["ip-address"]?.StringValue;
             if (ipText == null || !Ipv4Network.TryParseAddress(ipText.Trim(), out var ip)) return null; // address-less host options
             var owned = IsOwned(item);
@@ -119,21 +130,19 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
             return new DhcpReservation(clientId, ip!, item["hostname"]?.StringValue, owned ? description : null, scope, owned, server, owned ? null : source);
         }
 
-        private static bool IsOwned(JsonNode item) => item["user-context"]?["deevnet"]?["managed"]?.IsTrue == true;
+        private static bool IsOwned(KeaJson item) => item["user-context"]?["deevnet"]?["managed"]?.IsTrue == true;
 
-        /// <summary>The JSON of one owned reservation as the module writes it.</summary>
-        public static JsonNode ToJson(DhcpReservation r)
+        /// <summary>
+        /// The JSON of one owned reservation as the module writes it: one line, spaced like a hand-written file, e.g.
+        /// <c>{ "hw-address": "…", "ip-address": "…", "hostname": "…", "user-context": { "deevnet": { "managed": true } } }</c>.
+        /// </summary>
+        public static string ToJson(DhcpReservation r)
         {
-            var deevnet = new List<(string, JsonNode)> { ("managed", JsonNode.Bool(true)) };
-            if (!string.IsNullOrEmpty(r.Description)) deevnet.Add(("description", JsonNode.String(r.Description!)));
-            var members = new List<(string, JsonNode)>
-            {
-                ("hw-address", JsonNode.String(r.ClientId)),
-                ("ip-address", JsonNode.String(r.IPAddress.ToString())),
-            };
-            if (!string.IsNullOrEmpty(r.Name)) members.Add(("hostname", JsonNode.String(r.Name!)));
-            members.Add(("user-context", JsonNode.Object(("deevnet", JsonNode.Object(deevnet.ToArray())))));
-            return JsonNode.Object(members.ToArray());
+            static string Q(string value) => Text.JsonText.Quote(value);
+            var deevnet = "\"managed\": true" + (string.IsNullOrEmpty(r.Description) ? "" : ", \"description\": " + Q(r.Description!));
+            return $"{{ \"hw-address\": {Q(r.ClientId)}, \"ip-address\": {Q(r.IPAddress.ToString())}, " +
+                   (string.IsNullOrEmpty(r.Name) ? "" : $"\"hostname\": {Q(r.Name!)}, ") +
+                   $"\"user-context\": {{ \"deevnet\": {{ {deevnet} }} }} }}";
         }
 
         /// <summary>
@@ -148,14 +157,14 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
                 var cidr = s.Subnet.ToString();
                 var want = owned.Where(r => r.ScopeId == cidr).OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList();
                 var array = s.Reservations;
-                var items = array?.Kind == JsonKind.Array ? array.Items : new List<JsonNode>();
+                var items = array?.IsArray == true ? array.Items : new List<KeaJson>();
                 var had = items.Where(IsOwned).ToList();
                 if (had.Count == 0 && want.Count == 0) continue;
-                var wantText = want.Select(r => ToJson(r).ToString()).ToList();
-                var hadText = had.Select(h => ToReservation(h, cidr, server, "")).Select(r => r == null ? "" : ToJson(r).ToString());
+                var wantText = want.Select(ToJson).ToList();
+                var hadText = had.Select(h => ToReservation(h, cidr, server, "")).Select(r => r == null ? "" : ToJson(r));
                 if (hadText.SequenceEqual(wantText)) continue;
 
-                var foreign = items.Where(i => !IsOwned(i)).Select(i => _text.Substring(i.Start, i.End - i.Start)).ToList();
+                var foreign = items.Where(i => !IsOwned(i)).Select(i => Encoding.UTF8.GetString(_utf8, i.Start, i.End - i.Start)).ToList();
                 if (array != null)
                 {
                     var indent = IndentOfLine(array.Start);
@@ -172,12 +181,15 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
             if (owned.Any(r => r.ScopeId == null || !_subnets.Any(s => s.Subnet.ToString() == r.ScopeId)))
                 throw new InvalidOperationException("A planned reservation names no subnet of this configuration.");
 
-            var sb = new StringBuilder(_text);
-            foreach (var (start, end, text) in edits.OrderByDescending(e => e.Start))
+            if (edits.Count == 0) return _text;
+            var output = new StringBuilder(_text.Length + 256);
+            var done = 0;
+            foreach (var (start, end, text) in edits.OrderBy(e => e.Start))
             {
-                sb.Remove(start, end - start).Insert(start, text);
+                output.Append(Encoding.UTF8.GetString(_utf8, done, start - done)).Append(text);
+                done = end;
             }
-            return sb.ToString();
+            return output.Append(Encoding.UTF8.GetString(_utf8, done, _utf8.Length - done)).ToString();
         }
 
         private static string RenderArray(IReadOnlyList<string> items, string indent)
@@ -194,10 +206,10 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
 
         private string IndentOfLine(int offset)
         {
-            var lineStart = _text.LastIndexOf('\n', Math.Max(0, offset - 1)) + 1;
+            var lineStart = Array.LastIndexOf(_utf8, (byte)'\n', Math.Max(0, offset - 1)) + 1;
             var i = lineStart;
-            while (i < _text.Length && (_text[i] == ' ' || _text[i] == '\t')) i++;
-            return _text.Substring(lineStart, i - lineStart);
+            while (i < _utf8.Length && (_utf8[i] == ' ' || _utf8[i] == '\t')) i++;
+            return Encoding.ASCII.GetString(_utf8, lineStart, i - lineStart);
         }
     }
 }

@@ -5,10 +5,11 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
-using Deevnet.Extended.Core.Dhcp.Json;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 
@@ -159,31 +160,31 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             var subnets = await CallAsync("kea/dhcpv4/search_subnet", SearchBody, cancellationToken).ConfigureAwait(false);
             foreach (var row in Rows(subnets))
             {
-                var uuid = row["uuid"]?.StringValue;
-                var cidr = row["subnet"]?.StringValue;
+                var uuid = Str(row, "uuid");
+                var cidr = Str(row, "subnet");
                 if (uuid == null || cidr == null || !Ipv4Network.TryParse(cidr.Trim(), out var net, out _))
-                    throw DhcpErrors.Response(Server, $"search_subnet returned a row without a valid uuid/subnet: {row}");
+                    throw DhcpErrors.Response(Server, $"search_subnet returned a row without a valid uuid/subnet: {row.ToJsonString(Text.JsonText.Options)}");
                 state.Subnets[uuid] = net;
             }
             var reservations = await CallAsync("kea/dhcpv4/search_reservation", SearchBody, cancellationToken).ConfigureAwait(false);
             foreach (var row in Rows(reservations))
             {
-                var uuid = row["uuid"]?.StringValue;
-                var hw = row["hw_address"]?.StringValue;
-                var ipText = row["ip_address"]?.StringValue;
+                var uuid = Str(row, "uuid");
+                var hw = Str(row, "hw_address");
+                var ipText = Str(row, "ip_address");
                 if (uuid == null || hw == null || ipText == null || !Ipv4Network.TryParseAddress(ipText.Trim(), out var ip))
                 {
-                    _log.Verbose($"{Server}: skipping a reservation row without uuid, MAC or address: {row}");
+                    _log.Verbose($"{Server}: skipping a reservation row without uuid, MAC or address: {row.ToJsonString(Text.JsonText.Options)}");
                     continue;
                 }
                 // search rows show the subnet as its uuid or as its display value (the CIDR); accept both.
-                var subnetField = row["subnet"]?.StringValue ?? "";
+                var subnetField = Str(row, "subnet") ?? "";
                 var subnetUuid = state.Subnets.ContainsKey(subnetField) ? subnetField
                     : state.Subnets.FirstOrDefault(s => s.Value.ToString() == subnetField.Trim()).Key ?? "";
                 var scope = subnetUuid.Length > 0 ? state.Subnets[subnetUuid].ToString() : null;
-                var description = row["description"]?.StringValue ?? "";
+                var description = Str(row, "description") ?? "";
                 var owned = description.StartsWith(OwnerPrefix, StringComparison.Ordinal);
-                var hostname = row["hostname"]?.StringValue;
+                var hostname = Str(row, "hostname");
                 string mac;
                 try { mac = DhcpFields.NormalizeMac(hw); }
                 catch (DeevException) { mac = "hw_address:" + hw; owned = false; }
@@ -196,7 +197,11 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             return state;
         }
 
-        private static IEnumerable<JsonNode> Rows(JsonNode answer) => answer["rows"] is { Kind: JsonKind.Array } rows ? rows.Items : Enumerable.Empty<JsonNode>();
+        private static IEnumerable<JsonNode> Rows(JsonNode? answer) => answer is JsonObject o && o["rows"] is JsonArray rows ? rows.OfType<JsonNode>() : Enumerable.Empty<JsonNode>();
+
+        /// <summary>A string member of an object, or null (absent, or not a string).</summary>
+        private static string? Str(JsonNode? node, string name) =>
+            node is JsonObject o && o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
         private static string OwnedDescription(DhcpReservation r) => OwnerPrefix + (r.Description ?? r.Name ?? r.ClientId);
 
@@ -204,18 +209,21 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
         {
             var subnet = state.Subnets.FirstOrDefault(s => s.Value.ToString() == r.ScopeId).Key
                          ?? throw DhcpErrors.Response(Server, $"no subnet {r.ScopeId} on the router for {r.ClientId}.");
-            return JsonNode.Object(("reservation", JsonNode.Object(
-                ("subnet", JsonNode.String(subnet)),
-                ("ip_address", JsonNode.String(r.IPAddress.ToString())),
-                ("hw_address", JsonNode.String(r.ClientId.ToUpperInvariant())),
-                ("hostname", JsonNode.String(r.Name ?? "")),
-                ("description", JsonNode.String(OwnedDescription(r)))))).ToString();
+            var reservation = new
+            {
+                subnet,
+                ip_address = r.IPAddress.ToString(),
+                hw_address = r.ClientId.ToUpperInvariant(),
+                hostname = r.Name ?? "",
+                description = OwnedDescription(r),
+            };
+            return JsonSerializer.Serialize(new { reservation }, Text.JsonText.Options);
         }
 
         private async Task<string> AddAsync(DhcpReservation r, State state, CancellationToken cancellationToken)
         {
             var answer = await CallAsync("kea/dhcpv4/add_reservation", Body(r, state), cancellationToken, expect: ("result", "saved")).ConfigureAwait(false);
-            return answer["uuid"]?.StringValue ?? throw DhcpErrors.Response(Server, $"add_reservation for {r.ClientId} returned no uuid.");
+            return Str(answer, "uuid") ?? throw DhcpErrors.Response(Server, $"add_reservation for {r.ClientId} returned no uuid.");
         }
 
         private Task SetAsync(string uuid, DhcpReservation r, State state, CancellationToken cancellationToken) =>
@@ -224,7 +232,7 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
         private Task DeleteAsync(string uuid, CancellationToken cancellationToken) =>
             CallAsync("kea/dhcpv4/del_reservation/" + Uri.EscapeDataString(uuid), "{}", cancellationToken, expect: ("result", "deleted"));
 
-        private async Task<JsonNode> CallAsync(string path, string body, CancellationToken cancellationToken, (string Key, string Value)? expect = null)
+        private async Task<JsonNode?> CallAsync(string path, string body, CancellationToken cancellationToken, (string Key, string Value)? expect = null)
         {
             HttpResponseMessage response;
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
@@ -243,17 +251,17 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             }
             using (response)
             {
-                var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized || response.StatusCode == HttpStatusCode.Forbidden)
                     throw new DeevException("AuthenticationFailed", DeevErrorKind.PermissionDenied, $"{Server} refused the API key ({(int)response.StatusCode}) for {path}.", Server)
                     { RecommendedAction = "Check dhcp.apiKeyEnv/apiKeyFile and apiSecretEnv/apiSecretFile, and the key's privileges for Kea DHCP." };
                 if (!response.IsSuccessStatusCode)
                     throw DhcpErrors.Response(Server, $"{path} answered {(int)response.StatusCode}: {Short(text)}");
-                JsonNode answer;
-                try { answer = JsonParser.Parse(text); }
-                catch (FormatException ex) { throw DhcpErrors.Response(Server, $"{path} did not answer JSON: {Short(text)}", ex); }
-                if (expect is { } e && answer[e.Key]?.StringValue != e.Value)
-                    throw DhcpErrors.Response(Server, $"{path} answered {Short(answer.ToString())}");
+                JsonNode? answer;
+                try { answer = JsonNode.Parse(text); }
+                catch (JsonException ex) { throw DhcpErrors.Response(Server, $"{path} did not answer JSON: {Short(text)}", ex); }
+                if (expect is { } e && Str(answer, e.Key) != e.Value)
+                    throw DhcpErrors.Response(Server, $"{path} answered {Short(answer?.ToJsonString(Text.JsonText.Options) ?? "null")}");
                 return answer;
             }
         }

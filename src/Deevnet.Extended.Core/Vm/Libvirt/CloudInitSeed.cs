@@ -63,11 +63,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             return $"{ip}{dns}{search} user={ci.User}{key} hostname={spec.Fqdn} seed={Sha(UserData(spec) + MetaData(spec) + NetworkConfig(spec)).Substring(0, 16)}";
         }
 
-        private static string Sha(string text)
-        {
-            using var sha = SHA256.Create();
-            return string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(text)).Select(b => b.ToString("x2")));
-        }
+        private static string Sha(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
 
         /// <summary>A JSON string literal, which YAML reads as the same string.</summary>
         private static string Q(string value)

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -288,9 +290,9 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 {
                     try
                     {
-                        sizes[files[i]] = long.TryParse(PveJson.Str(PveJson.Parse(parts[i].Trim()), "virtual-size"), out var n) ? n : 0;
+                        sizes[files[i]] = JsonNode.Parse(parts[i].Trim())?["virtual-size"] is JsonValue size && size.TryGetValue<long>(out var n) ? n : 0;
                     }
-                    catch (FormatException)
+                    catch (JsonException)
                     {
                         sizes[files[i]] = 0;
                     }

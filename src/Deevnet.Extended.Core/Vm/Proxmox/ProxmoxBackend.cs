@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
@@ -62,7 +63,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
 
         public async Task<VmInfo?> FindByNameAsync(string name, CancellationToken cancellationToken)
         {
-            var entry = (await ListRawAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(e => PveJson.Str(e, "name") == name);
+            var entry = (await ListRawAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(e => ProxmoxClient.Str(e, "name") == name);
             return entry == null ? null : await ReadAsync(entry, cancellationToken).ConfigureAwait(false);
         }
 
@@ -186,27 +187,27 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             // PVE stores sshkeys URL-encoded and rejects a raw key ("invalid urlencoded string").
             key == "sshkeys" ? Uri.EscapeDataString(value) : value;
 
-        private async Task<List<object?>> ListRawAsync(CancellationToken ct) =>
-            await _client.GetAsync($"{_nodePath}/qemu", ct).ConfigureAwait(false) as List<object?> ?? new List<object?>();
+        private async Task<JsonArray> ListRawAsync(CancellationToken ct) =>
+            await _client.GetAsync($"{_nodePath}/qemu", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray();
 
-        private async Task<VmInfo?> OwnedAsync(VmSpec spec, List<object?> list, CancellationToken ct)
+        private async Task<VmInfo?> OwnedAsync(VmSpec spec, JsonArray list, CancellationToken ct)
         {
             var byIdEntry = list.FirstOrDefault(e => VmIdOf(e) == spec.VmId);
-            var byNameEntry = list.FirstOrDefault(e => PveJson.Str(e, "name") == spec.Name && PveJson.Str(e, "template") != "1");
+            var byNameEntry = list.FirstOrDefault(e => ProxmoxClient.Str(e, "name") == spec.Name && ProxmoxClient.Str(e, "template") != "1");
             var byId = byIdEntry == null ? null : await ReadAsync(byIdEntry, ct).ConfigureAwait(false);
             var byName = byNameEntry == null ? null : Summary(byNameEntry);
             return VmPlanning.CheckOwnership(spec, byId, byName, Target);
         }
 
-        private (string Name, int VmId) NewestTemplate(List<object?> list)
+        private (string Name, int VmId) NewestTemplate(JsonArray list)
         {
             var prefix = _hypervisor.Template;
-            var templates = list.Where(e => PveJson.Str(e, "template") == "1" && PveJson.Str(e, "name") != null).ToList();
-            var newest = TemplateOrder.Newest(templates.Select(e => PveJson.Str(e, "name")!), prefix)
+            var templates = list.Where(e => ProxmoxClient.Str(e, "template") == "1" && ProxmoxClient.Str(e, "name") != null).ToList();
+            var newest = TemplateOrder.Newest(templates.Select(e => ProxmoxClient.Str(e, "name")!), prefix)
                 ?? throw VmErrors.Create(VmErrors.VmTemplateNotFound, DeevErrorKind.ObjectNotFound,
                     $"{Target} has no template whose name starts with '{prefix}'.", _hypervisor.Name,
                     "Build the template (image factory) or fix the hypervisor's 'template' prefix in the tier file.");
-            var entry = templates.Where(e => PveJson.Str(e, "name") == newest).OrderBy(VmIdOf).First();
+            var entry = templates.Where(e => ProxmoxClient.Str(e, "name") == newest).OrderBy(VmIdOf).First();
             return (newest, VmIdOf(entry));
         }
 
@@ -214,12 +215,12 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             await GetAsync(vmId, ct).ConfigureAwait(false)
             ?? throw VmErrors.Create(VmErrors.VmNotFound, DeevErrorKind.ObjectNotFound, $"{Target} has no VM {vmId}.", vmId);
 
-        private async Task<VmInfo?> ReadAsync(object? entry, CancellationToken ct)
+        private async Task<VmInfo?> ReadAsync(JsonNode? entry, CancellationToken ct)
         {
             var vmId = VmIdOf(entry);
-            var raw = await _client.GetAsync($"{_nodePath}/qemu/{vmId}/config", ct).ConfigureAwait(false) as Dictionary<string, object?>;
+            var raw = await _client.GetAsync($"{_nodePath}/qemu/{vmId}/config", ct).ConfigureAwait(false) as JsonObject;
             if (raw == null) return null;
-            var config = raw.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => PveJson.Str(raw, kv.Key)!, StringComparer.Ordinal);
+            var config = raw.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => ProxmoxClient.Str(raw, kv.Key)!, StringComparer.Ordinal);
             if (config.TryGetValue("sshkeys", out var keys)) config["sshkeys"] = Uri.UnescapeDataString(keys);
             var disks = ProxmoxConfig.Disks(config);
             var settings = new Dictionary<string, string>(config, StringComparer.Ordinal);
@@ -230,19 +231,19 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             if (data != null) settings[DataDiskKey] = $"{data.Slot} {data.SizeBytes >> 20}M serial={data.Serial}";
             var nic = ProxmoxConfig.Nic(config.TryGetValue("net0", out var n) ? n : null);
             return new VmInfo(
-                config.TryGetValue("name", out var name) ? name : PveJson.Str(entry, "name") ?? vmId.ToString(CultureInfo.InvariantCulture),
+                config.TryGetValue("name", out var name) ? name : ProxmoxClient.Str(entry, "name") ?? vmId.ToString(CultureInfo.InvariantCulture),
                 vmId, _hypervisor.Name, _node, nic.Mac, nic.Bridge, nic.Vlan,
-                PveJson.Str(entry, "status") ?? "unknown",
+                ProxmoxClient.Str(entry, "status") ?? "unknown",
                 config.TryGetValue("onboot", out var onboot) && onboot == "1",
                 ProxmoxConfig.StartupOrder(config.TryGetValue("startup", out var st) ? st : null),
                 Int(config, "cores", 1), Int(config, "memory", 512), disks,
-                PveJson.Str(entry, "template") == "1" || config.TryGetValue("template", out var t) && t == "1",
+                ProxmoxClient.Str(entry, "template") == "1" || config.TryGetValue("template", out var t) && t == "1",
                 settings);
         }
 
-        private VmInfo Summary(object? entry) =>
-            new VmInfo(PveJson.Str(entry, "name") ?? "", VmIdOf(entry), _hypervisor.Name, _node, null, null, null,
-                PveJson.Str(entry, "status") ?? "unknown", false, null, 0, 0, Array.Empty<VmDisk>(), PveJson.Str(entry, "template") == "1");
+        private VmInfo Summary(JsonNode? entry) =>
+            new VmInfo(ProxmoxClient.Str(entry, "name") ?? "", VmIdOf(entry), _hypervisor.Name, _node, null, null, null,
+                ProxmoxClient.Str(entry, "status") ?? "unknown", false, null, 0, 0, Array.Empty<VmDisk>(), ProxmoxClient.Str(entry, "template") == "1");
 
         private VmDisk? OsDisk(VmInfo vm) =>
             vm.Settings.TryGetValue(OsDiskKey, out var os) ? vm.Disks.FirstOrDefault(d => d.Slot == os.Split(' ')[0]) : null;
@@ -264,7 +265,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             throw VmErrors.BackendFailed(vm.Hypervisor, "data disk", $"VM {vm.VmId} has no free SCSI slot");
         }
 
-        private static int VmIdOf(object? entry) => int.TryParse(PveJson.Str(entry, "vmid"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1;
+        private static int VmIdOf(JsonNode? entry) => int.TryParse(ProxmoxClient.Str(entry, "vmid"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1;
 
         private static int Int(Dictionary<string, string> config, string key, int fallback) =>
             config.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : fallback;

@@ -4,6 +4,8 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Security.Authentication;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
@@ -42,30 +44,30 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         /// <summary>How often a running task is polled; tests shorten it.</summary>
         public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-        public Task<object?> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);
+        public Task<JsonNode?> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);
 
-        public Task<object?> PostAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct) => SendAsync(HttpMethod.Post, path, form, ct);
+        public Task<JsonNode?> PostAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct) => SendAsync(HttpMethod.Post, path, form, ct);
 
-        public Task<object?> PutAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct) => SendAsync(HttpMethod.Put, path, form, ct);
+        public Task<JsonNode?> PutAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct) => SendAsync(HttpMethod.Put, path, form, ct);
 
-        public Task<object?> DeleteAsync(string path, IEnumerable<KeyValuePair<string, string>> query, CancellationToken ct) =>
+        public Task<JsonNode?> DeleteAsync(string path, IEnumerable<KeyValuePair<string, string>> query, CancellationToken ct) =>
             SendAsync(HttpMethod.Delete, path + "?" + string.Join("&", query.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value))), null, ct);
 
         /// <summary>
         /// Polls <c>/nodes/{node}/tasks/{upid}/status</c> until the task has stopped; an exit status other than OK is a
         /// <c>VmTaskFailed</c> carrying the end of the task log.
         /// </summary>
-        public async Task WaitTaskAsync(string node, object? upidData, string what, CancellationToken ct)
+        public async Task WaitTaskAsync(string node, JsonNode? upidData, string what, CancellationToken ct)
         {
-            if (!(upidData is string upid) || !upid.StartsWith("UPID:", StringComparison.Ordinal)) return; // synchronous answer: nothing to follow
+            if (!(upidData is JsonValue value && value.TryGetValue<string>(out var upid)) || !upid.StartsWith("UPID:", StringComparison.Ordinal)) return; // synchronous answer: nothing to follow
             var taskPath = $"/nodes/{Uri.EscapeDataString(node)}/tasks/{Uri.EscapeDataString(upid)}";
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
                 var status = await GetAsync(taskPath + "/status", ct).ConfigureAwait(false);
-                if (PveJson.Str(status, "status") == "stopped")
+                if (Str(status, "status") == "stopped")
                 {
-                    var exit = PveJson.Str(status, "exitstatus");
+                    var exit = Str(status, "exitstatus");
                     if (exit == "OK") return;
                     var log = await ReadTaskLogAsync(taskPath, ct).ConfigureAwait(false);
                     throw VmErrors.Create(VmErrors.VmTaskFailed, DeevErrorKind.InvalidOperation,
@@ -80,8 +82,8 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         {
             try
             {
-                var lines = await GetAsync(taskPath + "/log?start=0&limit=500", ct).ConfigureAwait(false) as List<object?>;
-                var text = (lines ?? new List<object?>()).Select(l => PveJson.Str(l, "t")).Where(t => t != null).ToList();
+                var lines = await GetAsync(taskPath + "/log?start=0&limit=500", ct).ConfigureAwait(false) as JsonArray;
+                var text = (lines ?? new JsonArray()).Select(l => Str(l, "t")).Where(t => t != null).ToList();
                 return text.Count == 0 ? "  (empty)" : string.Join(Environment.NewLine, text.Skip(Math.Max(0, text.Count - 40)).Select(t => "  " + t));
             }
             catch (DeevException ex)
@@ -90,7 +92,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             }
         }
 
-        private async Task<object?> SendAsync(HttpMethod method, string path, IEnumerable<KeyValuePair<string, string>>? form, CancellationToken ct)
+        private async Task<JsonNode?> SendAsync(HttpMethod method, string path, IEnumerable<KeyValuePair<string, string>>? form, CancellationToken ct)
         {
             using var request = new HttpRequestMessage(method, _base + path);
             if (form != null) request.Content = new FormUrlEncodedContent(form);
@@ -115,7 +117,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             }
             using (response)
             {
-                var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized || response.StatusCode == HttpStatusCode.Forbidden)
                     throw VmErrors.Create(VmErrors.HypervisorAuthFailed, DeevErrorKind.PermissionDenied,
                         $"{_section}: {method} {path} was refused ({(int)response.StatusCode} {response.ReasonPhrase}).", _section,
@@ -125,10 +127,9 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                         $"{_section}: {method} {path} failed: {(int)response.StatusCode} {response.ReasonPhrase}{Describe(body)}", _section);
                 try
                 {
-                    var parsed = PveJson.Parse(body);
-                    return parsed is Dictionary<string, object?> d && d.TryGetValue("data", out var data) ? data : null;
+                    return JsonNode.Parse(body) is JsonObject answer && answer.TryGetPropertyValue("data", out var data) ? data : null;
                 }
-                catch (FormatException ex)
+                catch (JsonException ex)
                 {
                     throw VmErrors.BackendFailed(_section, $"{method} {path}", "the answer is not JSON: " + ex.Message);
                 }
@@ -140,15 +141,34 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         {
             try
             {
-                if (PveJson.Parse(body) is Dictionary<string, object?> d && d.TryGetValue("errors", out var e) && e is Dictionary<string, object?> errors && errors.Count > 0)
-                    return ": " + string.Join("; ", errors.Select(kv => $"{kv.Key}: {kv.Value}"));
-                if (PveJson.Parse(body) is Dictionary<string, object?> m && m.TryGetValue("message", out var msg) && msg is string s) return ": " + s.Trim();
+                var answer = JsonNode.Parse(body) as JsonObject;
+                if (answer?["errors"] is JsonObject errors && errors.Count > 0)
+                    return ": " + string.Join("; ", errors.Select(kv => $"{kv.Key}: {Text(kv.Value)}"));
+                if (answer?["message"] is JsonValue m && m.TryGetValue<string>(out var s)) return ": " + s.Trim();
             }
-            catch (FormatException)
+            catch (JsonException)
             {
             }
             return "";
         }
+
+        /// <summary>A member of an object as text (PVE mixes <c>1</c> and <c>"1"</c> for the same field), or null.</summary>
+        public static string? Str(JsonNode? obj, string key) => obj is JsonObject o && o.TryGetPropertyValue(key, out var v) ? Text(v) : null;
+
+        /// <summary>A value as text: strings as they are, numbers as written, true/false as 1/0, null as null.</summary>
+        public static string? Text(JsonNode? value) => value switch
+        {
+            null => null,
+            JsonValue v => v.GetValueKind() switch
+            {
+                JsonValueKind.String => v.GetValue<string>(),
+                JsonValueKind.True => "1",
+                JsonValueKind.False => "0",
+                JsonValueKind.Null => null,
+                _ => v.ToJsonString(),
+            },
+            _ => value.ToJsonString(),
+        };
 
         public void Dispose() => _http.Dispose();
     }

@@ -67,11 +67,8 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             return hex;
         }
 
-        public static string Fingerprint(X509Certificate2 certificate)
-        {
-            using var sha = SHA256.Create();
-            return string.Join(":", sha.ComputeHash(certificate.RawData).Select(b => b.ToString("X2")));
-        }
+        public static string Fingerprint(X509Certificate2 certificate) =>
+            string.Join(":", SHA256.HashData(certificate.RawData).Select(b => b.ToString("X2")));
 
         private bool Validate(HttpRequestMessage request, X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
