@@ -26,7 +26,7 @@ namespace Deevnet.Extended.Tests.Backup
         public async Task RoundTripOf200MBToAnotherLabHostOverSshWithAnSshStore()
         {
             var lab = LabEnvironment.Require();
-            using var guest = new LabGuest(lab, LabProcess.RandomMac(), "--segment", "platform", "--ip", $"10.231.25.{Random.Shared.Next(100, 200)}/24");
+            using var guest = new LabGuest(lab, "bk-", LabProcess.RandomMac(), "--segment", "platform", "--ip", $"10.231.25.{Random.Shared.Next(100, 200)}/24");
             var ssh = LabProcess.LabSh(lab, "guest", "ssh", guest.Name);
             Assert.True(ssh.ExitCode == 0, ssh.ToString());
             using var w = new BackupWorld(Parent(lab), sourceVia: Server, targetVia: "ssh://root@" + ssh.StdOut.Trim(), storeVia: Server, access: Access(lab));

@@ -52,7 +52,7 @@ namespace Deevnet.Extended.Tests.Dhcp
         {
             using var lab = new DhcpLab();
             var mac = DhcpLab.RandomMac();
-            using var guest = new LabGuest(lab.Env, mac, "--server", server);
+            using var guest = new LabGuest(lab.Env, DhcpLab.GuestPrefix, mac, "--server", server);
             try
             {
                 var backend = lab.Backend(server, via);
@@ -118,7 +118,7 @@ namespace Deevnet.Extended.Tests.Dhcp
         {
             using var lab = new DhcpLab();
             var mac = DhcpLab.RandomMac();
-            using var guest = new LabGuest(lab.Env, mac, "--server", server);
+            using var guest = new LabGuest(lab.Env, DhcpLab.GuestPrefix, mac, "--server", server);
             try
             {
                 var backend = lab.Backend(server, "ssh");

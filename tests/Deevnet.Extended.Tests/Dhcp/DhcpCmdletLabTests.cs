@@ -48,7 +48,7 @@ namespace Deevnet.Extended.Tests.Dhcp
             var hosts = ps.Run("Get-DeevMgmtHost -TierPath $tier -Segment management", Vars(tier))
                 .Select(h => (Name: (string)h.Properties["Name"].Value, Mac: (string)h.Properties["MacAddress"].Value, Ip: (string)h.Properties["IPAddress"].Value)).ToList();
             Assert.True(hosts.Count >= 2 && hosts.All(h => h.Mac != null), "lab tier hosts: " + ps.ErrorIds);
-            var guests = hosts.Select(h => new LabGuest(lab.Env, h.Mac, "--server", server)).ToList();
+            var guests = hosts.Select(h => new LabGuest(lab.Env, "dhc-", h.Mac, "--server", server)).ToList();
             try
             {
                 var first = ps.Run("Sync-DeevDhcpReservation -TierPath $tier", Vars(tier)).Select(o => (DhcpReservationChange)o.BaseObject).ToList();

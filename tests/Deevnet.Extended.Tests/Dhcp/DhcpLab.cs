@@ -64,6 +64,9 @@ namespace Deevnet.Extended.Tests.Dhcp
                 : new DnsmasqDhcpBackend(t, Env["DEEV_LAB_DNSMASQ_HOSTS"], pidFile ?? Env["DEEV_LAB_DNSMASQ_PID"], Env["DEEV_LAB_SRV_NETNS"], new[] { Management });
         }
 
+        /// <summary>Guest names of the DHCP back-end tests.</summary>
+        public const string GuestPrefix = "dhb-";
+
         /// <summary>A random MAC in 02:de:3e:…, distinct from the lab self-tests' 02:de:3f:… range.</summary>
         public static string RandomMac()
         {

@@ -20,7 +20,7 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         public void GuestGetsAPoolAddress(string server)
         {
             var lab = LabEnvironment.Require();
-            using var guest = new LabGuest(lab, LabProcess.RandomMac(), "--server", server);
+            using var guest = new LabGuest(lab, LabProcess.SelfTestPrefix, LabProcess.RandomMac(), "--server", server);
             var r = guest.Dhcp();
             Assert.True(r.ExitCode == 0, r.ToString());
             AssertPoolAddress(r.StdOut);
@@ -33,7 +33,7 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         public void KeaHandMadeReservationGivesItsAddress()
         {
             var lab = LabEnvironment.Require();
-            using var guest = new LabGuest(lab, "02:aa:00:00:00:01", "--server", "kea");
+            using var guest = new LabGuest(lab, LabProcess.SelfTestPrefix, "02:aa:00:00:00:01", "--server", "kea");
             var r = guest.Dhcp();
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.Equal("10.231.99.250", r.StdOut.Trim());
@@ -44,7 +44,7 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         {
             var lab = LabEnvironment.Require();
             // The tenant segment has no DHCP server: lab.sh must fail, not invent an address.
-            using var guest = new LabGuest(lab, LabProcess.RandomMac(), "--segment", "tenant-a");
+            using var guest = new LabGuest(lab, LabProcess.SelfTestPrefix, LabProcess.RandomMac(), "--segment", "tenant-a");
             var r = guest.Dhcp();
             Assert.NotEqual(0, r.ExitCode);
             Assert.Equal("", r.StdOut.Trim());

@@ -14,7 +14,7 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         public void GuestSshAndHttpAnswerAndDeleteLeavesNothing()
         {
             var lab = LabEnvironment.Require();
-            var guest = new LabGuest(lab, LabProcess.RandomMac());
+            var guest = new LabGuest(lab, LabProcess.SelfTestPrefix, LabProcess.RandomMac());
             var www = Directory.CreateTempSubdirectory("lab-www-");
             int[] pids;
             try

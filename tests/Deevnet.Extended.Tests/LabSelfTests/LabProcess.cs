@@ -43,14 +43,22 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         /// <summary>tests/lab/lab.sh of the running lab (as recorded in lab.env).</summary>
         public static ProcessResult LabSh(LabEnvironment lab, params string[] args) => Run(lab["DEEV_LAB_LAB_SH"], args);
 
-        /// <summary>A random locally administered unicast MAC in 02:de:3f:…, so parallel tests never collide.</summary>
-        public static string RandomMac()
+        /// <summary>The lab self-tests' MAC prefix and guest name prefix (their space "self" in tests/lab/spaces).</summary>
+        public const string SelfTestMacPrefix = "02:de:3f";
+        public const string SelfTestPrefix = "self-";
+
+        /// <summary>
+        /// A random locally administered unicast MAC under a suite's three-octet prefix (its space in tests/lab/spaces;
+        /// default: the self-tests'), so tests of one suite never collide and never use another suite's MACs.
+        /// </summary>
+        public static string RandomMac(string prefix = SelfTestMacPrefix)
         {
             var b = RandomNumberGenerator.GetBytes(3);
-            return $"02:de:3f:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
+            return $"{prefix}:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}";
         }
 
-        public static string RandomGuestName() => "st" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+        /// <summary>A random guest name under a suite's prefix (default: the self-tests').</summary>
+        public static string RandomGuestName(string prefix = SelfTestPrefix) => prefix + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
     }
 
     /// <summary>A lab guest that exists for one test and is deleted afterwards.</summary>
@@ -58,10 +66,11 @@ namespace Deevnet.Extended.Tests.LabSelfTests
     {
         private readonly LabEnvironment _lab;
 
-        public LabGuest(LabEnvironment lab, string mac, params string[] options)
+        /// <param name="namePrefix">The suite's guest name prefix (its space), e.g. <c>dhb-</c>.</param>
+        public LabGuest(LabEnvironment lab, string namePrefix, string mac, params string[] options)
         {
             _lab = lab;
-            Name = LabProcess.RandomGuestName();
+            Name = LabProcess.RandomGuestName(namePrefix);
             Mac = mac;
             var args = new System.Collections.Generic.List<string> { "guest", "add", Name, "--mac", mac };
             args.AddRange(options);

@@ -11,7 +11,7 @@ namespace Deevnet.Extended.Tests.LabSelfTests
         {
             var lab = LabEnvironment.Require();
             var uri = lab["DEEV_LAB_LIBVIRT_URI"];
-            var name = LabProcess.RandomGuestName();
+            var name = LabProcess.RandomGuestName(LabProcess.SelfTestPrefix);
             var xml = Path.GetTempFileName();
             File.WriteAllText(xml, $"<domain type='test'><name>{name}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>");
             try
