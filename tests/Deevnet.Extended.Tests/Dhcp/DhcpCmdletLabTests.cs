@@ -137,7 +137,10 @@ namespace Deevnet.Extended.Tests.Dhcp
         {
             using var lab = NewLab();
             using var ps = new DhcpPowerShell();
-            File.Delete("/tmp/pwned");
+            // The file the injected command would make is the space's, so no other suite's run can touch it.
+            var pwned = Path.Combine(lab.Space.Root, "pwned");
+            name = name.Replace("/tmp/pwned", pwned);
+            File.Delete(pwned);
             foreach (var server in new[] { "dnsmasq", "kea" })
             {
                 var tier = TierCopy(lab, server, "ssh");
@@ -147,7 +150,7 @@ namespace Deevnet.Extended.Tests.Dhcp
                 Assert.Equal("ReservationInvalid", Assert.Single(ps.Errors).FullyQualifiedErrorId.Split(',')[0]);
                 Assert.Equal(before, lab.Snapshot(server));
             }
-            Assert.False(File.Exists("/tmp/pwned"));
+            Assert.False(File.Exists(pwned));
         }
 
         [LabFact]
