@@ -1,5 +1,8 @@
 # Test-DeevExtendedTier as users and runbooks meet it: results, filters, -Quiet, -Summary, -OutFile, the pipeline,
-# the Should -PassDeevTier assertion, and every declared check kind against healthy and broken lab targets.
+# the Should -PassDeevTier assertion, and every declared check kind against healthy and broken lab targets. On the lab
+# everything is in the space pchk (tests/lab/spaces): guests pchk-… with MACs 02:de:34:… on its platform and tenant
+# addresses (10.231.25.80-95, 10.231.50.80-95), names under pchk.lab.deevnet.test in its own dnsmasq records file,
+# its tier (hosts pchkobs001v01…, 10.231.99.176-191) with its own dnsmasq hosts file, VM and backup store.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Lab.ps1')
     $script:LabUp = Assert-LabRunning
@@ -66,40 +69,43 @@ Describe 'Test-DeevExtendedTier on the lab' -Skip:(-not $LabUp) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         $lab = Get-LabEnvironment
+        $space = New-LabSpace pchk
+        $domain = $space.Domain
         $suffix = Get-Random -Maximum 9999
-        $web = "ckw$suffix"; $tenant = "ckt$suffix"
-        $webIp = '10.231.25.61'; $tenantIp = '10.231.50.61'; $deadIp = '10.231.25.62'
+        $web = "$($space.GuestPrefix)w$suffix"; $tenant = "$($space.GuestPrefix)t$suffix"
+        $webIp = $space.Address('platform', 1); $deadIp = $space.Address('platform', 2); $wrongIp = $space.Address('platform', 3)
+        $tenantIp = $space.Address('tenant', 1)
         $site = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'site')
         Set-Content -LiteralPath (Join-Path $site 'health') -Value 'status: ok' -NoNewline
-        New-LabGuest -Name $web -MacAddress '02:de:3c:00:00:61' -Segment platform -IPAddress "$webIp/24" | Out-Null
-        New-LabGuest -Name $tenant -MacAddress '02:de:3c:00:00:62' -Segment tenant-a -IPAddress "$tenantIp/24" | Out-Null
+        New-LabGuest -Name $web -MacAddress $space.RandomMac() -Segment platform -IPAddress "$webIp/24" | Out-Null
+        New-LabGuest -Name $tenant -MacAddress $space.RandomMac() -Segment tenant-a -IPAddress "$tenantIp/24" | Out-Null
         Start-LabGuestHttp -Name $web -Port 8080 -Path $site
         Start-LabGuestSsh -Name $web | Out-Null
         Start-LabGuestSsh -Name $tenant | Out-Null
 
-        # A and PTR records through dnsmasq's module-owned records file (addn-hosts, SIGHUP re-reads it).
-        $script:recordsBefore = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_DNSMASQ_RECORDS
-        Add-Content -LiteralPath $lab.DEEV_LAB_DNSMASQ_RECORDS -Value "$webIp ckweb.lab.deevnet.test`n10.231.25.99 ckwrong.lab.deevnet.test"
+        # A and PTR records through the space's own dnsmasq records file (in records.d, which SIGHUP re-reads).
+        Set-Content -LiteralPath $space.DnsmasqRecords -Value "$webIp ckweb.$domain`n$wrongIp ckwrong.$domain"
         & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
-        Start-Sleep -Milliseconds 300
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while ((& dig '@10.231.0.2' +short "ckweb.$domain") -ne $webIp -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
 
         $yaml = @"
-site: { name: lab, domain: lab.deevnet.test, macNamespace: "02:de:99", vmidRange: [900, 999] }
+site: { name: lab, domain: $domain, macNamespace: "$($space.MacPrefix)", vmidRange: [$($space.Vmid), $([int]$space.Vmid + 99)] }
 access: { user: root, identityFile: $($lab.DEEV_LAB_SSH_KEY), knownHosts: KNOWNHOSTS, connectTimeout: 3s, commandTimeout: 10s }
 segments:
   platform: { subnet: 10.231.25.0/24, gateway: 10.231.25.1, addressing: static }
   tenant-a: { subnet: 10.231.50.0/24, gateway: 10.231.50.1, tenant: true }
-dns: { kind: dnsmasq, via: "ssh://root@10.231.0.2", server: 10.231.0.2, port: 53, recordsFile: $($lab.DEEV_LAB_DNSMASQ_RECORDS), pidFile: $($lab.DEEV_LAB_DNSMASQ_PID) }
+dns: { kind: dnsmasq, via: "ssh://root@10.231.0.2", server: 10.231.0.2, port: 53, recordsFile: $($space.DnsmasqRecords), pidFile: $($lab.DEEV_LAB_DNSMASQ_PID) }
 isolation: { vantage: "ssh://root@$tenantIp", segment: tenant-a, ports: [8080] }
 hosts:
-  ckweb:  { segment: platform, ip: $webIp, vmid: 961 }
-  ckdead: { segment: platform, ip: $deadIp, vmid: 962 }
+  ckweb:  { segment: platform, ip: $webIp, vmid: $([int]$space.Vmid + 61) }
+  ckdead: { segment: platform, ip: $deadIp, vmid: $([int]$space.Vmid + 62) }
 services:
   web:
     class: observability
     host: ckweb
     checks:
-      - { http: "http://ckweb.lab.deevnet.test:8080/health", status: 200, body: "ok" }
+      - { http: "http://ckweb.$($domain):8080/health", status: 200, body: "ok" }
       - { tcp: 8080 }
       - { ssh: 22 }
       - { command: "test -d /" }
@@ -109,7 +115,7 @@ services:
     class: automation
     host: ckweb
     checks:
-      - { http: "http://ckweb.lab.deevnet.test:8080/missing", status: 200 }
+      - { http: "http://ckweb.$($domain):8080/missing", status: 200 }
       - { http: "http://$($webIp):8080/health", body: "healthy" }
       - { tcp: 8099 }
       - { command: "echo unit is inactive >&2; exit 3" }
@@ -141,11 +147,8 @@ services:
     }
 
     AfterAll {
-        if ($null -ne $recordsBefore) {
-            Set-Content -LiteralPath $lab.DEEV_LAB_DNSMASQ_RECORDS -Value $recordsBefore -NoNewline
-            & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
-        }
         foreach ($g in $web, $tenant) { if ($g) { Remove-LabGuest -Name $g -ErrorAction SilentlyContinue } }
+        if ($space) { Remove-LabSpace pchk }
     }
 
     It 'passes every declared check kind against a healthy target' {
@@ -162,8 +165,8 @@ services:
         (Get-One webbroken http '*missing').Detail | Should -BeLike 'HTTP 404*expected 200*'
         (Get-One webbroken http '*health').Detail | Should -BeLike "*does not contain 'healthy'*"
         (Get-One webbroken tcp).Detail | Should -BeLike '*connection refused*'
-        (Get-One webbroken command).Detail | Should -BeLike 'exit 3 on ssh://root@10.231.25.61*unit is inactive*'
-        (Get-One webbroken dns).Detail | Should -BeLike '*resolves to 10.231.25.99*expected 10.231.25.61*'
+        (Get-One webbroken command).Detail | Should -BeLike "exit 3 on ssh://root@$webIp*unit is inactive*"
+        (Get-One webbroken dns).Detail | Should -BeLike "*resolves to $wrongIp*expected $webIp*"
         $all | Where-Object Service -eq webbroken | Should -Not -PassDeevTier
     }
 
@@ -175,7 +178,7 @@ services:
     }
 
     It 'fails isolation when a management port answers from the tenant vantage, passes when none does' {
-        (Get-One '' isolation-vantage "$webIp*").Detail | Should -BeLike '*8080 of 10.231.25.61 are reachable from ssh://root@10.231.50.61*'
+        (Get-One '' isolation-vantage "$webIp*").Detail | Should -BeLike "*8080 of $webIp are reachable from ssh://root@$tenantIp*"
         (Get-One '' isolation-vantage "$deadIp*").Status | Should -Be Passed
     }
 
@@ -243,39 +246,42 @@ Describe 'Test-DeevExtendedTier with the DHCP, VM and backup readers on the lab'
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         $lab = Get-LabEnvironment
-        $script:hostsBefore = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_DNSMASQ_HOSTS
+        $space = New-LabSpace pchk
         $script:tier = Join-Path $TestDrive 'lab.tier.yaml'
-        Copy-Item -LiteralPath $lab.DEEV_LAB_TIER -Destination $tier
+        Copy-Item -LiteralPath $space.Tier -Destination $tier
+        # The lab tier's obs (VMID 901, .21) and acc (.23) are the space's VMID +1 and addresses 5 and 7.
+        $obs = $space.HostName('obs001v01'); $acc = $space.HostName('acc001v01')
+        $obsMac = $space.MacForVmId([int]$space.Vmid + 1); $accIp = $space.Address('mgmt', 7); $otherIp = $space.Address('mgmt', 12)
         New-DeevHostIdentity -Tier $tier | Out-Null
         Sync-DeevDhcpReservation -Tier $tier -Confirm:$false | Out-Null
-        Get-DeevMgmtHost -Tier $tier dv99obs001v01 | New-DeevMgmtVm -NoWait -Confirm:$false | Out-Null
+        Get-DeevMgmtHost -Tier $tier $obs | New-DeevMgmtVm -NoWait -Confirm:$false | Out-Null
     }
 
     AfterAll {
-        Get-DeevMgmtHost -Tier $tier dv99obs001v01 | Remove-DeevMgmtVm -Confirm:$false -ErrorAction SilentlyContinue
-        Set-Content -LiteralPath $lab.DEEV_LAB_DNSMASQ_HOSTS -Value $hostsBefore -NoNewline
-        & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
+        Get-DeevMgmtHost -Tier $tier $obs | Remove-DeevMgmtVm -Confirm:$false -ErrorAction SilentlyContinue
+        if ($space) { Remove-LabSpace pchk }
     }
 
     It 'passes reservations that exist and match, and a VM with its MAC that starts on boot' {
-        $r = @(Test-DeevExtendedTier -Tier $tier -Check dhcp-reservation, vm -HostName dv99obs001v01)
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check dhcp-reservation, vm -HostName $obs)
         $r | Should -PassDeevTier
-        ($r | Where-Object Check -eq vm).Detail | Should -BeLike '*MAC 02:de:99:00:03:85, starts on boot*'
+        ($r | Where-Object Check -eq vm).Detail | Should -BeLike "*MAC $obsMac, starts on boot*"
     }
 
     It 'fails a wrong reservation and a missing one with what the server has' {
-        (Get-Content $lab.DEEV_LAB_DNSMASQ_HOSTS) -replace '10\.231\.99\.23\b', '10.231.99.123' | Set-Content $lab.DEEV_LAB_DNSMASQ_HOSTS
-        (Get-Content $lab.DEEV_LAB_DNSMASQ_HOSTS) | Where-Object { $_ -notmatch '02:de:99:00:03:85' } | Set-Content $lab.DEEV_LAB_DNSMASQ_HOSTS
+        # Edited by hand in the space's own dnsmasq hosts file, as an operator might.
+        (Get-Content $space.DnsmasqHosts) -replace "$([regex]::Escape($accIp))\b", $otherIp | Set-Content $space.DnsmasqHosts
+        (Get-Content $space.DnsmasqHosts) | Where-Object { $_ -notmatch $obsMac } | Set-Content $space.DnsmasqHosts
         $r = @(Test-DeevExtendedTier -Tier $tier -Check dhcp-reservation)
-        ($r | Where-Object Host -eq dv99acc001v01).Detail | Should -BeLike '*is reserved 10.231.99.123*expected 10.231.99.23*'
-        ($r | Where-Object Host -eq dv99obs001v01).Detail | Should -BeLike 'No reservation for 02:de:99:00:03:85*'
+        ($r | Where-Object Host -eq $acc).Detail | Should -BeLike "*is reserved $otherIp*expected $accIp*"
+        ($r | Where-Object Host -eq $obs).Detail | Should -BeLike "No reservation for $obsMac*"
     }
 
     It 'fails a VM that does not start on boot, and a host without a VM' {
-        & virsh -c $lab.DEEV_LAB_LIBVIRT_URI autostart --disable dv99obs001v01 | Out-Null
-        $r = @(Test-DeevExtendedTier -Tier $tier -Check vm -HostName dv99obs001v01, dv99acc001v01)
-        ($r | Where-Object Host -eq dv99obs001v01).Detail | Should -BeLike '*does not start on boot*'
-        ($r | Where-Object Host -eq dv99acc001v01).Detail | Should -BeLike 'There is no VM for dv99acc001v01*'
+        & virsh -c $lab.DEEV_LAB_LIBVIRT_URI autostart --disable $obs | Out-Null
+        $r = @(Test-DeevExtendedTier -Tier $tier -Check vm -HostName $obs, $acc)
+        ($r | Where-Object Host -eq $obs).Detail | Should -BeLike '*does not start on boot*'
+        ($r | Where-Object Host -eq $acc).Detail | Should -BeLike "There is no VM for $acc*"
     }
 
     It 'skips backup freshness with the reason while a service has no backup yet' {

@@ -1,5 +1,7 @@
 # DHCP reservations as an operator meets them: parameter names of the Windows DhcpServer module, pipeline binding
-# from Get-DeevMgmtHost, -WhatIf, idempotence and error ids, against the lab's real dnsmasq and Kea.
+# from Get-DeevMgmtHost, -WhatIf, idempotence and error ids, against the lab's real dnsmasq and Kea. On the lab
+# everything is in the space pdhcp (tests/lab/spaces): its tier (hosts pdhcpobs001v01…, MACs 02:de:36:…,
+# 10.231.99.64-79), its own dnsmasq hosts file, guests pdhcp-…; of Kea's shared file it compares only its part.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Lab.ps1')
     $script:LabUp = Assert-LabRunning
@@ -39,7 +41,8 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         $lab = Get-LabEnvironment
-        $text = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_TIER
+        $script:space = New-LabSpace pdhcp
+        $text = Get-Content -Raw -LiteralPath $space.Tier
         if ($Server -eq 'kea') {
             $kea = "dhcp:`n  kind: kea`n  via: `"ssh://root@$($lab.DEEV_LAB_SSH_HOST)`"`n  configFile: $($lab.DEEV_LAB_KEA_CONFIG)`n  controlSocket: $($lab.DEEV_LAB_KEA_SOCKET)`n  netns: $($lab.DEEV_LAB_KEA_NETNS)`n"
             $text = $text -replace '(?m)^dhcp:\n(?:[ \t]+.*\n)+', $kea
@@ -47,22 +50,39 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
         $script:tier = Join-Path $TestDrive "lab-$Server.tier.yaml"
         Set-Content -LiteralPath $tier -Value $text -NoNewline
         New-DeevHostIdentity -TierPath $tier -Confirm:$false | Out-Null
-        $script:serverFile = if ($Server -eq 'kea') { $lab.DEEV_LAB_KEA_CONFIG } else { $lab.DEEV_LAB_DNSMASQ_HOSTS }
+        # What this suite may compare of the server's file: dnsmasq, the space's own hosts file; Kea (one file for
+        # everyone), the reservations of the space's MACs and addresses and the hand-made one, as the file has them.
+        function Get-ServerPart {
+            if ($Server -ne 'kea') { return (Get-FileHash -LiteralPath $space.DnsmasqHosts).Hash }
+            $config = Get-Content -Raw -LiteralPath $lab.DEEV_LAB_KEA_CONFIG | ConvertFrom-Json
+            @(foreach ($subnet in $config.Dhcp4.subnet4) {
+                foreach ($r in @($subnet.reservations)) {
+                    if (-not $r) { continue }
+                    $mine = $r.'hw-address'.StartsWith($space.MacPrefix + ':') -or $r.'hw-address' -eq '02:aa:00:00:00:01' -or
+                        $r.'ip-address' -in (0..15 | ForEach-Object { $space.Address('mgmt', $_) })
+                    if ($mine) { "$($subnet.subnet) $($r | ConvertTo-Json -Compress -Depth 10)" }
+                }
+            }) -join "`n"
+        }
         $script:hosts = @(Get-DeevMgmtHost -TierPath $tier -Segment management)
-        $script:guests = foreach ($h in $hosts) { New-LabGuest -Name ('pd' + (Get-Random -Maximum 999999)) -MacAddress $h.MacAddress -Server $Server }
+        # Kea's file outlives the space: reservations of the space's MACs that an interrupted earlier run left go first.
+        Get-DeevDhcpReservation -TierPath $tier -Owned | Where-Object ClientId -like "$($space.MacPrefix):*" |
+            Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false
+        $script:guests = foreach ($h in $hosts) { New-LabGuest -Name ($space.GuestPrefix + (Get-Random -Maximum 999999)) -MacAddress $h.MacAddress -Server $Server }
     }
 
     AfterAll {
         $guests | ForEach-Object { $_ | Remove-LabGuest }
         $hosts | Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false -ErrorAction SilentlyContinue
+        if ($space) { Remove-LabSpace pdhcp }
     }
 
     It '-WhatIf prints the plan and changes nothing on the server' {
-        $before = Get-FileHash -LiteralPath $serverFile
+        $before = Get-ServerPart
         $info = $hosts | Set-DeevDhcpReservation -WhatIf -InformationVariable plan 6>$null
         $info | Should -BeNullOrEmpty
         ($plan | Out-String) | Should -Match 'to add'
-        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+        Get-ServerPart | Should -Be $before
     }
 
     It 'Get-DeevMgmtHost | Set-DeevDhcpReservation gives every guest its address' {
@@ -74,10 +94,10 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
     }
 
     It 'a second run reports no changes and leaves the file as it is' {
-        $before = Get-FileHash -LiteralPath $serverFile
+        $before = Get-ServerPart
         $hosts | Set-DeevDhcpReservation -InformationVariable plan
         ($plan | Out-String) | Should -Match '0 to add, 0 to change, 0 to remove'
-        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+        Get-ServerPart | Should -Be $before
     }
 
     It 'lists the reservations with their owner' {
@@ -89,12 +109,13 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
     }
 
     It 'rejects a host name that could reach a shell, with a stable id, and writes nothing' {
-        Remove-Item /tmp/pwned -ErrorAction SilentlyContinue
-        $before = Get-FileHash -LiteralPath $serverFile
-        Set-DeevDhcpReservation -TierPath $tier -ClientId 02:de:3e:00:00:02 -IPAddress 10.231.99.209 -Name 'a;touch /tmp/pwned' -ErrorVariable err -ErrorAction SilentlyContinue
+        $pwned = Join-Path $space.Root 'pwned'   # the space's: no other suite's run can make or remove it
+        Remove-Item $pwned -ErrorAction SilentlyContinue
+        $before = Get-ServerPart
+        Set-DeevDhcpReservation -TierPath $tier -ClientId ($space.MacPrefix + ':00:00:02') -IPAddress $space.Address('mgmt', 13) -Name "a;touch $pwned" -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeExactly 'ReservationInvalid,Deevnet.Extended.Commands.SetDeevDhcpReservationCommand'
-        '/tmp/pwned' | Should -Not -Exist
-        (Get-FileHash -LiteralPath $serverFile).Hash | Should -Be $before.Hash
+        $pwned | Should -Not -Exist
+        Get-ServerPart | Should -Be $before
     }
 
     It 'gives a host on a static segment a clear error instead of a reservation' {

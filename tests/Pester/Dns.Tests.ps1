@@ -1,5 +1,7 @@
-# DNS record cmdlets as users see them, against the lab's dnsmasq (the lab tier's dns section), proven with dig.
-# The other back ends are proven in tests/Deevnet.Extended.Tests/Dns. Fails (not skips) with CI=true and no lab.
+# DNS record cmdlets as users see them, against the lab's dnsmasq, proven with dig. The other back ends are proven in
+# tests/Deevnet.Extended.Tests/Dns. Fails (not skips) with CI=true and no lab. Everything is in the space pdns
+# (tests/lab/spaces): its tier (names under pdns.lab.deevnet.test, hosts pdnsobs001v01…, 10.231.99.80-95), its own
+# dnsmasq records, CNAME and hosts files, and its hand-made record handmade.pdns.lab.deevnet.test.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Lab.ps1')
     $script:LabUp = Assert-LabRunning
@@ -10,9 +12,14 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
         . (Join-Path $PSScriptRoot 'Common.ps1')
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         $lab = Get-LabEnvironment
-        $tier = $lab.DEEV_LAB_TIER
+        $space = New-LabSpace pdns
+        $tier = Join-Path $TestDrive 'pdns.tier.yaml'
+        Copy-Item -LiteralPath $space.Tier -Destination $tier
         $server = $lab.DEEV_LAB_SSH_HOST
-        $domain = $lab.DEEV_LAB_DOMAIN
+        $domain = $space.Domain
+        # The lab tier's .21/.23 (obs, acc) are the space's addresses 5 and 7.
+        $obs = $space.HostName('obs001v01'); $acc = $space.HostName('acc001v01')
+        $accIp = $space.Address('mgmt', 7)
         function Resolve-Lab([string] $Name, [string] $Type = 'A') {
             @(& dig "@$server" +short +time=2 +tries=1 $Type $Name) | Where-Object { $_ -and -not $_.StartsWith(';') } | ForEach-Object { $_.TrimEnd('.') }
         }
@@ -24,6 +31,11 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
             $path
         }
         Sync-DeevDnsRecord -TierPath $tier -Prune | Out-Null
+    }
+
+    AfterAll {
+        # The space's records go with it (its CNAMEs with a dnsmasq restart).
+        if ($space) { Remove-LabSpace pdns }
     }
 
     It 'answers every A, PTR and CNAME of the tier after Sync' {
@@ -44,49 +56,50 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
     }
 
     It 'changes nothing under -WhatIf' {
-        $moved = Copy-TierWith @{ 'ip: 10.231.99.23' = 'ip: 10.231.99.46'; 'names: [jump]' = 'names: [jump, bastion]' }
+        $moved = Copy-TierWith @{ "ip: $accIp" = "ip: $($space.Address('mgmt', 10))"; 'names: [jump]' = 'names: [jump, bastion]' }
         Sync-DeevDnsRecord -TierPath $moved -WhatIf | Should -BeNullOrEmpty
-        Resolve-Lab "dv99acc001v01.$domain" | Should -Be '10.231.99.23'
+        Resolve-Lab "$acc.$domain" | Should -Be $accIp
         Resolve-Lab "bastion.$domain" -Type CNAME | Should -BeNullOrEmpty
     }
 
     It 'moves the A record and drops the old PTR when an address changes' {
-        $moved = Copy-TierWith @{ 'ip: 10.231.99.23' = 'ip: 10.231.99.47' }
+        $to = $space.Address('mgmt', 11)
+        $moved = Copy-TierWith @{ "ip: $accIp" = "ip: $to" }
         try {
             $r = Sync-DeevDnsRecord -TierPath $moved
             $r.Changed | Should -BeGreaterThan 0
             $r.Restarted | Should -BeFalse -Because 'an address change needs only SIGHUP'
-            Resolve-Lab "dv99acc001v01.$domain" | Should -Be '10.231.99.47'
-            # The module's PTR (the FQDN) is gone. A DHCP lease an earlier test left for .23 may still give dnsmasq a
-            # PTR with the bare lease name; that one is dnsmasq's, not the module's.
-            (& dig "@$server" +short -x 10.231.99.23) | Should -Not -Contain "dv99acc001v01.$domain."
+            Resolve-Lab "$acc.$domain" | Should -Be $to
+            # The module's PTR is gone; no guest of this suite leases the old address, so nothing answers it at all.
+            (& dig "@$server" +short -x $accIp) | Should -BeNullOrEmpty
         }
         finally { Sync-DeevDnsRecord -TierPath $tier -Prune | Out-Null }
     }
 
     It 'binds hosts and services from the tier cmdlets by property name' {
-        $records = Get-DeevMgmtHost -TierPath $tier dv99obs001v01 | Get-DeevDnsRecord
+        $records = Get-DeevMgmtHost -TierPath $tier $obs | Get-DeevDnsRecord
         $records.Type | Should -Contain 'A'
         $records.Type | Should -Contain 'PTR'
         $records.Type | Should -Contain 'CNAME'
-        ($records | Where-Object Type -EQ 'A').Value | Should -Be '10.231.99.21'
+        ($records | Where-Object Type -EQ 'A').Value | Should -Be $space.Address('mgmt', 5)
         $r = Get-DeevService -TierPath $tier jump | Set-DeevDnsRecord -PassThru
         $r.Unchanged | Should -Be 3
         $r.Applied | Should -BeFalse
     }
 
     It 'keeps the hand-made record through Sync -Prune and refuses to remove it' {
+        # The space's own hand-made record (lab.sh space add wrote it into a hosts file the module does not own).
         Sync-DeevDnsRecord -TierPath $tier -Prune | Out-Null
-        Resolve-Lab "handmade.$domain" | Should -Be '10.231.99.250'
+        Resolve-Lab "handmade.$domain" | Should -Be $space.Handmade
         Remove-DeevDnsRecord -TierPath $tier -HostName handmade -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'RecordConflict*'
-        Resolve-Lab "handmade.$domain" | Should -Be '10.231.99.250'
+        Resolve-Lab "handmade.$domain" | Should -Be $space.Handmade
     }
 
     It 'refuses -Prune for a subset and bad input before touching the server' {
-        { Get-DeevMgmtHost -TierPath $tier dv99obs001v01 | Sync-DeevDnsRecord -Prune -ErrorAction Stop } |
+        { Get-DeevMgmtHost -TierPath $tier $obs | Sync-DeevDnsRecord -Prune -ErrorAction Stop } |
             Should -Throw -ErrorId 'PruneRefused*'
-        Set-DeevDnsRecord -TierPath $tier -HostName 'bad_name!' -IPAddress 10.231.99.5 -ErrorVariable err -ErrorAction SilentlyContinue
+        Set-DeevDnsRecord -TierPath $tier -HostName 'bad_name!' -IPAddress $space.Address('mgmt', 12) -ErrorVariable err -ErrorAction SilentlyContinue
         $err.FullyQualifiedErrorId | Should -Contain 'InvalidDnsRecord,Deevnet.Extended.Commands.SetDeevDnsRecordCommand'
         Set-DeevDnsRecord -TierPath $tier -HostName 'ok' -IPAddress 10.231.99.300 -ErrorVariable err2 -ErrorAction SilentlyContinue
         $err2.FullyQualifiedErrorId | Should -Contain 'InvalidDnsRecord,Deevnet.Extended.Commands.SetDeevDnsRecordCommand'
@@ -94,13 +107,10 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
     }
 
     It 'agrees with DHCP: the name a guest leases resolves to the address it was given' {
-        # The DHCP helper's reservation cmdlets are not merged yet: the reservation line is written straight into the
-        # lab dnsmasq's dhcp-hostsfile (which SIGHUP re-reads), as Set-DeevDhcpReservation will.
-        $h = Get-DeevMgmtHost -TierPath $tier dv99obs001v01
-        $hostsFile = $lab.DEEV_LAB_DNSMASQ_HOSTS
-        $before = Get-Content -Raw $hostsFile
-        Add-Content -Path $hostsFile -Value "$($h.MacAddress),$($h.Name),$($h.IPAddress)"
-        & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
+        # The reservation goes into the space's own dnsmasq hosts file (the space tier's dhcp section).
+        New-DeevHostIdentity -TierPath $tier -Confirm:$false | Out-Null
+        $h = Get-DeevMgmtHost -TierPath $tier $obs
+        $h | Set-DeevDhcpReservation -Confirm:$false
         $guest = New-LabGuest -Name $h.Name -MacAddress $h.MacAddress
         try {
             $leased = $guest | Invoke-LabGuestDhcp
@@ -111,8 +121,7 @@ Describe 'DNS record cmdlets on the lab dnsmasq' -Skip:(-not $LabUp) {
         }
         finally {
             $guest | Remove-LabGuest
-            Set-Content -Path $hostsFile -Value $before -NoNewline
-            & kill -HUP (Get-Content $lab.DEEV_LAB_DNSMASQ_PID)
+            $h | Remove-DeevDhcpReservation -Confirm:$false
         }
     }
 }

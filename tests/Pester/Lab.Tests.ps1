@@ -1,4 +1,5 @@
 # The Pester side of the lab: Lab.ps1 reads lab.env and drives guests. Fails (not skips) with CI=true and no lab.
+# Its space is plab (tests/lab/spaces): guests plab-… with MACs 02:de:37:…, platform addresses 10.231.25.192-207.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Lab.ps1')
     $script:LabUp = Assert-LabRunning
@@ -8,6 +9,7 @@ Describe 'Lab helpers' -Skip:(-not $LabUp) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         $lab = Get-LabEnvironment
+        $space = Get-LabSpace plab
     }
 
     It 'reads lab.env into a hashtable' {
@@ -16,9 +18,8 @@ Describe 'Lab helpers' -Skip:(-not $LabUp) {
     }
 
     It 'gives a dnsmasq guest a pool address and removes it again' {
-        $name = 'pst' + (Get-Random -Maximum 99999)
-        $mac = '02:de:3e:{0:x2}:{1:x2}:{2:x2}' -f (Get-Random -Maximum 256), (Get-Random -Maximum 256), (Get-Random -Maximum 256)
-        $guest = New-LabGuest -Name $name -MacAddress $mac
+        $name = $space.GuestPrefix + (Get-Random -Maximum 99999)
+        $guest = New-LabGuest -Name $name -MacAddress $space.RandomMac()
         try {
             $ip = $guest | Invoke-LabGuestDhcp
             $ip | Should -Match '^10\.231\.99\.(1[0-4][0-9]|150)$'
@@ -30,13 +31,14 @@ Describe 'Lab helpers' -Skip:(-not $LabUp) {
     }
 
     It 'serves a folder over HTTP from a statically addressed platform guest' {
-        $name = 'psh' + (Get-Random -Maximum 99999)
-        $dir = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) $name)
+        $name = $space.GuestPrefix + 'h' + (Get-Random -Maximum 99999)
+        $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive $name)
         Set-Content -LiteralPath (Join-Path $dir 'index.html') -Value $name -NoNewline
-        $guest = New-LabGuest -Name $name -MacAddress '02:de:3e:00:00:99' -Segment platform -IPAddress 10.231.25.199/24
+        $ip = $space.Address('platform', 7)
+        $guest = New-LabGuest -Name $name -MacAddress $space.RandomMac() -Segment platform -IPAddress "$ip/24"
         try {
             Start-LabGuestHttp -Name $name -Port 8080 -Path $dir
-            (Invoke-WebRequest -Uri 'http://10.231.25.199:8080/index.html' -TimeoutSec 10).Content | Should -Be $name
+            (Invoke-WebRequest -Uri "http://$($ip):8080/index.html" -TimeoutSec 10).Content | Should -Be $name
         }
         finally { $guest | Remove-LabGuest; Remove-Item -LiteralPath $dir -Recurse }
     }

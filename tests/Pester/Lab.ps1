@@ -115,3 +115,41 @@ function Get-LabGuest {
         [pscustomobject]@{ Name = $f[0]; Segment = $f[1]; Server = $f[2]; MacAddress = $f[3]; IPAddress = if ($f.Count -gt 4) { $f[4] } else { $null } }
     }
 }
+
+# Suite spaces (tests/lab/spaces, lab.sh space): a suite's own slice of the lab. New-LabSpace makes it fresh (whatever
+# an earlier instance left in its files and zones is gone), Get-LabSpace only reads its values, Remove-LabSpace
+# removes it (remove the suite's own server entries first). The object has the DEEV_SPACE_* values as properties
+# (Id, Root, Domain, GuestPrefix, HostPrefix, MacPrefix, Vmid, Mgmt, Platform, Tenant, DnsmasqHosts, DnsmasqRecords,
+# DnsmasqCnames, UnboundInclude, Backups, Handmade, Tier) and the methods Address(segment, n) (n = 0..15 of its
+# block: 'mgmt', 'platform', 'tenant'), HostName(suffix), MacForVmId(vmid) and RandomMac().
+function ConvertTo-LabSpace {
+    param([string[]] $Lines)
+    $values = [ordered]@{}
+    foreach ($line in $Lines) {
+        if ($line -match '^DEEV_SPACE_([A-Z_]+)=(.*)$') {
+            $name = ($Matches[1].ToLowerInvariant() -split '_' | ForEach-Object { $_.Substring(0, 1).ToUpperInvariant() + $_.Substring(1) }) -join ''
+            $values[$name] = $Matches[2]
+        }
+    }
+    $space = [pscustomobject]$values
+    $space | Add-Member -MemberType ScriptMethod -Name Address -Value {
+        param([string] $Segment, [int] $N)
+        $first = switch ($Segment) { 'mgmt' { $this.Mgmt } 'platform' { $this.Platform } 'tenant' { $this.Tenant } default { throw "no segment '$Segment'" } }
+        if (-not $first) { throw "Space $($this.Id) has no $Segment block (tests/lab/spaces)." }
+        if ($N -lt 0 -or $N -gt 15) { throw 'A space has 16 addresses per segment.' }
+        $b = ([System.Net.IPAddress]::Parse($first)).GetAddressBytes(); $b[3] += $N
+        ([System.Net.IPAddress]::new($b)).ToString()
+    }
+    $space | Add-Member -MemberType ScriptMethod -Name HostName -Value { param([string] $Suffix) $this.HostPrefix + $Suffix }
+    $space | Add-Member -MemberType ScriptMethod -Name MacForVmId -Value {
+        param([int] $VmId) '{0}:{1:x2}:{2:x2}:{3:x2}' -f $this.MacPrefix, (($VmId -shr 16) -band 255), (($VmId -shr 8) -band 255), ($VmId -band 255)
+    }
+    $space | Add-Member -MemberType ScriptMethod -Name RandomMac -Value {
+        '{0}:{1:x2}:{2:x2}:{3:x2}' -f $this.MacPrefix, (Get-Random -Maximum 256), (Get-Random -Maximum 256), (Get-Random -Maximum 256)
+    }
+    $space
+}
+
+function New-LabSpace { param([Parameter(Mandatory)][string] $Id) ConvertTo-LabSpace (Invoke-LabSh -ArgumentList 'space', 'add', $Id) }
+function Get-LabSpace { param([Parameter(Mandatory)][string] $Id) ConvertTo-LabSpace (Invoke-LabSh -ArgumentList 'space', 'show', $Id) }
+function Remove-LabSpace { param([Parameter(Mandatory)][string] $Id) Invoke-LabSh -ArgumentList 'space', 'del', $Id | Out-Null }

@@ -217,16 +217,19 @@ New-RebuildStep -Name Write -Description 'writes a file' -Test { `$false } -Invo
 # The drills: on the lab, per class, a service with data is backed up, destroyed completely and rebuilt; then the
 # checks must pass and the data must be back byte for byte. How the lab stands in for a booted VM is explained in
 # tests/Pester/RebuildLab.ps1 (a guest namespace with the VM's MAC, started when its libvirt domain runs).
+# Everything is in the space prb (tests/lab/spaces): hosts prbobs001v01… (VMIDs 1600-1699, MACs 02:de:33:…,
+# 10.231.99.192-207), names under prb.lab.deevnet.test, its own dnsmasq files, backup store and known_hosts.
 Describe 'Rebuild drills on the lab' -Skip:(-not $RunDrills) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Lab.ps1')
         . (Join-Path $PSScriptRoot 'RebuildLab.ps1')
         Assert-LabRunning | Out-Null   # throws when CI=true and no lab runs: the drills fail, never skip silently
-        $script:DrillTier = New-RebuildDrillTier
+        $script:Space = New-LabSpace prb
+        $script:DrillTier = New-RebuildDrillTier -Space $Space
         $script:Boot = Start-RebuildLabBoot -TierPath $DrillTier
         $script:FirstBuild = New-RebuildFirstBuildPlaybooks -Folder (Join-Path $TestDrive 'first-build')
         $env:DEEV_REBUILD_BOOT_TIMEOUT = '60'
-        $script:KnownHosts = (Get-LabEnvironment).DEEV_LAB_KNOWN_HOSTS
+        $script:KnownHosts = Get-RebuildDrillKnownHosts -TierPath $DrillTier
 
         function Initialize-DrillService([string] $Service) {
             # A running service with data, and a good backup of it.
@@ -240,6 +243,7 @@ Describe 'Rebuild drills on the lab' -Skip:(-not $RunDrills) {
         Stop-RebuildLabBoot $Boot
         foreach ($service in $RebuildDrillServices.Values) { Remove-RebuildDrillService -Service $service -TierPath $DrillTier -ErrorAction SilentlyContinue }
         Remove-Item Env:DEEV_REBUILD_BOOT_TIMEOUT -ErrorAction Ignore
+        if ($Space) { Remove-LabSpace prb }
     }
 
     It '<Class>: <Service> is backed up, destroyed completely, rebuilt, passes its checks and has its data back byte for byte' -ForEach $DrillCases {

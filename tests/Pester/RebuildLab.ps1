@@ -19,21 +19,37 @@ function New-RebuildDrillTier {
     # pointed at the running lab the way lab.sh does it.
     # -From: a tier the running lab serves (the demo's), whose allocated identities the drill tier takes over, so
     # both name the same VMs.
-    param([string] $From)
+    # -Space: a suite space (New-LabSpace): the drill tier is the space's tier instead (its hosts, MACs, addresses,
+    # DHCP/DNS files and backup store), written into the space's folder, with a known_hosts file of its own (seeded
+    # with the lab server's key), so the drill touches nothing outside the space.
+    param([string] $From, [object] $Space)
     $lab = Get-LabEnvironment
     $root = Get-LabRoot
-    $source = if ($From) { $From } else { Join-Path $PSScriptRoot '../../examples/lab.tier.yaml' }
-    $text = (Get-Content -Raw $source).Replace('/run/deevnet-lab', $root)
-    $text = [regex]::Replace($text, '(?m)^(\s*recipient:\s*).*$', "`$1`"$($lab.DEEV_LAB_AGE_RECIPIENT)`"")
+    $prefix = 'dv99'
+    $outDir = $root
+    if ($Space) {
+        $prefix = $Space.HostPrefix
+        $outDir = $Space.Root
+        $text = Get-Content -Raw $Space.Tier
+        $knownHosts = Join-Path $outDir 'known_hosts'
+        Get-Content -LiteralPath $lab.DEEV_LAB_KNOWN_HOSTS | Where-Object { $_ -like "$($lab.DEEV_LAB_SSH_HOST) *" } | Set-Content -LiteralPath $knownHosts
+        $text = [regex]::Replace($text, '(?m)^(\s*knownHosts:\s*).*$', "`${1}$knownHosts")
+    }
+    else {
+        $source = if ($From) { $From } else { Join-Path $PSScriptRoot '../../examples/lab.tier.yaml' }
+        $text = (Get-Content -Raw $source).Replace('/run/deevnet-lab', $root)
+        $text = [regex]::Replace($text, '(?m)^(\s*recipient:\s*).*$', "`$1`"$($lab.DEEV_LAB_AGE_RECIPIENT)`"")
+    }
     $listen = { param($hostName, $port, $dir)
         "mkdir -p $dir && echo ok > $dir/health && (ip netns exec dlg-$hostName bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port' 2>/dev/null || ip netns exec dlg-$hostName busybox httpd -p $port -h $dir)"
     }
+    $obs = "${prefix}obs001v01"; $aut = "${prefix}aut001v01"; $acc = "${prefix}acc001v01"
     $configure = @{
-        'dv99obs001v01' = @(& $listen 'dv99obs001v01' 8080 "$root/hosts/dv99obs001v01/srv/www")
-        'dv99aut001v01' = @(
-            (& $listen 'dv99aut001v01' 8081 "$root/hosts/dv99aut001v01/srv/www"),
-            "mkdir -p $root/hosts/dv99aut001v01/etc/runner && echo registered-as-`$DEEV_HOST > $root/hosts/dv99aut001v01/etc/runner/registration")
-        'dv99acc001v01' = @('true')
+        $obs = @(& $listen $obs 8080 "$root/hosts/$obs/srv/www")
+        $aut = @(
+            (& $listen $aut 8081 "$root/hosts/$aut/srv/www"),
+            "mkdir -p $root/hosts/$aut/etc/runner && echo registered-as-`$DEEV_HOST > $root/hosts/$aut/etc/runner/registration")
+        $acc = @('true')
     }
     foreach ($hostName in $configure.Keys) {
         $anchor = "(?m)^(    host: $hostName\r?\n)"
@@ -41,12 +57,12 @@ function New-RebuildDrillTier {
         $lines = ($configure[$hostName] | ForEach-Object { "      - " + ($_ | ConvertTo-Json) }) -join "`n"
         $text = [regex]::Replace($text, $anchor, "`$1    configure:`n$lines`n")
     }
-    $jumpBackup = "(?m)^(    backup: \{ paths: \[$([regex]::Escape("$root/hosts/dv99acc001v01/etc/ssh"))\]) \}"
+    $jumpBackup = "(?m)^(    backup: \{ paths: \[$([regex]::Escape("$root/hosts/$acc/etc/ssh"))\]) \}"
     if ($text -notmatch $jumpBackup) { throw 'The lab tier does not back up the jump host''s /etc/ssh as expected.' }
-    $text = [regex]::Replace($text, $jumpBackup, "`$1, after: `"kill -HUP `$(cat $root/hosts/dv99acc001v01/run/sshd.pid)`" }")
-    $path = Join-Path $root 'rebuild.tier.yaml'
+    $text = [regex]::Replace($text, $jumpBackup, "`$1, after: `"kill -HUP `$(cat $root/hosts/$acc/run/sshd.pid)`" }")
+    $path = Join-Path $outDir 'rebuild.tier.yaml'
     Set-Content -Path $path -Value $text -NoNewline
-    $fromIdentity = if ($From) { [Deevnet.Extended.Core.Identity.IdentityFile]::PathFor($From) }
+    $fromIdentity = if ($From -and -not $Space) { [Deevnet.Extended.Core.Identity.IdentityFile]::PathFor($From) }
     if ($fromIdentity -and (Test-Path -LiteralPath $fromIdentity)) { Copy-Item -LiteralPath $fromIdentity -Destination (Join-Path $root 'rebuild.identity.yaml') -Force }
     New-DeevHostIdentity -TierPath $path | Out-Null   # the runner's host has no fixed VMID
     $path
@@ -111,7 +127,18 @@ function Remove-RebuildDrillService {
     $names = @((Get-DeevService -HostName $hostInfo.Name -TierPath $TierPath).Names | Where-Object { $_ })
     if ($names) { Remove-DeevDnsRecord -Names $names -TierPath $TierPath -Confirm:$false | Out-Null }
     Remove-DeevDnsRecord -HostName $hostInfo.Name -TierPath $TierPath -Confirm:$false | Out-Null
-    if ($info.Class.ToString() -ne 'Access') { & ssh-keygen -q -R $hostInfo.IPAddress -f $lab.DEEV_LAB_KNOWN_HOSTS 2>$null | Out-Null; Remove-Item "$($lab.DEEV_LAB_KNOWN_HOSTS).old" -ErrorAction Ignore }
+    if ($info.Class.ToString() -ne 'Access') {
+        $knownHosts = Get-RebuildDrillKnownHosts -TierPath $TierPath
+        & ssh-keygen -q -R $hostInfo.IPAddress -f $knownHosts 2>$null | Out-Null; Remove-Item "$knownHosts.old" -ErrorAction Ignore
+    }
+}
+
+function Get-RebuildDrillKnownHosts {
+    # The known_hosts file the drill tier's access section names (the space's own for a space tier).
+    param([Parameter(Mandatory)][string] $TierPath)
+    $m = Select-String -LiteralPath $TierPath -Pattern '^\s*knownHosts:\s*(\S+)\s*$' | Select-Object -First 1
+    if (-not $m) { throw "The tier $TierPath has no access.knownHosts." }
+    $m.Matches[0].Groups[1].Value.Trim('"')
 }
 
 function Get-RebuildDrillState {

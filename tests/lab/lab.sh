@@ -1,11 +1,12 @@
 #!/bin/bash
 # The Deevnet.Extended lab: real servers in network namespaces for integration tests and the Demo.
 #   lab.sh start [--require-all|--best-effort]   lab.sh stop [--orphans]   lab.sh status   lab.sh guest ...
+#   lab.sh space add|del|show <id> | check       (suite spaces, tests/lab/spaces)
 # Run as root. Everything lives under $DEEV_LAB_ROOT (default /run/deevnet-lab); see tests/lab/README.md.
 set -uo pipefail
 
 LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib
-for f in common net srv-ssh srv-dnsmasq srv-kea srv-unbound srv-bind srv-pdns srv-libvirt srv-age env guest; do
+for f in common net srv-ssh srv-dnsmasq srv-kea srv-unbound srv-bind srv-pdns srv-libvirt srv-age env guest space; do
   # shellcheck disable=SC1090
   . "$LIB/$f.sh"
 done
@@ -13,8 +14,8 @@ done
 REQUIRED_COMMANDS="ip:iproute2 ssh:openssh-client ssh-keygen:openssh-client /usr/sbin/sshd:openssh-server
 dnsmasq:dnsmasq-base busybox:busybox kea-dhcp4:kea-dhcp4-server socat:socat unbound:unbound
 unbound-checkconf:unbound unbound-control:unbound named:bind9 named-checkconf:bind9 tsig-keygen:bind9
-dig:bind9-dnsutils pdns_server:pdns-server pdnsutil:pdns-server sqlite3:sqlite3 curl:curl libvirtd:libvirt-daemon
-virsh:libvirt-clients qemu-img:qemu-utils age-keygen:age flock:util-linux"
+rndc:bind9 dig:bind9-dnsutils pdns_server:pdns-server pdnsutil:pdns-server sqlite3:sqlite3 curl:curl libvirtd:libvirt-daemon
+virsh:libvirt-clients qemu-img:qemu-utils age-keygen:age flock:util-linux perl:perl-base"
 
 # True when a lab started from this root still has a live process.
 lab_alive() {
@@ -178,5 +179,6 @@ case ${1:-} in
   stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   guest) shift; cmd_guest "$@" ;;
-  *) echo "usage: lab.sh start [--require-all|--best-effort] | stop [--orphans] | status | guest ..." >&2; exit 2 ;;
+  space) shift; cmd_space "$@" ;;
+  *) echo "usage: lab.sh start [--require-all|--best-effort] | stop [--orphans] | status | guest ... | space ..." >&2; exit 2 ;;
 esac

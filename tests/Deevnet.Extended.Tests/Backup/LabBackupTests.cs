@@ -10,23 +10,38 @@ namespace Deevnet.Extended.Tests.Backup
 {
     /// <summary>
     /// The backup proofs over the lab's real sshd: the service's host is the lab server (root@10.231.0.2), the restore
-    /// target another lab host (a guest with its own sshd), the store local or on the lab server over SSH.
+    /// target another lab host (a guest with its own sshd), the store local or on the lab server over SSH. Everything
+    /// is in the space bk (tests/lab/spaces): its folder for the worlds, guests bk-… with MACs 02:de:39:… on its platform
+    /// addresses 10.231.25.96-111.
     /// </summary>
     [Collection(LabBackupCollection.Name)]
-    public sealed class LabBackupTests
+    public sealed class LabBackupTests : IClassFixture<LabBackupTests.Space>
     {
         private const string Server = "ssh://root@10.231.0.2";
+        private readonly LabSpace _space;
+
+        public sealed class Space : LabSpaceFixture
+        {
+            public Space() : base("bk")
+            {
+            }
+        }
+
+        public LabBackupTests(Space space)
+        {
+            _space = space.Space;
+        }
 
         private static string Access(LabEnvironment lab) =>
             $"access: {{ user: root, identityFile: \"{lab["DEEV_LAB_SSH_KEY"]}\", knownHosts: \"{lab["DEEV_LAB_KNOWN_HOSTS"]}\", connectTimeout: 5s, commandTimeout: 30s }}";
 
-        private static string Parent(LabEnvironment lab) => Path.Combine(lab.Root, "bk-tests");
+        private string Parent(LabEnvironment lab) => Path.Combine(_space.Root, "worlds");
 
         [LabFact]
         public async Task RoundTripOf200MBToAnotherLabHostOverSshWithAnSshStore()
         {
             var lab = LabEnvironment.Require();
-            using var guest = new LabGuest(lab, "bk-", LabProcess.RandomMac(), "--segment", "platform", "--ip", $"10.231.25.{Random.Shared.Next(100, 200)}/24");
+            using var guest = new LabGuest(lab, _space.GuestPrefix, _space.RandomMac(), "--segment", "platform", "--ip", _space.Platform(Random.Shared.Next(0, 16)) + "/24");
             var ssh = LabProcess.LabSh(lab, "guest", "ssh", guest.Name);
             Assert.True(ssh.ExitCode == 0, ssh.ToString());
             using var w = new BackupWorld(Parent(lab), sourceVia: Server, targetVia: "ssh://root@" + ssh.StdOut.Trim(), storeVia: Server, access: Access(lab));
@@ -77,6 +92,14 @@ namespace Deevnet.Extended.Tests.Backup
             var lab = LabEnvironment.Require();
             using (var w = new BackupWorld(Parent(lab), sourceVia: Server, access: Access(lab))) await BackupScenarios.CorruptCiphertextNamesTheFile(w);
             using (var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab))) await BackupScenarios.TamperedContentOrManifestNamesTheFile(w);
+        }
+
+        [LabFact]
+        public async Task ARunningBackupHoldsOffASecondOneOnAnSshStore()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab));
+            await BackupScenarios.ARunningBackupHoldsOffASecondOneAndKeepsItsPartial(w);
         }
 
         [LabFact]

@@ -14,7 +14,8 @@ namespace Deevnet.Extended.Tests.Checks
 {
     /// <summary>
     /// Checks against the lab's site server (10.231.0.2): SSH host key and remote commands over the real SSH
-    /// transport, DNS at the lab resolver, and an address nobody answers. Run under flock /tmp/deevnet-lab.lock.
+    /// transport, DNS at the lab resolver, and an address nobody answers: the first platform address of the space chk
+    /// (tests/lab/spaces), which no other suite uses. Run under flock /tmp/deevnet-lab.lock.
     /// </summary>
     public class LabCheckTests
     {
@@ -85,9 +86,10 @@ namespace Deevnet.Extended.Tests.Checks
         public void AHostThatDoesNotAnswerFailsWithinItsTimeout()
         {
             var lab = LabEnvironment.Require();
-            // A platform address no guest holds: the site server's ARP for it goes unanswered.
+            // A platform address of this suite's space, where it puts no guest: the site server's ARP goes unanswered.
+            var ghost = LabSpace.Show(lab, "chk").Platform(0);
             var t = new TestTier().Host("ghost", "10.9.0.11", vmid: 211)
-                .Service("ghost", "ghost", checks: new[] { Check("tcp", "10.231.25.240:22", TimeSpan.FromSeconds(1)), Check("http", "http://10.231.25.240:8080/", TimeSpan.FromSeconds(1)) });
+                .Service("ghost", "ghost", checks: new[] { Check("tcp", ghost + ":22", TimeSpan.FromSeconds(1)), Check("http", $"http://{ghost}:8080/", TimeSpan.FromSeconds(1)) });
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var results = Run(t.Build());
             Assert.All(results.Where(r => r.Check == "tcp" || r.Check == "http"), r =>

@@ -16,12 +16,22 @@ namespace Deevnet.Extended.Tests.Dhcp
 {
     /// <summary>
     /// The back ends against the lab's real dnsmasq and Kea, reached locally and over SSH, with real DHCP clients
-    /// (busybox udhcpc in guest namespaces) proving what the servers hand out.
+    /// (busybox udhcpc in guest namespaces) proving what the servers hand out. Everything here is in the space dhb
+    /// (tests/lab/spaces): MACs 02:de:3e:…, addresses 10.231.99.160-175, the unrouted 10.231.98.0/24 for the bulk test,
+    /// its own dnsmasq hosts file; guests dhb-….
     /// </summary>
     [Collection("DhcpLab")]
-    public class DhcpBackendLabTests
+    public class DhcpBackendLabTests : IClassFixture<DhcpBackendSpace>
     {
         private static readonly CancellationToken None = CancellationToken.None;
+        private readonly DhcpBackendSpace _space;
+
+        public DhcpBackendLabTests(DhcpBackendSpace space)
+        {
+            _space = space;
+        }
+
+        private DhcpLab NewLab() => new DhcpLab(_space);
 
         private static string Lease(LabGuest guest)
         {
@@ -50,18 +60,18 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea", "ssh")]
         public async Task Guest_takes_the_reserved_address_then_the_changed_one_then_a_pool_address(string server, string via)
         {
-            using var lab = new DhcpLab();
-            var mac = DhcpLab.RandomMac();
-            using var guest = new LabGuest(lab.Env, DhcpLab.GuestPrefix, mac, "--server", server);
+            using var lab = NewLab();
+            var mac = lab.RandomMac();
+            using var guest = new LabGuest(lab.Env, lab.Space.GuestPrefix, mac, "--server", server);
             try
             {
                 var backend = lab.Backend(server, via);
-                var plan = await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, "10.231.99.201", "gone1") }), None);
+                var plan = await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, lab.Space.Mgmt(1), lab.Name("gone1")) }), None);
                 Assert.Equal(ChangeAction.Add, Assert.Single(plan.Plan.Changes).Action);
-                Assert.Equal("10.231.99.201", Lease(guest));
+                Assert.Equal(lab.Space.Mgmt(1), Lease(guest));
 
-                await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, "10.231.99.202", "gone1") }), None);
-                Assert.Equal("10.231.99.202", Lease(guest));
+                await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, lab.Space.Mgmt(2), lab.Name("gone1")) }), None);
+                Assert.Equal(lab.Space.Mgmt(2), Lease(guest));
 
                 var removed = await backend.ApplyAsync(new DhcpBatch(removals: new[] { mac }), None);
                 Assert.Equal(ChangeAction.Remove, Assert.Single(removed.Plan.Changes).Action);
@@ -80,30 +90,32 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea", "local")]
         public async Task Second_run_changes_nothing_and_a_plan_changes_nothing_on_the_server(string server, string via)
         {
-            using var lab = new DhcpLab();
-            var macs = Enumerable.Range(0, 3).Select(_ => DhcpLab.RandomMac()).ToList();
-            var batch = new DhcpBatch(macs.Select((m, i) => DhcpLab.Want(m, $"10.231.99.{210 + i}", $"idem{i}")));
+            using var lab = NewLab();
+            var macs = Enumerable.Range(0, 3).Select(_ => lab.RandomMac()).ToList();
+            var batch = new DhcpBatch(macs.Select((m, i) => DhcpLab.Want(m, lab.Space.Mgmt(9 + i), lab.Name($"idem{i}"))));
             try
             {
                 var backend = lab.Backend(server, via);
                 Assert.True((await backend.ApplyAsync(batch, None)).Plan.HasChanges);
-                var before = lab.Bytes(server);
+                var before = lab.Snapshot(server);
                 var stamp = File.GetLastWriteTimeUtc(lab.Path(server));
 
                 var second = await backend.ApplyAsync(batch, None);
                 Assert.False(second.Plan.HasChanges);
                 Assert.Equal(3, second.Plan.Count(ChangeAction.Unchanged));
-                Assert.Equal(before, lab.Bytes(server));
-                Assert.Equal(stamp, File.GetLastWriteTimeUtc(lab.Path(server)));
+                Assert.Equal(before, lab.Snapshot(server));
+                // Not even rewritten with the same content. Only dnsmasq's file is the space's own; Kea's is everyone's,
+                // so its time stamp says nothing about this suite.
+                if (server == "dnsmasq") Assert.Equal(stamp, File.GetLastWriteTimeUtc(lab.Path(server)));
 
-                var changed = new DhcpBatch(macs.Select((m, i) => DhcpLab.Want(m, $"10.231.99.{220 + i}", $"idem{i}")));
+                var changed = new DhcpBatch(macs.Select((m, i) => DhcpLab.Want(m, lab.Space.Mgmt(12 + i), lab.Name($"idem{i}"))));
                 var planned = await backend.PlanAsync(changed, None);
                 Assert.Equal(3, planned.Plan.Count(ChangeAction.Change));
-                Assert.Equal(before, lab.Bytes(server));
+                Assert.Equal(before, lab.Snapshot(server));
 
                 var read = await backend.ReadAsync(None);
                 Assert.All(macs, m => Assert.True(Assert.Single(read, r => r.ClientId == m).IsOwned));
-                if (server == "kea") Assert.Contains(read, r => r.ClientId == "02:aa:00:00:00:01" && !r.IsOwned);
+                if (server == "kea") Assert.Contains(read, r => r.ClientId == DhcpLab.KeaHandMadeMac && !r.IsOwned);
             }
             finally
             {
@@ -116,21 +128,21 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea")]
         public async Task Invalid_entry_is_refused_by_the_servers_checker_with_the_old_file_intact_and_the_server_serving(string server)
         {
-            using var lab = new DhcpLab();
-            var mac = DhcpLab.RandomMac();
-            using var guest = new LabGuest(lab.Env, DhcpLab.GuestPrefix, mac, "--server", server);
+            using var lab = NewLab();
+            var mac = lab.RandomMac();
+            using var guest = new LabGuest(lab.Env, lab.Space.GuestPrefix, mac, "--server", server);
             try
             {
                 var backend = lab.Backend(server, "ssh");
-                await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, "10.231.99.203", "keep") }), None);
-                var before = lab.Bytes(server);
+                await backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, lab.Space.Mgmt(3), lab.Name("keep")) }), None);
+                var before = lab.Snapshot(server);
 
                 // Built past DhcpFields on purpose: the server's own checker is the second line of defence.
-                var bad = new DhcpReservation("02:de:3e:00:00:zz", IPAddress.Parse("10.231.99.204"), "bad");
+                var bad = new DhcpReservation(lab.Space.MacPrefix + ":00:00:zz", IPAddress.Parse(lab.Space.Mgmt(4)), "bad");
                 var ex = await Assert.ThrowsAsync<DeevException>(() => backend.ApplyAsync(new DhcpBatch(new[] { bad }), None));
                 Assert.Equal("BackendValidationFailed", ex.ErrorId);
-                Assert.Equal(before, lab.Bytes(server));
-                Assert.Equal("10.231.99.203", Lease(guest));
+                Assert.Equal(before, lab.Snapshot(server));
+                Assert.Equal(lab.Space.Mgmt(3), Lease(guest));
             }
             finally
             {
@@ -143,18 +155,18 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea")]
         public async Task Failed_reload_is_rolled_back(string server)
         {
-            using var lab = new DhcpLab();
-            var mac = DhcpLab.RandomMac();
-            var before = lab.Bytes(server);
-            var bogus = Path.Combine(lab.Env.Root, "dhcp-test-bogus-" + Guid.NewGuid().ToString("N"));
+            using var lab = NewLab();
+            var mac = lab.RandomMac();
+            var before = lab.Snapshot(server);
+            var bogus = Path.Combine(lab.Space.Root, "bogus-" + Guid.NewGuid().ToString("N"));
             File.WriteAllText(bogus, "999999\n");
             try
             {
                 // A pid no process has, or a control socket that does not exist: the reload cannot succeed.
                 var backend = server == "kea" ? lab.Backend(server, "local", socket: bogus + ".sock") : lab.Backend(server, "local", pidFile: bogus);
-                var ex = await Assert.ThrowsAsync<DeevException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, "10.231.99.205", "rollback") }), None));
+                var ex = await Assert.ThrowsAsync<DeevException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(mac, lab.Space.Mgmt(5), lab.Name("rollback")) }), None));
                 Assert.Equal("BackendReloadFailed", ex.ErrorId);
-                Assert.Equal(before, lab.Bytes(server));
+                Assert.Equal(before, lab.Snapshot(server));
                 Assert.DoesNotContain(await lab.Backend(server, "local").ReadAsync(None), r => r.ClientId == mac);
             }
             finally
@@ -168,11 +180,12 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea")]
         public async Task Two_batches_of_100_at_the_same_time_leave_all_200(string server)
         {
-            using var lab = new DhcpLab();
-            var macs = Enumerable.Range(0, 200).Select(_ => DhcpLab.RandomMac()).Distinct().ToList();
+            using var lab = NewLab();
+            var macs = Enumerable.Range(0, 200).Select(_ => lab.RandomMac()).Distinct().ToList();
             Assert.Equal(200, macs.Count);
-            // .2-.201: the pool (.100-.150) included; both servers allow reservations inside a pool.
-            var wants = macs.Select((m, i) => DhcpLab.Want(m, $"10.231.99.{2 + i}", $"c{i}")).ToList();
+            // .2-.201 of the space's own 10.231.98.0/24, a subnet both servers declare on no interface (tests/lab/spaces).
+            var bulk = lab.Space.Nets.Single().Split('/')[0];
+            var wants = macs.Select((m, i) => DhcpLab.Want(m, bulk.Substring(0, bulk.LastIndexOf('.') + 1) + (2 + i), lab.Name($"c{i}"))).ToList();
             try
             {
                 var a = lab.Backend(server, "ssh");
@@ -195,20 +208,20 @@ namespace Deevnet.Extended.Tests.Dhcp
         [LabFact]
         public async Task Conflict_with_the_hand_made_kea_entry_applies_nothing()
         {
-            using var lab = new DhcpLab();
-            var mac = DhcpLab.RandomMac();
-            var before = lab.Bytes("kea");
+            using var lab = NewLab();
+            var mac = lab.RandomMac();
+            var before = lab.Snapshot("kea");
             var backend = lab.Backend("kea", "ssh");
             var ex = await Assert.ThrowsAsync<ReservationConflictException>(() => backend.ApplyAsync(new DhcpBatch(new[]
             {
-                DhcpLab.Want(mac, "10.231.99.206", "fine"),
-                DhcpLab.Want(DhcpLab.RandomMac(), "10.231.99.250", "clash"),
+                DhcpLab.Want(mac, lab.Space.Mgmt(6), lab.Name("fine")),
+                DhcpLab.Want(lab.RandomMac(), "10.231.99.250", lab.Name("clash")),
             }), None));
             Assert.Equal("ReservationConflict", ex.ErrorId);
-            Assert.Equal(before, lab.Bytes("kea"));
-            await Assert.ThrowsAsync<ReservationConflictException>(() => backend.ApplyAsync(new DhcpBatch(removals: new[] { "02:aa:00:00:00:01" }), None));
-            await Assert.ThrowsAsync<ReservationConflictException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want("02:aa:00:00:00:01", "10.231.99.207", "steal") }), None));
-            Assert.Equal(before, lab.Bytes("kea"));
+            Assert.Equal(before, lab.Snapshot("kea"));
+            await Assert.ThrowsAsync<ReservationConflictException>(() => backend.ApplyAsync(new DhcpBatch(removals: new[] { DhcpLab.KeaHandMadeMac }), None));
+            await Assert.ThrowsAsync<ReservationConflictException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(DhcpLab.KeaHandMadeMac, lab.Space.Mgmt(7), lab.Name("steal")) }), None));
+            Assert.Equal(before, lab.Snapshot("kea"));
             AssertHandMadeKeaEntry(lab);
         }
 
@@ -218,14 +231,14 @@ namespace Deevnet.Extended.Tests.Dhcp
         [InlineData("kea", false)]
         public async Task Unknown_or_changed_host_key_refuses_to_connect_and_writes_nothing(string server, bool changed)
         {
-            using var lab = new DhcpLab();
-            var knownHosts = Path.Combine(lab.Env.Root, "dhcp-test-known-hosts-" + Guid.NewGuid().ToString("N"));
+            using var lab = NewLab();
+            var knownHosts = Path.Combine(lab.Space.Root, "known-hosts-" + Guid.NewGuid().ToString("N"));
             try
             {
                 if (changed)
                 {
                     // The right host, someone else's key: what a man in the middle looks like.
-                    var keyDir = Path.Combine(lab.Env.Root, "dhcp-test-key-" + Guid.NewGuid().ToString("N"));
+                    var keyDir = Path.Combine(lab.Space.Root, "key-" + Guid.NewGuid().ToString("N"));
                     Directory.CreateDirectory(keyDir);
                     var gen = LabProcess.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keyDir, "k"));
                     Assert.True(gen.ExitCode == 0, gen.ToString());
@@ -237,11 +250,11 @@ namespace Deevnet.Extended.Tests.Dhcp
                 {
                     File.WriteAllText(knownHosts, "");
                 }
-                var before = lab.Bytes(server);
+                var before = lab.Snapshot(server);
                 var backend = lab.Backend(server, "ssh", knownHosts: knownHosts);
-                var ex = await Assert.ThrowsAnyAsync<DeevException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(DhcpLab.RandomMac(), "10.231.99.208", "mitm") }), None));
+                var ex = await Assert.ThrowsAnyAsync<DeevException>(() => backend.ApplyAsync(new DhcpBatch(new[] { DhcpLab.Want(lab.RandomMac(), lab.Space.Mgmt(8), lab.Name("mitm")) }), None));
                 Assert.Equal(changed ? "HostKeyMismatch" : "HostKeyUnknown", ex.ErrorId);
-                Assert.Equal(before, lab.Bytes(server));
+                Assert.Equal(before, lab.Snapshot(server));
             }
             finally
             {

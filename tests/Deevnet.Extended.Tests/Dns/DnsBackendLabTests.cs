@@ -17,11 +17,21 @@ namespace Deevnet.Extended.Tests.Dns
     /// The proof of issue 4 against the real servers of the lab: every expected record answers real DNS queries after a
     /// sync, an address change moves the A record and drops the old PTR, a second sync changes nothing, planning changes
     /// nothing, a refused update leaves the zone as it was, hand-made records survive pruning, a dead server fails fast.
+    /// All of it in the space dns (<see cref="DnsSpace"/>): its own zones, addresses, files and hand-made record.
     /// </summary>
     [Collection(DnsLabCollection.Name)]
-    public sealed class DnsBackendLabTests
+    public sealed class DnsBackendLabTests : IClassFixture<DnsSpace>
     {
+        private readonly LabSpace S;
+
+        public DnsBackendLabTests(DnsSpace space)
+        {
+            S = space.Space;
+        }
+
         public static IEnumerable<object[]> Kinds => DnsLab.Kinds.Select(k => new object[] { k });
+
+        private static string Reverse(string ip) => DnsRecord.ReverseName(System.Net.IPAddress.Parse(ip));
 
         private static async Task<DnsApplyResult> SyncAsync(SiteTier tier, bool prune = true)
         {
@@ -55,7 +65,7 @@ namespace Deevnet.Extended.Tests.Dns
         [MemberData(nameof(Kinds))]
         public async Task Sync_makes_every_record_resolve_and_a_second_sync_changes_nothing(string kind)
         {
-            var tier = DnsLab.Load(kind);
+            var tier = DnsLab.Load(S, kind);
             await SyncAsync(tier);
             var expected = DesiredRecords.FromTier(tier);
             Assert.Contains(expected, r => r.Type == DnsRecordType.CNAME);
@@ -71,21 +81,22 @@ namespace Deevnet.Extended.Tests.Dns
         [MemberData(nameof(Kinds))]
         public async Task A_changed_address_moves_the_A_record_and_removes_the_old_PTR(string kind)
         {
-            var tier = DnsLab.Load(kind);
+            var tier = DnsLab.Load(S, kind);
             await SyncAsync(tier);
-            var moved = DnsLab.Load(kind, t => t.Replace("ip: 10.231.99.23", "ip: 10.231.99.44"));
-            var host = "dv99acc001v01." + DnsLab.Domain;
+            // The lab tier's .23 (the acc host) is the space's address 7; it moves to address 10.
+            var (from, to) = (S.Mgmt(7), S.Mgmt(10));
+            var moved = DnsLab.Load(S, kind, t => t.Replace("ip: " + from, "ip: " + to));
+            var host = S.Host("acc001v01") + "." + S.Domain;
             var query = DnsLab.Query(moved);
-            Assert.Contains(await query.QueryAsync("23.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
+            Assert.Contains(await query.QueryAsync(Reverse(from), DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
 
             var result = await SyncAsync(moved, prune: false);
             Assert.Contains(result.Applied.Changes, c => c.Action == ChangeAction.Change && c.Key == host);
 
-            Assert.Equal(new[] { "10.231.99.44" }, (await query.QueryAsync(host, DnsRecordType.A, CancellationToken.None)).Select(r => r.Value));
-            Assert.Contains(await query.QueryAsync("44.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
-            // The module's PTR (to the FQDN) is gone. On dnsmasq a DHCP lease that another test left for .23 may still
-            // answer with the bare lease name: that record is dnsmasq's, not the module's.
-            Assert.DoesNotContain(await query.QueryAsync("23.99.231.10.in-addr.arpa", DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
+            Assert.Equal(new[] { to }, (await query.QueryAsync(host, DnsRecordType.A, CancellationToken.None)).Select(r => r.Value));
+            Assert.Contains(await query.QueryAsync(Reverse(to), DnsRecordType.PTR, CancellationToken.None), r => r.Value == host);
+            // The module's PTR is gone: the space's /24 is on no segment, so no DHCP lease answers for it either.
+            Assert.Empty(await query.QueryAsync(Reverse(from), DnsRecordType.PTR, CancellationToken.None));
             await SyncAsync(tier);
         }
 
@@ -93,31 +104,31 @@ namespace Deevnet.Extended.Tests.Dns
         [MemberData(nameof(Kinds))]
         public async Task Planning_changes_nothing_on_the_server(string kind)
         {
-            var tier = DnsLab.Load(kind);
+            var tier = DnsLab.Load(S, kind);
             await SyncAsync(tier);
-            var moved = DnsLab.Load(kind, t => t.Replace("ip: 10.231.99.22", "ip: 10.231.99.45").Replace("names: [jump]", "names: [jump, bastion]"));
+            var moved = DnsLab.Load(S, kind, t => t.Replace("ip: " + S.Mgmt(6), "ip: " + S.Mgmt(11)).Replace("names: [jump]", "names: [jump, bastion]"));
             var plan = await PlanAsync(moved);
             Assert.True(plan.HasChanges);
             Assert.Empty(await MissingAsync(tier, DesiredRecords.FromTier(tier)));
-            Assert.Empty(await DnsLab.Query(tier).QueryAsync("bastion." + DnsLab.Domain, DnsRecordType.CNAME, CancellationToken.None));
+            Assert.Empty(await DnsLab.Query(tier).QueryAsync("bastion." + S.Domain, DnsRecordType.CNAME, CancellationToken.None));
         }
 
         [LabTheory]
         [MemberData(nameof(Kinds))]
         public async Task An_update_the_server_refuses_leaves_the_zone_unchanged(string kind)
         {
-            var tier = DnsLab.Load(kind);
+            var tier = DnsLab.Load(S, kind);
             await SyncAsync(tier);
             using var pool = new TransportPool();
             using var backend = DnsLab.Backend(tier, pool);
             var current = await backend.ReadAsync(null, CancellationToken.None);
-            var good = DnsRecord.Create("fresh." + DnsLab.Domain, DnsRecordType.A, "10.231.99.77");
+            var good = DnsRecord.Create("fresh." + S.Domain, DnsRecordType.A, S.Mgmt(12));
             // A record the module's own validation would refuse, so that the server's refusal is what is tested.
             var bad = kind == "bind"
-                ? DnsRecord.Unchecked("bad.elsewhere.test", DnsRecordType.A, "10.231.99.78")
+                ? DnsRecord.Unchecked("bad.elsewhere.test", DnsRecordType.A, S.Mgmt(13))
                 : kind == "dnsmasq"
-                    ? DnsRecord.Unchecked("broken." + DnsLab.Domain, DnsRecordType.CNAME, "dv99obs001v01." + DnsLab.Domain + "\nno-such-option")
-                    : DnsRecord.Unchecked("broken." + DnsLab.Domain, DnsRecordType.A, "10.231.99.999");
+                    ? DnsRecord.Unchecked("broken." + S.Domain, DnsRecordType.CNAME, S.Host("obs001v01") + "." + S.Domain + "\nno-such-option")
+                    : DnsRecord.Unchecked("broken." + S.Domain, DnsRecordType.A, "10.231.97.999");
             var plan = DnsPlanner.Plan(backend.Server, current, new DnsBatch(current.Owned.Append(good).Append(bad)), _ => true);
 
             var error = await Assert.ThrowsAsync<DeevException>(() => backend.ApplyAsync(plan, CancellationToken.None));
@@ -131,20 +142,21 @@ namespace Deevnet.Extended.Tests.Dns
         [MemberData(nameof(Kinds))]
         public async Task A_hand_made_record_survives_sync_with_prune_and_blocks_a_conflicting_name(string kind)
         {
-            var tier = DnsLab.Load(kind);
+            var tier = DnsLab.Load(S, kind);
             await SyncAsync(tier, prune: true);
             var query = DnsLab.Query(tier);
-            Assert.Contains(await query.QueryAsync("handmade." + DnsLab.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == "10.231.99.250");
+            // The space's hand-made record (lab.sh space add made it, outside the module) is in the zone prune covers.
+            Assert.Contains(await query.QueryAsync("handmade." + S.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == S.Handmade);
 
             // A service named like the hand-made record: refused whole, so the other new name is not added either.
-            var clash = DnsLab.Load(kind, t => t.Replace("names: [jump]", "names: [jump, handmade, extra]"));
+            var clash = DnsLab.Load(S, kind, t => t.Replace("names: [jump]", "names: [jump, handmade, extra]"));
             using var pool = new TransportPool();
             using var backend = DnsLab.Backend(clash, pool);
             var error = await Assert.ThrowsAsync<DeevException>(() => backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(clash)), CancellationToken.None));
             Assert.Equal(DnsErrors.RecordConflict, error.ErrorId);
-            Assert.Contains("handmade." + DnsLab.Domain, error.Message);
-            Assert.Empty(await query.QueryAsync("extra." + DnsLab.Domain, DnsRecordType.CNAME, CancellationToken.None));
-            Assert.Contains(await query.QueryAsync("handmade." + DnsLab.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == "10.231.99.250");
+            Assert.Contains("handmade." + S.Domain, error.Message);
+            Assert.Empty(await query.QueryAsync("extra." + S.Domain, DnsRecordType.CNAME, CancellationToken.None));
+            Assert.Contains(await query.QueryAsync("handmade." + S.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == S.Handmade);
         }
 
         [LabTheory]
@@ -155,11 +167,11 @@ namespace Deevnet.Extended.Tests.Dns
             string Dead(string t) => kind switch
             {
                 "dnsmasq" => t.Replace("port: 53\n", "port: 5399\n"),
-                "unbound" => t.Replace("controlConfig: " + lab["DEEV_LAB_UNBOUND_CONF"], "controlConfig: " + DeadUnboundConfig(lab)),
+                "unbound" => t.Replace("controlConfig: " + lab["DEEV_LAB_UNBOUND_CONF"], "controlConfig: " + DeadUnboundConfig(lab, S)),
                 "bind" => t.Replace("port: " + lab["DEEV_LAB_BIND_PORT"], "port: 5399"),
                 _ => t.Replace(lab["DEEV_LAB_PDNS_API"], "http://" + lab["DEEV_LAB_SSH_HOST"] + ":8099"),
             };
-            var tier = DnsLab.Load(kind, Dead);
+            var tier = DnsLab.Load(S, kind, Dead);
             using var pool = new TransportPool();
             using var backend = DnsLab.Backend(tier, pool, TimeSpan.FromSeconds(2));
             // The guard only keeps a hang from stalling the run; the assertion is the error itself.
@@ -170,15 +182,20 @@ namespace Deevnet.Extended.Tests.Dns
         }
 
         /// <summary>An unbound.conf whose control socket nobody listens on: the "server" unbound-control reaches is dead.</summary>
-        private static string DeadUnboundConfig(LabEnvironment lab)
+        private static string DeadUnboundConfig(LabEnvironment lab, LabSpace space)
         {
             var text = System.IO.File.ReadAllText(lab["DEEV_LAB_UNBOUND_CONF"]);
-            var path = System.IO.Path.Combine(lab["DEEV_LAB_ROOT"], "unbound", "dead.conf");
+            var path = System.IO.Path.Combine(space.Root, "dead-unbound.conf");
             System.IO.File.WriteAllText(path, text.Replace("unbound-control.sock", "dead-control.sock"));
             return path;
         }
     }
 
+    /// <summary>
+    /// Not for state (the space is the suite's own) but for one effect the module has on everyone: a CNAME change on
+    /// dnsmasq restarts dnsmasq (its only way to read cname= lines), and while it restarts, for a moment, nobody's DNS
+    /// or DHCP is answered. So this suite does not run beside the parallel lab tests.
+    /// </summary>
     [CollectionDefinition(Name, DisableParallelization = true)]
     public sealed class DnsLabCollection
     {

@@ -9,31 +9,43 @@ using Deevnet.Extended.Tests.Lab;
 namespace Deevnet.Extended.Tests.Dns
 {
     /// <summary>
-    /// Tier variants of the running lab, one per DNS back end: the lab's tier file with its <c>dns:</c> section replaced
-    /// by one that points at the lab's Unbound, BIND or PowerDNS (values from lab.env). dnsmasq is the lab tier as is.
+    /// The space of DnsBackendLabTests (tests/lab/spaces, "dns"): the domain dns.lab.deevnet.test as its own zone in
+    /// BIND and PowerDNS, its own /24s 10.231.97.0/24 and 10.231.96.0/24 (their reverse zones too), its own Unbound
+    /// include and dnsmasq records and CNAME files, and a hand-made record handmade.dns.lab.deevnet.test in all four.
+    /// Syncing with prune there touches nothing of anyone else's.
+    /// </summary>
+    public sealed class DnsSpace : LabSpaceFixture
+    {
+        public DnsSpace() : base("dns")
+        {
+        }
+    }
+
+    /// <summary>
+    /// Tier variants of the space, one per DNS back end: the space's tier (the lab tier rewritten into it) with its
+    /// <c>dns:</c> section replaced by one that points at the lab's Unbound (the space's include), BIND or PowerDNS.
+    /// dnsmasq is the space's tier as is (its own records and CNAME files).
     /// </summary>
     internal static class DnsLab
     {
         public static readonly string[] Kinds = { "dnsmasq", "unbound", "bind", "powerdns" };
 
-        public static string Domain => LabEnvironment.Require()["DEEV_LAB_DOMAIN"];
-
         /// <summary>Writes the variant tier for <paramref name="kind"/> into a fresh folder; <paramref name="edit"/> may change the text.</summary>
-        public static string WriteTier(string kind, Func<string, string>? edit = null, string? dnsOverride = null)
+        public static string WriteTier(LabSpace space, string kind, Func<string, string>? edit = null, string? dnsOverride = null)
         {
             var lab = LabEnvironment.Require();
-            var text = File.ReadAllText(lab["DEEV_LAB_TIER"]);
-            var dns = dnsOverride ?? DnsSection(kind, lab);
+            var text = File.ReadAllText(space.Tier);
+            var dns = dnsOverride ?? DnsSection(kind, lab, space);
             if (dns != null) text = Regex.Replace(text, @"^dns:\s*\n(?:[ \t#].*\n|\s*\n)*", dns, RegexOptions.Multiline);
             if (edit != null) text = edit(text);
-            var dir = Path.Combine(Path.GetTempPath(), "deev-dns-" + Guid.NewGuid().ToString("N"));
+            var dir = Path.Combine(space.Root, "tiers", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
             var path = Path.Combine(dir, kind + ".tier.yaml");
             File.WriteAllText(path, text);
             return path;
         }
 
-        public static string? DnsSection(string kind, LabEnvironment lab)
+        public static string? DnsSection(string kind, LabEnvironment lab, LabSpace space)
         {
             var host = lab["DEEV_LAB_SSH_HOST"];
             Environment.SetEnvironmentVariable("DEEV_LAB_PDNS_API_KEY", lab["DEEV_LAB_PDNS_API_KEY"]);
@@ -42,7 +54,7 @@ namespace Deevnet.Extended.Tests.Dns
                 case "dnsmasq": return null;
                 case "unbound":
                     return $"dns:\n  kind: unbound\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_UNBOUND_PORT"]}\n" +
-                           $"  include: {lab["DEEV_LAB_UNBOUND_INCLUDE"]}\n  controlConfig: {lab["DEEV_LAB_UNBOUND_CONF"]}\n\n";
+                           $"  include: {space.UnboundInclude}\n  controlConfig: {lab["DEEV_LAB_UNBOUND_CONF"]}\n\n";
                 case "bind":
                     return $"dns:\n  kind: bind\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_BIND_PORT"]}\n  tsigKeyFile: {lab["DEEV_LAB_BIND_TSIG"]}\n\n";
                 case "powerdns":
@@ -51,7 +63,7 @@ namespace Deevnet.Extended.Tests.Dns
             }
         }
 
-        public static SiteTier Load(string kind, Func<string, string>? edit = null) => TierLoader.Load(WriteTier(kind, edit));
+        public static SiteTier Load(LabSpace space, string kind, Func<string, string>? edit = null) => TierLoader.Load(WriteTier(space, kind, edit));
 
         /// <summary>The DNS port of the back end in the lab.</summary>
         public static DnsQuery Query(SiteTier tier)

@@ -31,8 +31,8 @@ namespace Deevnet.Extended.Tests.Lab
         public static string RootPath => Environment.GetEnvironmentVariable("DEEV_LAB_ROOT") is { Length: > 0 } r ? r : "/run/deevnet-lab";
 
         /// <summary>
-        /// The running lab, or null when none is running. Re-read when lab.env changes: the lab's own self-test
-        /// restarts it (new keys), and tests that run after it must see the new values.
+        /// The running lab, or null when none is running. Re-read when lab.env changes (a lab stopped and started again
+        /// while a test host lives has new keys); no test restarts the shared lab (StopTests uses a private one).
         /// </summary>
         public static LabEnvironment? Current
         {

@@ -9,21 +9,35 @@ using Xunit;
 
 namespace Deevnet.Extended.Tests.Vm
 {
+    /// <summary>The space of LibvirtLabTests: hosts vmobs001v01… (VMIDs 1200-1299, MACs 02:de:3a:…), 10.231.99.48-63.</summary>
+    public sealed class LibvirtLabSpace : LabSpaceFixture
+    {
+        public LibvirtLabSpace() : base("vm")
+        {
+        }
+    }
+
     /// <summary>
     /// The VM cmdlets against the lab's libvirtd (test driver, shared state) and its dnsmasq: what virsh reports after
     /// Get-DeevMgmtHost | New-DeevMgmtVm, idempotence, stop/start/remove, and the identity chain to a DHCP lease.
-    /// Run under `flock /tmp/deevnet-lab.lock`.
+    /// Everything is in the space vm (tests/lab/spaces): the lab tier rewritten there, its own VM names, VMIDs, MACs,
+    /// addresses, dnsmasq hosts file and images; the guest vm-obs. Run under `flock /tmp/deevnet-lab.lock`.
     /// </summary>
-    public sealed class LibvirtLabTests : IDisposable
+    public sealed class LibvirtLabTests : IClassFixture<LibvirtLabSpace>, IDisposable
     {
-        private static readonly string[] Hosts = { "dv99obs001v01", "dv99aut001v01", "dv99acc001v01", "dv99web001v01" };
+        private readonly string[] Hosts;
         private readonly LabEnvironment _lab;
+        private readonly LabSpace _space;
         private readonly string _tier;
+        private readonly string _guest;
 
-        public LibvirtLabTests()
+        public LibvirtLabTests(LibvirtLabSpace fixture)
         {
-            _lab = LabEnvironment.Current ?? LabEnvironment.Require();
-            _tier = _lab["DEEV_LAB_TIER"];
+            _lab = LabEnvironment.Require();
+            _space = fixture.Space;
+            _tier = _space.Tier;
+            _guest = _space.GuestPrefix + "obs";
+            Hosts = new[] { "obs001v01", "aut001v01", "acc001v01", "web001v01" }.Select(_space.Host).ToArray();
             CleanUp();
             var prep = VmPowerShell.Run(
                 "New-DeevHostIdentity -TierPath $t -Confirm:$false | Out-Null; " +
@@ -56,12 +70,13 @@ namespace Deevnet.Extended.Tests.Vm
                 Assert.True(File.Exists(Path.Combine(_lab["DEEV_LAB_IMAGES"], vm.Name + ".qcow2")));
                 Assert.True(File.Exists(Path.Combine(_lab["DEEV_LAB_IMAGES"], vm.Name + "-seed.iso")));
             }
-            // The MAC is the identity's, derived from the VMID: 901 -> 02:de:99:00:03:85.
-            Assert.Equal("02:de:99:00:03:85", vms.Single(v => v.Name == "dv99obs001v01").MacAddress);
-            var obs = XElement.Parse(Virsh("dumpxml", "--inactive", "dv99obs001v01"));
+            // The MAC is the identity's, derived from the VMID: the space's first VMID + 1 (the lab tier's 901), e.g.
+            // 1201 -> 02:de:3a:00:04:b1.
+            Assert.Equal(_space.MacForVmId(_space.FirstVmId + 1), vms.Single(v => v.Name == Obs).MacAddress);
+            var obs = XElement.Parse(Virsh("dumpxml", "--inactive", Obs));
             Assert.Contains(obs.Element("devices")!.Elements("disk"), d => (string?)d.Element("serial") == "deevnet-data");
             // The overlay is of the newest template by version (1.2, not 1.0).
-            var backing = Run("qemu-img", "info", "--output=json", Path.Combine(_lab["DEEV_LAB_IMAGES"], "dv99obs001v01.qcow2"));
+            var backing = Run("qemu-img", "info", "--output=json", Path.Combine(_lab["DEEV_LAB_IMAGES"], Obs + ".qcow2"));
             Assert.Contains("lab-base-1.2.qcow2", backing);
 
             var before = Hosts.ToDictionary(h => h, h => Virsh("dumpxml", "--inactive", h));
@@ -70,56 +85,62 @@ namespace Deevnet.Extended.Tests.Vm
             Assert.All(second.Output.Select(o => (MgmtVm)o.BaseObject), v => Assert.Equal("unchanged", v.Changes));
             Assert.All(Hosts, h => Assert.Equal(before[h], Virsh("dumpxml", "--inactive", h)));
 
-            var stop = VmPowerShell.Run("Stop-DeevMgmtVm dv99acc001v01 -TierPath $t -Confirm:$false -PassThru", _tier);
+            var stop = VmPowerShell.Run($"Stop-DeevMgmtVm {Acc} -TierPath $t -Confirm:$false -PassThru", _tier);
             Assert.True(stop.Errors.Count == 0, VmPowerShell.Describe(stop));
-            Assert.Equal("shut off", Virsh("domstate", "dv99acc001v01").Trim());
-            var start = VmPowerShell.Run("Start-DeevMgmtVm dv99acc001v01 -TierPath $t", _tier);
+            Assert.Equal("shut off", Virsh("domstate", Acc).Trim());
+            var start = VmPowerShell.Run($"Start-DeevMgmtVm {Acc} -TierPath $t", _tier);
             Assert.True(start.Errors.Count == 0, VmPowerShell.Describe(start));
-            Assert.Equal("running", Virsh("domstate", "dv99acc001v01").Trim());
+            Assert.Equal("running", Virsh("domstate", Acc).Trim());
 
-            var remove = VmPowerShell.Run("Get-DeevMgmtHost dv99acc001v01 -TierPath $t | Remove-DeevMgmtVm -Confirm:$false", _tier);
+            var remove = VmPowerShell.Run($"Get-DeevMgmtHost {Acc} -TierPath $t | Remove-DeevMgmtVm -Confirm:$false", _tier);
             Assert.True(remove.Errors.Count == 0, VmPowerShell.Describe(remove));
-            Assert.DoesNotContain("dv99acc001v01", Virsh("list", "--all", "--name"));
-            Assert.False(File.Exists(Path.Combine(_lab["DEEV_LAB_IMAGES"], "dv99acc001v01.qcow2")));
-            var get = VmPowerShell.Run("Get-DeevMgmtVm dv99acc001v01 -TierPath $t", _tier);
+            Assert.DoesNotContain(Acc, Virsh("list", "--all", "--name").Split('\n'));
+            Assert.False(File.Exists(Path.Combine(_lab["DEEV_LAB_IMAGES"], Acc + ".qcow2")));
+            var get = VmPowerShell.Run($"Get-DeevMgmtVm {Acc} -TierPath $t", _tier);
             Assert.Equal("absent", ((MgmtVm)get.Output.Single().BaseObject).State);
         }
 
         [LabFact]
         public void Missing_reservation_stops_the_build_and_nothing_is_created()
         {
-            var drop = VmPowerShell.Run("Get-DeevMgmtHost dv99obs001v01 -TierPath $t | Remove-DeevDhcpReservation -Confirm:$false", _tier);
+            var drop = VmPowerShell.Run($"Get-DeevMgmtHost {Obs} -TierPath $t | Remove-DeevDhcpReservation -Confirm:$false", _tier);
             Assert.True(drop.Errors.Count == 0, VmPowerShell.Describe(drop));
-            var r = VmPowerShell.Run("Get-DeevMgmtHost dv99obs001v01 -TierPath $t | New-DeevMgmtVm -NoWait", _tier);
+            var r = VmPowerShell.Run($"Get-DeevMgmtHost {Obs} -TierPath $t | New-DeevMgmtVm -NoWait", _tier);
             Assert.Equal(VmErrors.ReservationMissing, r.Errors.Single().FullyQualifiedErrorId.Split(',')[0]);
             Assert.Contains("Set-DeevDhcpReservation", r.Errors.Single().ErrorDetails.RecommendedAction);
-            Assert.DoesNotContain("dv99obs001v01", Virsh("list", "--all", "--name"));
+            Assert.DoesNotContain(Obs, Virsh("list", "--all", "--name").Split('\n'));
         }
 
         [LabFact]
         public void Identity_chain_a_guest_with_the_vms_mac_leases_the_reserved_address_and_its_name_resolves()
         {
-            var built = VmPowerShell.Run("Get-DeevMgmtHost dv99obs001v01 -TierPath $t | New-DeevMgmtVm -NoWait", _tier);
+            var built = VmPowerShell.Run($"Get-DeevMgmtHost {Obs} -TierPath $t | New-DeevMgmtVm -NoWait", _tier);
             Assert.True(built.Errors.Count == 0, VmPowerShell.Describe(built));
-            var mac = (string)XElement.Parse(Virsh("dumpxml", "dv99obs001v01")).Element("devices")!.Element("interface")!.Element("mac")!.Attribute("address")!;
+            var mac = (string)XElement.Parse(Virsh("dumpxml", Obs)).Element("devices")!.Element("interface")!.Element("mac")!.Attribute("address")!;
 
-            Lab("guest", "add", "vmobs", "--mac", mac, "--segment", "management");
-            var lease = Lab("guest", "dhcp", "vmobs");
-            Assert.Contains("10.231.99.21", lease);
-            var answer = Run("dig", "+short", "@" + _lab["DEEV_LAB_SSH_HOST"], "dv99obs001v01." + _lab["DEEV_LAB_DOMAIN"], "A");
-            Assert.Equal("10.231.99.21", answer.Trim());
+            // The lab tier's .21 is the space's fifth address.
+            Lab("guest", "add", _guest, "--mac", mac, "--segment", "management");
+            var lease = Lab("guest", "dhcp", _guest);
+            Assert.Equal(_space.Mgmt(5), lease.Trim());
+            // dnsmasq registers the reservation's name (the host's) in its own domain when the guest leases.
+            var answer = Run("dig", "+short", "@" + _lab["DEEV_LAB_SSH_HOST"], Obs + "." + _lab["DEEV_LAB_DOMAIN"], "A");
+            Assert.Equal(_space.Mgmt(5), answer.Trim());
 
             // The guest plays the VM: once it answers on 22, New-DeevMgmtVm without -NoWait returns.
-            Lab("guest", "ssh", "vmobs");
-            var waited = VmPowerShell.Run("Get-DeevMgmtHost dv99obs001v01 -TierPath $t | New-DeevMgmtVm -WaitTimeoutSec 30", _tier);
+            Lab("guest", "ssh", _guest);
+            var waited = VmPowerShell.Run($"Get-DeevMgmtHost {Obs} -TierPath $t | New-DeevMgmtVm -WaitTimeoutSec 30", _tier);
             Assert.True(waited.Errors.Count == 0, VmPowerShell.Describe(waited));
             Assert.Equal("unchanged", ((MgmtVm)waited.Output.Single().BaseObject).Changes);
         }
 
+        private string Obs => Hosts[0];
+        private string Acc => Hosts[2];
+
+        /// <summary>Removes the space's guest, VMs, images and reservations (only those: the space's names).</summary>
         private void CleanUp()
         {
-            try { Lab("guest", "del", "vmobs"); } catch (Exception) { }
-            var names = Virsh("list", "--all", "--name");
+            if (Lab("guest", "list").Split('\n').Any(l => l.Split(' ')[0] == _guest)) Lab("guest", "del", _guest);
+            var names = Virsh("list", "--all", "--name").Split('\n').Select(n => n.Trim()).ToList();
             foreach (var h in Hosts.Where(h => names.Contains(h)))
             {
                 try { Virsh("destroy", h); } catch (Exception) { }

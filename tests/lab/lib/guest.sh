@@ -130,10 +130,26 @@ guest_exec() {
   exec ip netns exec "$G_NS" "$@"
 }
 
+# A guest that leased its address gives it back (DHCPRELEASE), as a VM that shuts down cleanly would: the address is
+# free at once for the next guest, and the servers' pools do not fill up with leases of guests that are gone.
+guest_release() {
+  local ip=$1 log=$ROOT/hosts/$G_NAME/release.log pid
+  [ -n "$ip" ] && [ -f "$ROOT/hosts/$G_NAME/lease" ] || return 0
+  # Bound again to the same address, then SIGTERM with -R: udhcpc unicasts the release before it exits.
+  ip netns exec "$G_NS" busybox udhcpc -i eth0 -f -n -R -t 2 -T 1 -A 1 -r "$ip" -s /bin/true >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 30); do grep -q 'obtained' "$log" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  grep -q 'sending release' "$log" || say "warning: guest $G_NAME could not release $ip: $(log_tail "$log" 2)"
+  return 0
+}
+
 guest_del() {
   guest_load "${1:-}"
   with_state_lock
   local ip; ip=$(guest_ip "$G_NAME")
+  guest_release "$ip"
   kill_recorded "guest:$G_NAME"
   kill_netns_leftovers "$G_NS"
   ip netns del "$G_NS" 2>/dev/null   # takes the veth pair with it

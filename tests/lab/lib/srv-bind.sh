@@ -1,5 +1,6 @@
 # BIND 9 on 10.231.0.2:5355: primary for lab.deevnet.test and the two reverse zones, updatable with TSIG
-# key deevnet-lab (RFC 2136, e.g. `nsupdate -k $ROOT/bind/tsig.key`). No recursion, no rndc.
+# key deevnet-lab (RFC 2136, e.g. `nsupdate -k $ROOT/bind/tsig.key`). No recursion. rndc on 10.231.0.2:953 with the
+# same key adds and deletes the suite spaces' zones (lab.sh space).
 
 bind_zone() {  # bind_zone FILE ORIGIN EXTRA-RECORDS
   cat >"$1" <<ZONE
@@ -37,8 +38,11 @@ options {
   recursion no;
   dnssec-validation no;
   notify no;
+  allow-new-zones yes;
+  new-zones-directory "$d";
 };
-controls { };
+# rndc (addzone/delzone for the suite spaces' zones) with the lab's TSIG key, inside the lab only.
+controls { inet $SRV_IP port 953 allow { any; } keys { deevnet-lab; }; };
 $zones
 CONF
   named-checkconf -z "$d/named.conf" >"$d/named.log" 2>&1 || die "named-checkconf failed: $(log_tail "$d/named.log")"

@@ -4,6 +4,7 @@ kea_start() {
   local d=$ROOT/kea
   mkdir -p "$d"
   # The "handmade" reservation stands for an entry an operator wrote by hand: the module must never touch it.
+  # Subnet 2 is on no interface (nothing is handed out there): reservations that only test configuration (space dhb).
   cat >"$d/kea-dhcp4.conf" <<CONF
 {
   "Dhcp4": {
@@ -29,6 +30,11 @@ kea_start() {
         "reservations": [
           { "hw-address": "02:aa:00:00:00:01", "ip-address": "10.231.99.250", "hostname": "handmade" }
         ]
+      },
+      {
+        "id": 2,
+        "subnet": "10.231.98.0/24",
+        "reservations": [ ]
       }
     ],
     "loggers": [

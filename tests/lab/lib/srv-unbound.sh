@@ -3,7 +3,7 @@
 
 unbound_start() {
   local d=$ROOT/unbound
-  mkdir -p "$d"
+  mkdir -p "$d/deevnet.d"
   : >"$d/deevnet.conf"
   # The zones are declared here with one hand-made record the module must leave alone; deevnet.conf may add
   # local-data lines (a repeated local-zone for the same zone is only a warning).
@@ -28,6 +28,7 @@ server:
   local-data: "handmade.$DOMAIN. 300 IN A 10.231.99.250"
   local-data-ptr: "10.231.99.250 300 handmade.$DOMAIN."
   include: "$d/deevnet.conf"
+  include: "$d/deevnet.d/*.conf"
 remote-control:
   control-enable: yes
   control-interface: "$d/unbound-control.sock"
