@@ -38,7 +38,7 @@ namespace Deevnet.Extended.Tests.Transport
     /// The file transaction when the client goes away (Ctrl+C, a killed process, a dropped connection) at each step, the
     /// lock's owner liveness, and writers serialising on a shared lock. Local cases run everywhere; SSH cases on the lab.
     /// </summary>
-    public sealed class FileTransactionTests : IDisposable
+    public sealed class ManagedFileTransactionTests : IDisposable
     {
         private readonly string _dir = TestShell.TempDirectory("deev-ftx-");
         private readonly LocalTransport _local = new LocalTransport();
