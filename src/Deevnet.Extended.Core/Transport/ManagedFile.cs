@@ -22,7 +22,7 @@ namespace Deevnet.Extended.Core.Transport
         public string NewFileMode { get; set; } = "644";
 
         /// <summary>
-        /// More paths whose lock (<c>&lt;path&gt;.deevnet.lock</c>) the transaction takes besides its files' own, e.g. the
+        /// More paths whose lock (<see cref="ManagedFile.LockPath"/>) the transaction takes besides its files' own, e.g. the
         /// pid file of the daemon it reloads: every writer that reloads that daemon (dnsmasq DHCP and DNS) then serialises.
         /// </summary>
         public IReadOnlyList<string> AlsoLock { get; set; } = Array.Empty<string>();
@@ -63,7 +63,7 @@ namespace Deevnet.Extended.Core.Transport
     /// The one file transaction for files on servers (DESIGN.md, "Nothing lost"; every back end that writes a file uses it).
     /// <list type="number">
     /// <item>Read each file and its sha256 (no lock); the caller computes the new content from it.</item>
-    /// <item>One remote script: take the lock of every file (<c>&lt;file&gt;.deevnet.lock</c>, plus
+    /// <item>One remote script: take the lock of every file (<see cref="LockPath"/>: <c>.&lt;file&gt;.deevnet.lock</c>, plus
     /// <see cref="ManagedFileOptions.AlsoLock"/>, in path order) with flock(1) — the kernel drops it when its holder dies,
     /// so a stale lock is one whose owner is gone, never one that is old; without flock(1) a mkdir lock records
     /// <c>host pid</c> and is taken over once no recorded pid lives on that host. The holder is written into the lock.</item>
@@ -176,9 +176,20 @@ namespace Deevnet.Extended.Core.Transport
 
         private static List<string> LockPaths(IEnumerable<string> paths, ManagedFileOptions o)
         {
-            var locks = paths.Concat(o.AlsoLock).Select(p => p + ".deevnet.lock").Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
+            var locks = paths.Concat(o.AlsoLock).Select(LockPath).Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
             if (locks.Count > MaxLocks) throw new ArgumentException($"At most {MaxLocks} locks per transaction.");
             return locks;
+        }
+
+        /// <summary>
+        /// <c>&lt;dir&gt;/.&lt;name&gt;.deevnet.lock</c>: beside the file (the same for every writer, however it reaches the server),
+        /// a dot-name so a conf-dir (dnsmasq, unbound globs) never reads it as configuration. It stays, as flock lock files do.
+        /// </summary>
+        public static string LockPath(string path)
+        {
+            ValidatePath(path);
+            var slash = path.LastIndexOf('/');
+            return path.Substring(0, slash + 1) + "." + path.Substring(slash + 1) + ".deevnet.lock";
         }
 
         private sealed class CurrentFile
@@ -247,7 +258,7 @@ namespace Deevnet.Extended.Core.Transport
             var newMode = IsOctalMode(o.NewFileMode) ? o.NewFileMode : "644";
             var close = CloseLocks(locks.Count);
             var sb = new StringBuilder();
-            sb.Append("umask 077\nhost=$(uname -n); me=$$; hc=0; handed=0\n");
+            sb.Append("umask 022\nhost=$(uname -n); me=$$; hc=0; handed=0\n");
             sb.Append($"deadline=$(( $(date +%s) + {(int)Math.Ceiling(lockWait.TotalSeconds)} ))\n");
             sb.Append(o.ForceDirectoryLock ? "uf=0\n" : "if command -v flock >/dev/null 2>&1; then uf=1; else uf=0; fi\n");
             for (var i = 0; i < locks.Count; i++) sb.Append($"l{i}={ShellQuote.Quote(locks[i])}\n");
@@ -283,6 +294,7 @@ namespace Deevnet.Extended.Core.Transport
                 sb.Append("fi\n");
             }
             // Inside the lock. Staged files of writers that died: nobody else can be using them now.
+            sb.Append("umask 077\n");
             foreach (var t in changed) sb.Append($"rm -f {ShellQuote.Quote(t.TempPrefix)}*\n");
             // Stage: stdin holds the new contents one after the other.
             if (changed.Count == 1)

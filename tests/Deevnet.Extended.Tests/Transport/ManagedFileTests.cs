@@ -24,7 +24,7 @@ namespace Deevnet.Extended.Tests.Transport
 
         /// <summary>Everything in the folder except the target, its flock(1) lock file (it stays, as flock's lock files do) and the files the caller names.</summary>
         private string[] Leftovers(params string[] expected) =>
-            Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Where(n => n != "app.conf" && n != "app.conf.deevnet.lock" && !expected.Contains(n)).ToArray()!;
+            Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Where(n => n != "app.conf" && n != ".app.conf.deevnet.lock" && !expected.Contains(n)).ToArray()!;
 
         [Fact]
         public async Task Creates_a_missing_file_and_a_second_identical_run_changes_nothing()
@@ -138,7 +138,7 @@ namespace Deevnet.Extended.Tests.Transport
         {
             File.WriteAllText(File1, "good\n");
             // Another writer holds the flock and has recorded itself in the lock file.
-            var lockFile = File1 + ".deevnet.lock";
+            var lockFile = ManagedFile.LockPath(File1);
             File.WriteAllText(lockFile, "other-host 4242\n");
             using var holder = Background.Start("flock", lockFile, "sleep", "30");
             await WaitUntil(() => TestShell.Run("sh", "-c", "flock -n " + ShellQuote.Quote(lockFile) + " true; echo $?").Trim() == "1", "the holder never took the lock");
@@ -156,7 +156,7 @@ namespace Deevnet.Extended.Tests.Transport
         {
             // flock: the kernel drops the lock with its holder; the recorded owner (a dead pid) does not matter.
             File.WriteAllText(File1, "good\n");
-            File.WriteAllText(File1 + ".deevnet.lock", System.Net.Dns.GetHostName() + " 999999\n");
+            File.WriteAllText(ManagedFile.LockPath(File1), System.Net.Dns.GetHostName() + " 999999\n");
             var result = await ManagedFile.UpdateAsync(_local, File1, _ => "new\n", cancellationToken: CancellationToken.None,
                 options: new ManagedFileOptions { LockWait = TimeSpan.FromSeconds(2) });
             Assert.True(result.Changed);

@@ -129,7 +129,7 @@ namespace Deevnet.Extended.Tests.Transport
         public async Task Without_flock_a_lock_of_a_dead_pid_is_taken_over_and_a_live_one_times_out_naming_it()
         {
             File.WriteAllText(File1, "good\n");
-            var lockDir = File1 + ".deevnet.lock.d";
+            var lockDir = ManagedFile.LockPath(File1) + ".d";
             var host = TestShell.Run("uname", "-n").Trim();
             Directory.CreateDirectory(lockDir);
             using (var live = Background.Start("sleep", "30"))
