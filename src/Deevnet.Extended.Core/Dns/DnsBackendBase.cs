@@ -72,6 +72,32 @@ namespace Deevnet.Extended.Core.Dns
             return result;
         }
 
+        /// <summary>A module-owned file's content (null when missing); a failure to read it is <c>DnsServerUnreachable</c>.</summary>
+        protected async Task<string?> ReadFileAsync(IHostTransport transport, string path, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await ManagedFile.ReadAsync(transport, path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeevException ex) when (ex.ErrorId == "RemoteCommandFailed")
+            {
+                throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError, $"{Server}: cannot read {path}: {ex.Message}", Server, ex);
+            }
+        }
+
+        /// <summary>The file transaction's limits for this server; <paramref name="alsoLock"/>: the daemon's pid file, shared with its DHCP writer.</summary>
+        protected ManagedFileOptions FileOptions(string? alsoLock = null, string? rollbackReload = null) => new ManagedFileOptions
+        {
+            LockWait = TimeSpan.FromSeconds(30),
+            CommandTimeout = Settings.Timeout + Settings.Timeout,
+            AlsoLock = alsoLock == null ? Array.Empty<string>() : new[] { alsoLock },
+            RollbackReloadCommand = rollbackReload,
+        };
+
+        /// <summary>Keys of owned records (name, type, value) for comparing what a plan was made from with what is there now.</summary>
+        protected static HashSet<string> OwnedKeys(IEnumerable<DnsRecord> records) =>
+            new HashSet<string>(records.Select(r => r.Key + " " + r.Value), StringComparer.Ordinal);
+
         protected static DeevErrorKind KindOf(string errorId) =>
             errorId == DnsErrors.ServerUnreachable ? DeevErrorKind.ConnectionError :
             errorId == DnsErrors.ValidationFailed || errorId == DnsErrors.UpdateRejected ? DeevErrorKind.InvalidData :

@@ -80,41 +80,49 @@ namespace Deevnet.Extended.Core.Dns
                 throw DnsRecord.Invalid($"dnsmasq answers PTRs from A records only; {lonePtr.Name} PTR {lonePtr.Value} has no matching A record.", lonePtr.Name);
             var cnames = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToList();
 
-            var (oldRecords, oldCnames) = await ReadFilesAsync(cancellationToken).ConfigureAwait(false);
-            var files = new List<FileUpdate> { new FileUpdate(_recordsFile, oldRecords, RenderRecords(aRecords)) };
-            var cnameChanged = false;
-            if (_cnameFile != null)
-            {
-                var update = new FileUpdate(_cnameFile, oldCnames, RenderCnames(cnames));
-                cnameChanged = update.Changed && !(oldCnames == null && cnames.Count == 0);
-                if (cnameChanged) files.Add(update);
-            }
-            else if (cnames.Count > 0)
+            if (_cnameFile == null && cnames.Count > 0)
             {
                 throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
                     $"{Server}: the batch has CNAMEs but dns.cnameFile is not set; dnsmasq takes CNAMEs only from a configuration file.", Server);
             }
-
+            var paths = _cnameFile == null ? new[] { _recordsFile } : new[] { _recordsFile, _cnameFile };
+            var planned = OwnedKeys(plan.Current.Owned);
+            var cnameChanged = false;
             var pid = ShellQuote.Quote(_pidFile);
-            string? validate = null;
-            string reload;
-            if (cnameChanged)
+            // The restart is chosen from what is about to change, so it is computed from what compute sees.
+            string Reload() => cnameChanged
+                ? $"old=$(cat {pid}); {_restartCommand}; i=0; while [ $i -lt 100 ]; do new=$(cat {pid} 2>/dev/null); " +
+                  "if [ -n \"$new\" ] && [ \"$new\" != \"$old\" ] && kill -0 \"$new\" 2>/dev/null; then exit 0; fi; sleep 0.1; i=$((i+1)); done; " +
+                  "echo 'dnsmasq did not come back after the restart' >&2; exit 1"
+                : $"pid=$(cat {pid}) && case \"$pid\" in ''|*[!0-9]*) echo \"no pid in {_pidFile}\"; false;; *) kill -HUP \"$pid\";; esac";
+            IReadOnlyList<string?>? Compute(IReadOnlyList<string?> current)
             {
-                if (_restartCommand == null)
+                var cnameText = current.Count > 1 ? current[1] : null;
+                // The plan was made from what was read then; another writer changed the records since: refuse, never overwrite.
+                if (!OwnedKeys(ParseRecords(current[0]).Concat(ParseCnames(cnameText))).SetEquals(planned))
+                    throw new DeevException(DnsErrors.ConcurrentChange, DeevErrorKind.ResourceUnavailable,
+                        $"{Server}: the module's records changed since they were read (another writer); nothing was changed. Run the command again.", Server);
+                var records = RenderRecords(aRecords);
+                string? cnameNext = null;
+                cnameChanged = false;
+                if (_cnameFile != null)
+                {
+                    var rendered = RenderCnames(cnames);
+                    cnameChanged = rendered != cnameText && !(cnameText == null && cnames.Count == 0);
+                    if (cnameChanged) cnameNext = rendered;
+                }
+                if (cnameChanged && _restartCommand == null)
                     throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
                         $"{Server}: a CNAME change needs a dnsmasq restart, and dns.restartCommand is not set.", Server)
                     { RecommendedAction = "Set dns.restartCommand (e.g. 'systemctl restart dnsmasq') in the tier file." };
-                // The checker runs with the running daemon's own arguments, so it reads the same conf-dir the restart will.
-                validate = $"p=$(cat {pid}) && tail -z -n +2 /proc/$p/cmdline | xargs -0 dnsmasq --test";
-                reload = $"old=$(cat {pid}); {_restartCommand}; i=0; while [ $i -lt 100 ]; do new=$(cat {pid} 2>/dev/null); " +
-                         "if [ -n \"$new\" ] && [ \"$new\" != \"$old\" ] && kill -0 \"$new\" 2>/dev/null; then exit 0; fi; sleep 0.1; i=$((i+1)); done; " +
-                         "echo 'dnsmasq did not come back after the restart' >&2; exit 1";
+                return current.Count > 1 ? new[] { records, cnameNext } : new[] { records };
             }
-            else
-            {
-                reload = $"kill -HUP \"$(cat {pid})\"";
-            }
-            await ManagedFiles.CommitAsync(_transport, files, validate, reload, null, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            // dnsmasq checks the staged CNAME file's syntax before the swap (conf-dir skips its dot-name); a restart that
+            // fails with the whole configuration puts the previous files back and restarts again.
+            string? Validate(IReadOnlyList<string> staged) => cnameChanged ? "dnsmasq --test --conf-file=" + staged[1] : null;
+            var results = await ManagedFile.UpdateManyAsync(_transport, paths, Compute, staged => Validate(staged) ?? "true", Reload,
+                cancellationToken, FileOptions(_pidFile)).ConfigureAwait(false);
+            cnameChanged = results.Count > 1 && results[1].Changed;
             await WaitUntilServedAsync(plan, cancellationToken).ConfigureAwait(false);
             return cnameChanged;
         }
@@ -188,8 +196,8 @@ namespace Deevnet.Extended.Core.Dns
 
         private async Task<(string? Records, string? Cnames)> ReadFilesAsync(CancellationToken cancellationToken)
         {
-            var records = await ManagedFiles.ReadAsync(_transport, _recordsFile, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
-            var cnames = _cnameFile == null ? null : await ManagedFiles.ReadAsync(_transport, _cnameFile, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            var records = await ReadFileAsync(_transport, _recordsFile, cancellationToken).ConfigureAwait(false);
+            var cnames = _cnameFile == null ? null : await ReadFileAsync(_transport, _cnameFile, cancellationToken).ConfigureAwait(false);
             return (records, cnames);
         }
 

@@ -42,7 +42,7 @@ namespace Deevnet.Extended.Core.Dns
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
-            var text = await ManagedFiles.ReadAsync(_transport, _include, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
+            var text = await ReadFileAsync(_transport, _include, cancellationToken).ConfigureAwait(false);
             var owned = Parse(text).Select(r => r.As(true, Server)).ToList();
             var listing = await RunCheckedAsync(_transport, Control("list_local_data"), "unbound-control list_local_data", DnsErrors.ServerUnreachable, cancellationToken).ConfigureAwait(false);
             var ownedKeys = new HashSet<string>(owned.Select(o => o.Key + " " + o.Value), StringComparer.Ordinal);
@@ -52,29 +52,30 @@ namespace Deevnet.Extended.Core.Dns
 
         protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
         {
-            var old = await ManagedFiles.ReadAsync(_transport, _include, Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
-            var file = new FileUpdate(_include, old, Render(plan.TargetOwned));
+            var planned = OwnedKeys(plan.Current.Owned);
             var touched = new HashSet<string>(plan.ToDelete.Concat(plan.ToWrite).Select(r => r.Name), StringComparer.Ordinal);
             var removeList = string.Concat(touched.OrderBy(n => n, StringComparer.Ordinal).Select(n => n + ".\n"));
             var addList = string.Concat(plan.TargetOwned.Where(r => touched.Contains(r.Name)).Select(r => RuntimeLine(r) + "\n"));
-            var removeFile = _include + ".deevnet-remove";
-            var addFile = _include + ".deevnet-add";
-            await RunCheckedAsync(_transport, $"umask 077 && cat > {ShellQuote.Quote(removeFile)}", "staging the runtime changes", DnsErrors.ReloadFailed, cancellationToken, removeList).ConfigureAwait(false);
-            await RunCheckedAsync(_transport, $"umask 077 && cat > {ShellQuote.Quote(addFile)}", "staging the runtime changes", DnsErrors.ReloadFailed, cancellationToken, addList).ConfigureAwait(false);
 
-            var check = "unbound-checkconf" + (_controlConfig != null ? " " + ShellQuote.Quote(_controlConfig) : "");
+            // The checker reads the main configuration: check a copy of it whose include of the module's file names the
+            // staged file instead, so the new records are checked before they replace the old ones.
+            var main = _controlConfig ?? "/etc/unbound/unbound.conf";
+            string Check(string staged) =>
+                $"m={ShellQuote.Quote(main)}; t={ShellQuote.Quote(_include)}; c={staged}.main.conf; " +
+                $"T=\"$t\" S={staged} awk '{{ i = index($0, ENVIRON[\"T\"]); if (i > 0 && $0 ~ /^[ \\t]*include:/) {{ $0 = substr($0, 1, i - 1) ENVIRON[\"S\"] substr($0, i + length(ENVIRON[\"T\"])); n++ }} print }} END {{ exit n ? 0 : 3 }}' \"$m\" > \"$c\"; rc=$?; " +
+                "if [ $rc -eq 3 ]; then echo \"$m does not include $t literally: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
+                "[ $rc -eq 0 ] || { rm -f \"$c\"; exit 1; }; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc";
             // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
-            string Step(string cmd, string input) => $"out=$({Control(cmd)} < {ShellQuote.Quote(input)} 2>&1); rc=$?; echo \"$out\"; " +
+            string Step(string cmd, string input) => $"out=$(printf '%s' {ShellQuote.Quote(input)} | {Control(cmd)} 2>&1); rc=$?; echo \"$out\"; " +
                                                      "[ $rc -eq 0 ] && ! printf '%s' \"$out\" | grep -qi error";
-            var runtime = $"{Step("local_datas_remove", removeFile)} && {Step("local_datas", addFile)}";
-            try
+            var runtime = $"{Step("local_datas_remove", removeList)} && {Step("local_datas", addList)}";
+            await ManagedFile.UpdateAsync(_transport, _include, current =>
             {
-                await ManagedFiles.CommitAsync(_transport, new[] { file }, check, runtime, Control("reload_keep_cache"), Settings.Timeout, Server, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                await _transport.RunAsync($"rm -f {ShellQuote.Quote(removeFile)} {ShellQuote.Quote(addFile)}", CancellationToken.None, null, Settings.Timeout).ConfigureAwait(false);
-            }
+                if (!OwnedKeys(Parse(current)).SetEquals(planned))
+                    throw new DeevException(DnsErrors.ConcurrentChange, DeevErrorKind.ResourceUnavailable,
+                        $"{Server}: the module's records changed since they were read (another writer); nothing was changed. Run the command again.", Server);
+                return Render(plan.TargetOwned);
+            }, p => "(" + Check(p) + ")", runtime, cancellationToken, FileOptions(null, Control("reload_keep_cache"))).ConfigureAwait(false);
             return false;
         }
 

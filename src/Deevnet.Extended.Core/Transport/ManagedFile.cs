@@ -1,6 +1,7 @@
 using System;
-using System.Diagnostics;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -8,23 +9,32 @@ using Deevnet.Extended.Core.Errors;
 
 namespace Deevnet.Extended.Core.Transport
 {
-    /// <summary>Limits and identity for <see cref="ManagedFile.UpdateAsync"/>.</summary>
+    /// <summary>Limits and extras for <see cref="ManagedFile.UpdateAsync"/>.</summary>
     public sealed class ManagedFileOptions
     {
         /// <summary>How long to wait for another writer's lock before giving up with <c>ManagedFileLocked</c>.</summary>
         public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(60);
 
-        /// <summary>A lock older than this is taken to belong to a writer that died, and is removed.</summary>
-        public TimeSpan StaleLockAge { get; set; } = TimeSpan.FromMinutes(10);
-
-        /// <summary>Limit of the write/validate/reload step; null uses the transport's command timeout.</summary>
+        /// <summary>Limit of the stage/check/swap/reload step (after the lock is held); null: 60 s.</summary>
         public TimeSpan? CommandTimeout { get; set; }
 
         /// <summary>Mode (octal, e.g. <c>644</c>) of a file that does not exist yet; an existing file keeps its own.</summary>
         public string NewFileMode { get; set; } = "644";
+
+        /// <summary>
+        /// More paths whose lock (<see cref="ManagedFile.LockPath"/>) the transaction takes besides its files' own, e.g. the
+        /// pid file of the daemon it reloads: every writer that reloads that daemon (dnsmasq DHCP and DNS) then serialises.
+        /// </summary>
+        public IReadOnlyList<string> AlsoLock { get; set; } = Array.Empty<string>();
+
+        /// <summary>Reload run after the previous files are put back; null: the reload command again.</summary>
+        public string? RollbackReloadCommand { get; set; }
+
+        /// <summary>Tests: use the mkdir lock (the fallback for servers without flock(1)) even where flock exists.</summary>
+        internal bool ForceDirectoryLock { get; set; }
     }
 
-    /// <summary>What <see cref="ManagedFile.UpdateAsync"/> did.</summary>
+    /// <summary>What <see cref="ManagedFile.UpdateAsync"/> did to one file.</summary>
     public sealed class ManagedFileResult
     {
         internal ManagedFileResult(string path, bool changed, bool existed, string? previousContent, string content, string? backupPath)
@@ -39,7 +49,7 @@ namespace Deevnet.Extended.Core.Transport
 
         public string Path { get; }
 
-        /// <summary>False when the computed content equalled the current one: nothing was written or reloaded.</summary>
+        /// <summary>True: the new content is live (validated, in place, reloaded). False: nothing was written or reloaded.</summary>
         public bool Changed { get; }
         public bool Existed { get; }
         public string? PreviousContent { get; }
@@ -50,67 +60,110 @@ namespace Deevnet.Extended.Core.Transport
     }
 
     /// <summary>
-    /// Changes one file on a server so that nothing is lost (DESIGN.md, "Nothing lost"): under a lock directory
-    /// (<c>&lt;file&gt;.deevnet.lock</c>, shared by every process and connection), read the file, let the caller compute
-    /// the new content, write it to a temp file beside the target with the target's mode and owner, run the server's
-    /// own checker on it, keep the old file as <c>&lt;file&gt;.deevnet-prev</c>, rename the temp file over the target and
-    /// reload; a failed reload puts the old file back and reloads again. Two round trips per update, however big.
+    /// The one file transaction for files on servers (DESIGN.md, "Nothing lost"; every back end that writes a file uses it).
+    /// <list type="number">
+    /// <item>Read each file and its sha256 (no lock); the caller computes the new content from it.</item>
+    /// <item>One remote script: take the lock of every file (<see cref="LockPath"/>: <c>.&lt;file&gt;.deevnet.lock</c>, plus
+    /// <see cref="ManagedFileOptions.AlsoLock"/>, in path order) with flock(1) — the kernel drops it when its holder dies,
+    /// so a stale lock is one whose owner is gone, never one that is old; without flock(1) a mkdir lock records
+    /// <c>host pid</c> and is taken over once no recorded pid lives on that host. The holder is written into the lock.</item>
+    /// <item>Inside the lock: remove temp files of writers that died, stage the new content under a unique dot-name beside the
+    /// target (same directory: the rename is atomic), fsync it, give it the target's mode and owner, check the file is still
+    /// what was read (else the caller recomputes from the new content), run the server's checker on the staged file.</item>
+    /// <item>Then, in a detached session that ignores hang-ups and signals (so a Ctrl+C or a dropped connection cannot stop it
+    /// half way), keep each previous file as <c>&lt;file&gt;.deevnet-prev</c>, rename the staged files into place, reload; a
+    /// failed reload puts the previous files back and reloads again.</item>
+    /// </list>
+    /// Stopped before the swap, the old file stays; once the swap started it runs to its end: the server always has the old
+    /// file or the new, validated one. A leftover staged file is harmless and removed by the next writer.
     /// </summary>
     public static class ManagedFile
     {
+        private const int ExitCannotLock = 70;
+        private const int ExitChangedSinceRead = 72;
         private const int ExitLocked = 75;
         private const int ExitWriteFailed = 90;
         private const int ExitValidationFailed = 91;
         private const int ExitReloadFailedRestored = 92;
         private const int ExitReloadFailedTwice = 93;
+        private const int MaxLocks = 6;   // file descriptors 3..8
 
         /// <summary>
-        /// Lock → read → <paramref name="compute"/> → write + validate + replace + reload → unlock, in one call.
+        /// Read → <paramref name="compute"/> → lock, stage, check, swap, reload (roll back on a failed reload) → unlock.
         /// </summary>
         /// <param name="transport">Where the file is.</param>
         /// <param name="path">Absolute path of the file.</param>
         /// <param name="compute">Gets the current content (null when the file does not exist) and returns the new content;
-        /// returning the same content (or null) changes nothing. It may throw to abort; the lock is released.</param>
-        /// <param name="validateCommand">Gets the temp file's path, already shell-quoted, and returns the server's check
+        /// returning the same content (or null) changes nothing. Called again with the newer content when another writer
+        /// changed the file in between. It may throw to abort.</param>
+        /// <param name="validateCommand">Gets the staged file's path, already shell-quoted, and returns the server's check
         /// command (e.g. <c>p =&gt; "dnsmasq --test --conf-file=" + p</c>); null for none. Build the rest with <see cref="ShellQuote"/>.</param>
         /// <param name="reloadCommand">Command that makes the server use the new file; null for none.</param>
-        /// <param name="cancellationToken">Stops the update; the lock is released even then.</param>
-        /// <param name="options">Lock wait, stale-lock age, timeout; defaults when null.</param>
+        /// <param name="cancellationToken">Stops the update; before the swap the old file stays, after it the swap completes.</param>
+        /// <param name="options">Lock wait, timeout, extra locks; defaults when null.</param>
         public static async Task<ManagedFileResult> UpdateAsync(IHostTransport transport, string path, Func<string?, string?> compute,
             Func<string, string>? validateCommand = null, string? reloadCommand = null, CancellationToken cancellationToken = default,
             ManagedFileOptions? options = null)
         {
+            if (compute is null) throw new ArgumentNullException(nameof(compute));
+            var results = await UpdateManyAsync(transport, new[] { path }, current => new[] { compute(current[0]) },
+                validateCommand == null ? null : paths => validateCommand(paths[0]), () => reloadCommand, cancellationToken, options).ConfigureAwait(false);
+            return results[0];
+        }
+
+        /// <summary>
+        /// The same transaction over several files of one server, swapped together and reloaded once.
+        /// <paramref name="compute"/> returns one entry per path (null or the same content: that file is unchanged), or null
+        /// for no change at all; <paramref name="validateCommand"/> gets the staged path of every file (quoted), the unchanged
+        /// ones being their live path; <paramref name="reloadCommand"/> is asked for the reload after <paramref name="compute"/> ran
+        /// (so it can depend on what changes).
+        /// </summary>
+        public static async Task<IReadOnlyList<ManagedFileResult>> UpdateManyAsync(IHostTransport transport, IReadOnlyList<string> paths,
+            Func<IReadOnlyList<string?>, IReadOnlyList<string?>?> compute, Func<IReadOnlyList<string>, string>? validateCommand = null,
+            Func<string?>? reloadCommand = null, CancellationToken cancellationToken = default, ManagedFileOptions? options = null)
+        {
             if (transport is null) throw new ArgumentNullException(nameof(transport));
             if (compute is null) throw new ArgumentNullException(nameof(compute));
-            ValidatePath(path);
+            if (paths is null || paths.Count == 0) throw new ArgumentException("No file to update.", nameof(paths));
+            foreach (var p in paths) ValidatePath(p);
+            if (paths.Distinct(StringComparer.Ordinal).Count() != paths.Count) throw new ArgumentException("A file is named twice.", nameof(paths));
             options ??= new ManagedFileOptions();
-            var names = new Names(path);
+            foreach (var p in options.AlsoLock) ValidatePath(p);
             var host = transport.Via.ToString();
-            var lockHeld = false;
-            try
-            {
-                lockHeld = true;   // from here on the lock may exist on the server even if we never hear back
-                var read = await transport.RunAsync(LockAndReadScript(names, options), cancellationToken,
-                    timeout: options.LockWait + TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                var current = ParseRead(read, names, host);
+            var deadline = DateTime.UtcNow + options.LockWait;
 
-                var next = compute(current.Content);
-                if (next == null || next == current.Content)
+            while (true)
+            {
+                var current = new List<CurrentFile>();
+                foreach (var p in paths) current.Add(await ReadCurrentAsync(transport, p, host, cancellationToken).ConfigureAwait(false));
+                var next = compute(current.Select(c => c.Content).ToList());
+                if (next != null && next.Count != paths.Count) throw new ArgumentException("compute must return one content per file.", nameof(compute));
+                var targets = paths.Select((p, i) => new Target(p, current[i], next?[i])).ToList();
+                if (!targets.Any(t => t.Changed))
                 {
-                    return new ManagedFileResult(path, false, current.Exists, current.Content, current.Content ?? string.Empty, null);
+                    return targets.Select(t => new ManagedFileResult(t.Path, false, t.Current.Exists, t.Current.Content, t.Current.Content ?? string.Empty, null)).ToList();
                 }
 
-                var validate = validateCommand?.Invoke(ShellQuote.Quote(names.Temp));
-                var write = await transport.RunAsync(WriteScript(names, current, validate, reloadCommand, options), cancellationToken,
-                    next, options.CommandTimeout).ConfigureAwait(false);
-                lockHeld = false;   // the write script released it on exit
-                CheckWrite(write, names, host);
-                return new ManagedFileResult(path, true, current.Exists, current.Content, next, current.Exists ? names.Previous : null);
+                var validate = validateCommand?.Invoke(targets.Select(t => ShellQuote.Quote(t.Changed ? t.Temp : t.Path)).ToList());
+                var left = deadline - DateTime.UtcNow;
+                if (left < TimeSpan.Zero) left = TimeSpan.Zero;
+                var script = CommitScript(targets, LockPaths(paths, options), left, validate, reloadCommand?.Invoke(), options);
+                var input = string.Concat(targets.Where(t => t.Changed).Select(t => t.Next));
+                var limit = left + (options.CommandTimeout ?? TimeSpan.FromSeconds(60)) + TimeSpan.FromSeconds(5);
+                var write = await transport.RunAsync(script, cancellationToken, input, limit).ConfigureAwait(false);
+                if (write.ExitStatus == ExitChangedSinceRead && DateTime.UtcNow < deadline) continue;   // another writer was first: recompute
+                CheckWrite(write, targets, host, options);
+                return targets.Select(t => new ManagedFileResult(t.Path, t.Changed, t.Current.Exists, t.Current.Content,
+                    t.Changed ? t.Next! : t.Current.Content ?? string.Empty, t.Changed && t.Current.Exists ? t.Previous : null)).ToList();
             }
-            finally
-            {
-                if (lockHeld) await ReleaseQuietlyAsync(transport, names).ConfigureAwait(false);
-            }
+        }
+
+        /// <summary>A file's content, or null when it does not exist (no lock: for reading and planning).</summary>
+        public static async Task<string?> ReadAsync(IHostTransport transport, string path, CancellationToken cancellationToken)
+        {
+            if (transport is null) throw new ArgumentNullException(nameof(transport));
+            ValidatePath(path);
+            return (await ReadCurrentAsync(transport, path, transport.Via.ToString(), cancellationToken).ConfigureAwait(false)).Content;
         }
 
         private static void ValidatePath(string path)
@@ -121,117 +174,211 @@ namespace Deevnet.Extended.Core.Transport
             }
         }
 
-        private sealed class Names
+        private static List<string> LockPaths(IEnumerable<string> paths, ManagedFileOptions o)
         {
-            public Names(string path)
-            {
-                Target = path;
-                var slash = path.LastIndexOf('/');
-                var directory = slash == 0 ? "/" : path.Substring(0, slash);
-                var name = path.Substring(slash + 1);
-                // A leading dot keeps the temp file out of conf-dir style includes (dnsmasq, unbound) while it is checked.
-                Temp = (directory == "/" ? "" : directory) + "/." + name + ".deevnet-tmp-" + Guid.NewGuid().ToString("N").Substring(0, 12);
-                Previous = path + ".deevnet-prev";
-                Lock = path + ".deevnet.lock";
-                Token = Guid.NewGuid().ToString("N");
-            }
+            var locks = paths.Concat(o.AlsoLock).Select(LockPath).Distinct(StringComparer.Ordinal).OrderBy(p => p, StringComparer.Ordinal).ToList();
+            if (locks.Count > MaxLocks) throw new ArgumentException($"At most {MaxLocks} locks per transaction.");
+            return locks;
+        }
 
-            public string Target { get; }
-            public string Temp { get; }
-            public string Previous { get; }
-            public string Lock { get; }
-            public string Token { get; }
+        /// <summary>
+        /// <c>&lt;dir&gt;/.&lt;name&gt;.deevnet.lock</c>: beside the file (the same for every writer, however it reaches the server),
+        /// a dot-name so a conf-dir (dnsmasq, unbound globs) never reads it as configuration. It stays, as flock lock files do.
+        /// </summary>
+        public static string LockPath(string path)
+        {
+            ValidatePath(path);
+            var slash = path.LastIndexOf('/');
+            return path.Substring(0, slash + 1) + "." + path.Substring(slash + 1) + ".deevnet.lock";
         }
 
         private sealed class CurrentFile
         {
             public bool Exists;
             public string? Content;
-            public string Mode = "644";
-            public string? Owner;
+            public string Hash = "absent";
         }
 
-        private static string Vars(Names n) =>
-            $"target={ShellQuote.Quote(n.Target)}; lock={ShellQuote.Quote(n.Lock)}; token={n.Token}\n";
-
-        private const string ReleaseFunction =
-            "release() { [ \"$(cat \"$lock/token\" 2>/dev/null)\" = \"$token\" ] && rm -rf \"$lock\"; return 0; }\n";
-
-        private static string LockAndReadScript(Names n, ManagedFileOptions o)
+        private sealed class Target
         {
-            var owner = $"{Environment.MachineName} pid {Process.GetCurrentProcess().Id} user {Environment.UserName} since {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}";
-            var sb = new StringBuilder(Vars(n));
-            sb.Append($"wait_until=$(( $(date +%s) + {(int)Math.Ceiling(o.LockWait.TotalSeconds)} )); stale={(int)o.StaleLockAge.TotalSeconds}\n");
-            // mkdir is atomic on every POSIX file system: whoever creates the directory holds the lock.
-            sb.Append("while ! mkdir \"$lock\" 2>/dev/null; do\n");
-            sb.Append("  now=$(date +%s); born=$(stat -c %Y \"$lock\" 2>/dev/null || echo \"$now\")\n");
-            // A writer that died leaves its lock behind; move it aside first so only one waiter removes it.
-            sb.Append("  if [ $((now - born)) -ge \"$stale\" ] && mv \"$lock\" \"$lock.stale.$$\" 2>/dev/null; then\n");
-            sb.Append("    echo \"removed a stale lock: $(cat \"$lock.stale.$$/owner\" 2>/dev/null)\" >&2; rm -rf \"$lock.stale.$$\"; continue\n");
-            sb.Append("  fi\n");
-            sb.Append($"  if [ \"$now\" -ge \"$wait_until\" ]; then echo LOCKED; cat \"$lock/owner\" 2>/dev/null; exit {ExitLocked}; fi\n");
-            sb.Append("  sleep 0.05\n");
-            sb.Append("done\n");
-            sb.Append($"printf '%s\\n' \"$token\" > \"$lock/token\"; printf '%s\\n' {ShellQuote.Quote(owner)} > \"$lock/owner\"\n");
-            sb.Append("if [ -f \"$target\" ]; then printf 'EXISTS %s %s\\n' \"$(stat -c %a \"$target\")\" \"$(stat -c %u:%g \"$target\")\"; cat \"$target\"\n");
-            sb.Append("elif [ -e \"$target\" ]; then echo NOTAFILE; " + ReleaseInline + " exit 1\n");
-            sb.Append("else echo MISSING; fi\n");
-            return sb.ToString();
+            public Target(string path, CurrentFile current, string? next)
+            {
+                Path = path;
+                Current = current;
+                Next = next;
+                Changed = next != null && next != current.Content;
+                var slash = path.LastIndexOf('/');
+                var directory = slash == 0 ? "" : path.Substring(0, slash);
+                // A leading dot keeps the staged file out of conf-dir style includes (dnsmasq, unbound) while it is checked.
+                TempPrefix = directory + "/." + path.Substring(slash + 1) + ".deevnet-tmp-";
+                Temp = TempPrefix + Guid.NewGuid().ToString("N").Substring(0, 12);
+                Directory = slash == 0 ? "/" : directory;
+                Previous = path + ".deevnet-prev";
+            }
+
+            public string Path { get; }
+            public CurrentFile Current { get; }
+            public string? Next { get; }
+            public bool Changed { get; }
+            public string TempPrefix { get; }
+            public string Temp { get; }
+            public string Directory { get; }
+            public string Previous { get; }
         }
 
-        private const string ReleaseInline = "[ \"$(cat \"$lock/token\" 2>/dev/null)\" = \"$token\" ] && rm -rf \"$lock\";";
-
-        private static CurrentFile ParseRead(CommandResult read, Names n, string host)
+        private static async Task<CurrentFile> ReadCurrentAsync(IHostTransport transport, string path, string host, CancellationToken cancellationToken)
         {
+            // The hash is taken before the content: if the file changes in between, the commit sees a different hash and retries.
+            var script = $"t={ShellQuote.Quote(path)}\n" +
+                         "if [ -f \"$t\" ]; then printf 'EXISTS %s\\n' \"$(sha256sum < \"$t\" | cut -c1-64)\"; cat \"$t\"\n" +
+                         "elif [ -e \"$t\" ]; then echo NOTAFILE; exit 1\nelse echo MISSING; fi\n";
+            var read = await transport.RunAsync(script, cancellationToken).ConfigureAwait(false);
             var output = read.StandardOutput;
             var newline = output.IndexOf('\n');
             var header = newline < 0 ? output : output.Substring(0, newline);
-            var rest = newline < 0 ? string.Empty : output.Substring(newline + 1);
-            if (read.ExitStatus == ExitLocked)
-            {
-                throw new DeevException("ManagedFileLocked", DeevErrorKind.ResourceUnavailable,
-                    $"{n.Target} on {host} is locked by another writer ({rest.Trim()}); gave up waiting.", n.Target)
-                { RecommendedAction = $"Wait for the other run to finish. If it died, its lock ({n.Lock}) is removed automatically once stale." };
-            }
-            if (read.ExitStatus == 0 && header == "MISSING") return new CurrentFile { Exists = false };
-            if (read.ExitStatus == 0 && header.StartsWith("EXISTS ", StringComparison.Ordinal))
-            {
-                var fields = header.Split(' ');
-                return new CurrentFile { Exists = true, Content = rest, Mode = fields.Length > 1 ? fields[1] : "644", Owner = fields.Length > 2 ? fields[2] : null };
-            }
+            if (read.ExitStatus == 0 && header == "MISSING") return new CurrentFile();
+            if (read.ExitStatus == 0 && header.StartsWith("EXISTS ", StringComparison.Ordinal) && IsHash(header.Substring(7)))
+                return new CurrentFile { Exists = true, Content = output.Substring(newline + 1), Hash = header.Substring(7) };
             if (header == "NOTAFILE")
-            {
-                throw new DeevException("RemoteCommandFailed", DeevErrorKind.InvalidOperation, $"{n.Target} on {host} exists but is not a regular file.", n.Target);
-            }
+                throw new DeevException("RemoteCommandFailed", DeevErrorKind.InvalidOperation, $"{path} on {host} exists but is not a regular file.", path);
             throw new DeevException("RemoteCommandFailed", DeevErrorKind.InvalidOperation,
-                $"Could not lock and read {n.Target} on {host} (exit status {read.ExitStatus}): {read.StandardError.Trim()}", n.Target);
+                $"Could not read {path} on {host} (exit status {read.ExitStatus}): {read.StandardError.Trim()}", path);
         }
 
-        private static string WriteScript(Names n, CurrentFile current, string? validate, string? reload, ManagedFileOptions o)
+        private static bool IsHash(string s) => s.Length == 64 && s.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+
+        private static bool IsOctalMode(string mode) => mode.Length >= 3 && mode.Length <= 4 && mode.All(c => c >= '0' && c <= '7');
+
+        /// <summary>Closes the lock descriptors for a command the script runs, so a checker or daemon never inherits the lock.</summary>
+        private static string CloseLocks(int count) => string.Concat(Enumerable.Range(3, count).Select(fd => $" {fd}>&-"));
+
+        private static string CommitScript(List<Target> targets, List<string> locks, TimeSpan lockWait, string? validate, string? reload, ManagedFileOptions o)
         {
-            var mode = IsOctalMode(current.Mode) ? current.Mode : IsOctalMode(o.NewFileMode) ? o.NewFileMode : "644";
-            var sb = new StringBuilder(Vars(n));
-            sb.Append($"tmp={ShellQuote.Quote(n.Temp)}; prev={ShellQuote.Quote(n.Previous)}\n");
-            sb.Append(ReleaseFunction);
-            sb.Append("trap release EXIT\n");
+            var changed = targets.Where(t => t.Changed).ToList();
+            var newMode = IsOctalMode(o.NewFileMode) ? o.NewFileMode : "644";
+            var close = CloseLocks(locks.Count);
+            var sb = new StringBuilder();
+            sb.Append("umask 022\nhost=$(uname -n); me=$$; hc=0; handed=0\n");
+            sb.Append($"deadline=$(( $(date +%s) + {(int)Math.Ceiling(lockWait.TotalSeconds)} ))\n");
+            sb.Append(o.ForceDirectoryLock ? "uf=0\n" : "if command -v flock >/dev/null 2>&1; then uf=1; else uf=0; fi\n");
+            for (var i = 0; i < locks.Count; i++) sb.Append($"l{i}={ShellQuote.Quote(locks[i])}\n");
+            for (var i = 0; i < changed.Count; i++)
+            {
+                var t = changed[i];
+                sb.Append($"t{i}={ShellQuote.Quote(t.Path)}; s{i}={ShellQuote.Quote(t.Temp)}; d{i}={ShellQuote.Quote(t.Directory)}\n");
+            }
+            // Fallback lock: a directory whose owner file lists "host pid" lines; it is stale when it is from this host and none
+            // of its pids lives. An owner on another host (or not yet written) counts as alive.
+            sb.Append("alive() { [ -f \"$1\" ] || return 0; while read -r h p _; do [ \"$h\" = \"$host\" ] || return 0; ");
+            sb.Append("case \"$p\" in ''|*[!0-9]*) continue;; esac; { kill -0 \"$p\" 2>/dev/null || [ -d \"/proc/$p\" ]; } && return 0; done < \"$1\"; return 1; }\n");
+            sb.Append("release() { [ \"$uf\" = 1 ] && return 0;");
+            for (var i = 0; i < locks.Count; i++) sb.Append($" [ $hc -ge {i + 1} ] && rm -rf \"$l{i}.d\";");
+            sb.Append(" return 0; }\n");
+            sb.Append("cleanup() { [ \"$handed\" = 1 ] && return 0; rm -f").Append(string.Concat(changed.Select((_, i) => $" \"$s{i}\""))).Append("; release; }\n");
+            sb.Append("trap cleanup EXIT\ntrap 'exit 143' HUP INT TERM\n");
+            for (var i = 0; i < locks.Count; i++)
+            {
+                var fd = 3 + i;
+                sb.Append("if [ \"$uf\" = 1 ]; then\n");
+                sb.Append($"  exec {fd}>>\"$l{i}\" || {{ echo \"cannot open the lock $l{i}\"; exit {ExitCannotLock}; }}\n");
+                sb.Append("  left=$(( deadline - $(date +%s) )); [ $left -gt 0 ] || left=0\n");
+                sb.Append($"  if ! flock -w \"$left\" {fd}; then echo LOCKED; cat \"$l{i}\" 2>/dev/null; exit {ExitLocked}; fi\n");
+                sb.Append($"  printf '%s %s\\n' \"$host\" \"$me\" > \"$l{i}\"\n");
+                sb.Append("else\n");
+                sb.Append($"  until mkdir \"$l{i}.d\" 2>/dev/null; do\n");
+                sb.Append($"    if ! alive \"$l{i}.d/owner\" && mv \"$l{i}.d\" \"$l{i}.d.stale.$$\" 2>/dev/null; then\n");
+                sb.Append($"      echo \"took over a stale lock of $(cat \"$l{i}.d.stale.$$/owner\" 2>/dev/null)\" >&2; rm -rf \"$l{i}.d.stale.$$\"; continue; fi\n");
+                sb.Append($"    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then echo LOCKED; cat \"$l{i}.d/owner\" 2>/dev/null; exit {ExitLocked}; fi\n");
+                sb.Append("    sleep 0.1\n  done\n");
+                sb.Append($"  hc={i + 1}; printf '%s %s\\n' \"$host\" \"$me\" > \"$l{i}.d/owner\"\n");
+                sb.Append("fi\n");
+            }
+            // Inside the lock. Staged files of writers that died: nobody else can be using them now.
             sb.Append("umask 077\n");
-            sb.Append($"if ! cat > \"$tmp\" || ! chmod {mode} \"$tmp\"; then rm -f \"$tmp\"; echo \"could not write $tmp\"; exit {ExitWriteFailed}; fi\n");
-            if (current.Owner != null && IsOwner(current.Owner)) sb.Append($"chown {current.Owner} \"$tmp\" 2>/dev/null\n");
+            foreach (var t in changed) sb.Append($"rm -f {ShellQuote.Quote(t.TempPrefix)}*\n");
+            // Stage: stdin holds the new contents one after the other.
+            if (changed.Count == 1)
+            {
+                sb.Append($"cat > \"$s0\" || {{ echo \"could not write $s0\"; exit {ExitWriteFailed}; }}\n");
+            }
+            else
+            {
+                sb.Append($"b=\"$s0.in\"; cat > \"$b\" || {{ rm -f \"$b\"; echo \"could not write $b\"; exit {ExitWriteFailed}; }}\n");
+                long offset = 1;
+                for (var i = 0; i < changed.Count; i++)
+                {
+                    var length = new UTF8Encoding(false).GetByteCount(changed[i].Next!);
+                    sb.Append($"tail -c +{offset} \"$b\" | head -c {length} > \"$s{i}\" || {{ rm -f \"$b\"; echo \"could not write $s{i}\"; exit {ExitWriteFailed}; }}\n");
+                    offset += length;
+                }
+                sb.Append("rm -f \"$b\"\n");
+            }
+            for (var i = 0; i < changed.Count; i++)
+            {
+                sb.Append($"if [ -e \"$t{i}\" ]; then m=$(stat -c %a \"$t{i}\") && chmod \"$m\" \"$s{i}\" && {{ chown \"$(stat -c %u:%g \"$t{i}\")\" \"$s{i}\" 2>/dev/null; :; }}; ");
+                sb.Append($"else chmod {newMode} \"$s{i}\"; fi || {{ echo \"could not set the mode of $s{i}\"; exit {ExitWriteFailed}; }}\n");
+                sb.Append($"sync \"$s{i}\" 2>/dev/null || sync\n");
+            }
+            // Still what the caller computed from?
+            sb.Append("h() { if [ -f \"$1\" ]; then sha256sum < \"$1\" | cut -c1-64; else echo absent; fi; }\n");
+            for (var i = 0; i < changed.Count; i++)
+                sb.Append($"[ \"$(h \"$t{i}\")\" = {changed[i].Current.Hash} ] || {{ echo CHANGED; exit {ExitChangedSinceRead}; }}\n");
+            foreach (var t in targets.Where(t => !t.Changed))
+                sb.Append($"[ \"$(h {ShellQuote.Quote(t.Path)})\" = {t.Current.Hash} ] || {{ echo CHANGED; exit {ExitChangedSinceRead}; }}\n");
             if (!string.IsNullOrWhiteSpace(validate))
             {
                 // The checker's own output is what the operator needs to see when it refuses the file.
-                sb.Append("if ! out=$( {\n").Append(validate).Append("\n} 2>&1 </dev/null ); then printf '%s' \"$out\"; rm -f \"$tmp\"; exit ")
+                sb.Append($"if ! out=$(exec{close} 2>&1 </dev/null; {{\n").Append(validate).Append("\n}); then printf '%s' \"$out\"; exit ")
                   .Append(ExitValidationFailed).Append("; fi\n");
             }
-            if (current.Exists) sb.Append($"if ! cp -p \"$target\" \"$prev\"; then rm -f \"$tmp\"; echo \"could not keep $prev\"; exit {ExitWriteFailed}; fi\n");
-            sb.Append($"if ! mv -f \"$tmp\" \"$target\"; then rm -f \"$tmp\"; echo \"could not replace $target\"; exit {ExitWriteFailed}; fi\n");
+            // The client still there? Writing to a dropped session's pipe kills this shell (SIGPIPE) before the swap.
+            sb.Append("echo VALIDATED\n");
+            sb.Append("res=\"$s0.res\"; handed=1\n");
+            sb.Append("command -v setsid >/dev/null 2>&1 || setsid() { \"$@\"; }\n");
+            sb.Append($"setsid sh -c {ShellQuote.Quote(SwapScript(changed, locks, reload, o.RollbackReloadCommand ?? reload))} sh \"$uf\" > \"$res\" 2>&1 < /dev/null &\n");
+            sb.Append("cpid=$!\n");
+            sb.Append("if [ \"$uf\" != 1 ]; then").Append(string.Concat(Enumerable.Range(0, locks.Count).Select(i => $" printf '%s %s\\n' \"$host\" \"$cpid\" >> \"$l{i}.d/owner\";"))).Append(" :; fi\n");
+            sb.Append("wait \"$cpid\"; rc=$?; cat \"$res\"; rm -f \"$res\"; exit $rc\n");
+            return sb.ToString();
+        }
+
+        /// <summary>Keep, swap, reload, roll back: runs in its own session with signals ignored, holding the inherited lock.</summary>
+        private static string SwapScript(List<Target> changed, List<string> locks, string? reload, string? rollbackReload)
+        {
+            var close = CloseLocks(locks.Count);
+            var sb = new StringBuilder();
+            sb.Append("trap '' HUP INT TERM PIPE QUIT\numask 077\nuf=$1; host=$(uname -n)\n");
+            for (var i = 0; i < locks.Count; i++) sb.Append($"l{i}={ShellQuote.Quote(locks[i])}\n");
+            sb.Append("if [ \"$uf\" != 1 ]; then").Append(string.Concat(Enumerable.Range(0, locks.Count).Select(i => $" printf '%s %s\\n' \"$host\" $$ >> \"$l{i}.d/owner\";"))).Append(" :; fi\n");
+            sb.Append("release() { [ \"$uf\" = 1 ] ||").Append(string.Concat(Enumerable.Range(0, locks.Count).Select(i => $" rm -rf \"$l{i}.d\";"))).Append(" :; }\n");
+            sb.Append("trap release EXIT\n");
+            for (var i = 0; i < changed.Count; i++)
+            {
+                var t = changed[i];
+                sb.Append($"t{i}={ShellQuote.Quote(t.Path)}; s{i}={ShellQuote.Quote(t.Temp)}; p{i}={ShellQuote.Quote(t.Previous)}; d{i}={ShellQuote.Quote(t.Directory)}; e{i}=0; w{i}=0\n");
+            }
+            sb.Append("restore() {\n");
+            for (var i = 0; i < changed.Count; i++)
+            {
+                sb.Append($"  if [ $w{i} = 1 ]; then if [ $e{i} = 1 ]; then cp -p \"$p{i}\" \"$s{i}\" && mv -f \"$s{i}\" \"$t{i}\"; else rm -f \"$t{i}\"; fi; sync \"$d{i}\" 2>/dev/null || sync; fi\n");
+            }
+            sb.Append("  :\n}\n");
+            sb.Append("drop() { rm -f").Append(string.Concat(changed.Select((_, i) => $" \"$s{i}\""))).Append("; }\n");
+            for (var i = 0; i < changed.Count; i++)
+            {
+                sb.Append($"if [ -e \"$t{i}\" ]; then e{i}=1; if ! cp -p \"$t{i}\" \"$p{i}\"; then echo \"could not keep $p{i}\"; drop; exit {ExitWriteFailed}; fi; sync \"$p{i}\" 2>/dev/null || sync; fi\n");
+            }
+            for (var i = 0; i < changed.Count; i++)
+            {
+                sb.Append($"if mv -f \"$s{i}\" \"$t{i}\"; then w{i}=1; else echo \"could not replace $t{i}\"; restore; drop; exit {ExitWriteFailed}; fi\n");
+            }
+            for (var i = 0; i < changed.Count; i++) sb.Append($"sync \"$d{i}\" 2>/dev/null || sync\n");
             if (!string.IsNullOrWhiteSpace(reload))
             {
-                var restore = current.Exists ? "cp -p \"$prev\" \"$tmp\" && mv -f \"$tmp\" \"$target\"" : "rm -f \"$target\"";
-                sb.Append("if ! out=$( {\n").Append(reload).Append("\n} 2>&1 </dev/null ); then\n");
-                sb.Append("  printf '%s' \"$out\"\n");
-                sb.Append("  ").Append(restore).Append("\n");
-                sb.Append("  if out2=$( {\n").Append(reload).Append($"\n}} 2>&1 </dev/null ); then exit {ExitReloadFailedRestored}; fi\n");
+                sb.Append($"if ! out=$(exec{close} 2>&1 </dev/null; {{\n").Append(reload).Append("\n}); then\n");
+                sb.Append("  printf '%s' \"$out\"\n  restore\n");
+                sb.Append($"  if out2=$(exec{close} 2>&1 </dev/null; {{\n").Append(string.IsNullOrWhiteSpace(rollbackReload) ? reload : rollbackReload)
+                  .Append($"\n}}); then exit {ExitReloadFailedRestored}; fi\n");
                 sb.Append($"  printf '\\n--- reload after restoring ---\\n%s' \"$out2\"; exit {ExitReloadFailedTwice}\n");
                 sb.Append("fi\n");
             }
@@ -239,49 +386,41 @@ namespace Deevnet.Extended.Core.Transport
             return sb.ToString();
         }
 
-        private static bool IsOctalMode(string mode) => mode.Length >= 3 && mode.Length <= 4 && mode.TrimStart('0', '1', '2', '3', '4', '5', '6', '7').Length == 0;
-
-        private static bool IsOwner(string owner)
+        private static void CheckWrite(CommandResult write, List<Target> targets, string host, ManagedFileOptions o)
         {
-            var parts = owner.Split(':');
-            return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _);
-        }
-
-        private static void CheckWrite(CommandResult write, Names n, string host)
-        {
-            var output = (write.StandardOutput + write.StandardError).Trim();
+            var names = string.Join(", ", targets.Where(t => t.Changed).Select(t => t.Path));
+            var first = targets.First(t => t.Changed).Path;
+            var output = write.StandardOutput.Replace("VALIDATED\n", string.Empty);
+            if (output.StartsWith("CHANGED", StringComparison.Ordinal) || output.StartsWith("LOCKED", StringComparison.Ordinal))
+            {
+                var nl = output.IndexOf('\n');
+                output = nl < 0 ? string.Empty : output.Substring(nl + 1);
+            }
+            output = (output + write.StandardError).Trim();
             switch (write.ExitStatus)
             {
                 case 0:
                     return;
+                case ExitLocked:
+                    throw new DeevException("ManagedFileLocked", DeevErrorKind.ResourceUnavailable,
+                        $"{names} on {host} is locked by another writer ({output}); gave up waiting after {o.LockWait.TotalSeconds:0} s. Nothing was changed.", first)
+                    { RecommendedAction = "Wait for the other run to finish. A lock whose holder died is released (flock) or taken over (its pid is gone) by the next writer." };
+                case ExitChangedSinceRead:
+                    throw new DeevException("ManagedFileLocked", DeevErrorKind.ResourceUnavailable,
+                        $"{names} on {host} kept changing under other writers; gave up after {o.LockWait.TotalSeconds:0} s. Nothing was changed.", first);
                 case ExitValidationFailed:
                     throw new DeevException("BackendValidationFailed", DeevErrorKind.InvalidData,
-                        $"The server's checker rejected the new {n.Target} on {host}; the file was not changed. Checker output: {output}", n.Target);
+                        $"The server's checker rejected the new {names} on {host}; the file was not changed. Checker output: {output}", first);
                 case ExitReloadFailedRestored:
                     throw new DeevException("BackendReloadFailed", DeevErrorKind.InvalidOperation,
-                        $"The reload after writing {n.Target} on {host} failed; the previous file was put back and reloaded, so the old configuration is in force. Reload output: {output}", n.Target);
+                        $"The reload after writing {names} on {host} failed; the previous file was put back and reloaded, so the old configuration is in force. Reload output: {output}", first);
                 case ExitReloadFailedTwice:
                     throw new DeevException("BackendReloadFailed", DeevErrorKind.InvalidOperation,
-                        $"The reload after writing {n.Target} on {host} failed, the previous file was put back, and reloading it failed too: the service may not be running. Output: {output}", n.Target)
+                        $"The reload after writing {names} on {host} failed, the previous file was put back, and reloading it failed too: the service may not be running. Output: {output}", first)
                     { RecommendedAction = "Check the service on the server now; the previous file is in place." };
                 default:
                     throw new DeevException("RemoteCommandFailed", DeevErrorKind.WriteError,
-                        $"Could not replace {n.Target} on {host} (exit status {write.ExitStatus}); the old file is untouched. {output}", n.Target);
-            }
-        }
-
-        private static async Task ReleaseQuietlyAsync(IHostTransport transport, Names n)
-        {
-            try
-            {
-                // Not cancellable on purpose: after Ctrl+C the lock must still go. Only our own token is removed.
-                // A write step that was stopped half way may have left its temp file: it has a name only this run uses.
-                await transport.RunAsync(Vars(n) + ReleaseFunction + $"rm -f {ShellQuote.Quote(n.Temp)}; release\n", CancellationToken.None,
-                    timeout: TimeSpan.FromSeconds(15)).ConfigureAwait(false);
-            }
-            catch (DeevException)
-            {
-                // The lock turns stale and is removed by the next writer; nothing better can be done here.
+                        $"Could not replace {names} on {host} (exit status {write.ExitStatus}); the old file is in place. {output}", first);
             }
         }
     }

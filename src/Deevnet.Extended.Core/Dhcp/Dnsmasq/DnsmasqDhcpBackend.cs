@@ -82,7 +82,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 plan = DhcpPlanner.Plan(own.Entries.Concat(config.Reservations).ToList(), SubnetsOf(config), batch, Server);
                 if (!plan.Plan.HasChanges && current != null && current.StartsWith(DnsmasqHostsFile.HeaderMarker, StringComparison.Ordinal)) return null;
                 return DnsmasqHostsFile.Render(plan.Owned, own.Unreadable);
-            }, ValidateCommand, ReloadCommand(), cancellationToken).ConfigureAwait(false);
+            }, ValidateCommand, ReloadCommand(), cancellationToken,
+                // The pid file's lock is shared with the dnsmasq DNS back end: both reload the same daemon.
+                new ManagedFileOptions { AlsoLock = new[] { _pidFile } }).ConfigureAwait(false);
             _log.Verbose($"{Server}: {plan!.Plan.Summary}" + (plan.Plan.HasChanges ? $"; {_hostsFile} replaced and dnsmasq sent SIGHUP." : "; nothing written."));
             return plan;
         }
