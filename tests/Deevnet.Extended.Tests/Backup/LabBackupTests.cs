@@ -103,14 +103,6 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [LabFact]
-        public async Task ARunningBackupHoldsOffASecondOneOnAnSshStore()
-        {
-            var lab = LabEnvironment.Require();
-            using var w = new BackupWorld(Parent(lab), sourceVia: Server, storeVia: Server, access: Access(lab));
-            await BackupScenarios.ARunningBackupHoldsOffASecondOneAndKeepsItsPartial(w);
-        }
-
-        [LabFact]
         public async Task WrongKeyFailsClearly()
         {
             var lab = LabEnvironment.Require();
