@@ -63,7 +63,12 @@ namespace Deevnet.Extended.Core.Dns
             string Check(string staged) =>
                 $"m={ShellQuote.Quote(main)}; t={ShellQuote.Quote(_include)}; c={staged}.main.conf; " +
                 $"T=\"$t\" S={staged} awk '{{ i = index($0, ENVIRON[\"T\"]); if (i > 0 && $0 ~ /^[ \\t]*include:/) {{ $0 = substr($0, 1, i - 1) ENVIRON[\"S\"] substr($0, i + length(ENVIRON[\"T\"])); n++ }} print }} END {{ exit n ? 0 : 3 }}' \"$m\" > \"$c\"; rc=$?; " +
-                "if [ $rc -eq 3 ]; then echo \"$m does not include $t literally: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
+                // Included through a pattern instead (Debian's own unbound.conf.d/*.conf): check the copy with the staged file
+                // included as well. The old file still comes in through the pattern, which only adds records to the check.
+                "if [ $rc -eq 3 ]; then rc=1; set -f; for p in $(sed -n -E 's/^[ \t]*include(-toplevel)?:[ \t]*\"?([^\"]*)\"?[ \t]*$/\\2/p' \"$m\"); do " +
+                "case \"$t\" in $p) rc=0;; esac; done; set +f; " +
+                "if [ $rc -ne 0 ]; then echo \"$m does not include $t: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
+                "printf '\\ninclude: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
                 "[ $rc -eq 0 ] || { rm -f \"$c\"; exit 1; }; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc";
             // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
             string Step(string cmd, string input) => $"out=$(printf '%s' {ShellQuote.Quote(input)} | {Control(cmd)} 2>&1); rc=$?; echo \"$out\"; " +

@@ -92,12 +92,34 @@ namespace Deevnet.Extended.Core.Transport
         {
         }
 
+        /// <summary>
+        /// Stops a command and everything it started in its session: a shell's children (a pipeline, a sleep) must not
+        /// outlive a stopped command. A child that made a session of its own (<c>setsid</c>: the file transaction's
+        /// swap, which must finish once begun) left on purpose and is spared, as over SSH, where the process group goes.
+        /// </summary>
         private static void KillQuietly(Process process)
         {
             try
             {
-                // The whole tree: a shell's children (a pipeline, a sleep) must not outlive a stopped command.
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                if (process.HasExited) return;
+                var sessionTree = ProcessTable.SameSessionDescendants(process.Id);
+                if (sessionTree == null)
+                {
+                    process.Kill(entireProcessTree: true);   // no /proc: the whole tree
+                    return;
+                }
+                foreach (var pid in sessionTree)
+                {
+                    try
+                    {
+                        using var victim = Process.GetProcessById(pid);
+                        victim.Kill();
+                    }
+                    catch (Exception ex) when (ex is ArgumentException || ex is InvalidOperationException || ex is System.ComponentModel.Win32Exception)
+                    {
+                        // already gone
+                    }
+                }
             }
             catch (InvalidOperationException)
             {
