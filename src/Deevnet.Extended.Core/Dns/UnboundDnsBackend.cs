@@ -68,7 +68,8 @@ namespace Deevnet.Extended.Core.Dns
                 "if [ $rc -eq 3 ]; then rc=1; set -f; for p in $(sed -n -E 's/^[ \t]*include(-toplevel)?:[ \t]*\"?([^\"]*)\"?[ \t]*$/\\2/p' \"$m\"); do " +
                 "case \"$t\" in $p) rc=0;; esac; done; set +f; " +
                 "if [ $rc -ne 0 ]; then echo \"$m does not include $t: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
-                "printf '\\ninclude: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
+                // In a server: clause of its own, as the module's file holds server options without a clause line.
+                $"printf '\\nserver:\\n  include: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
                 "[ $rc -eq 0 ] || { rm -f \"$c\"; exit 1; }; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc";
             // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
             string Step(string cmd, string input) => $"out=$(printf '%s' {ShellQuote.Quote(input)} | {Control(cmd)} 2>&1); rc=$?; echo \"$out\"; " +
