@@ -23,6 +23,7 @@ namespace Deevnet.Extended.Core.Transport
         private readonly IOperationLog _log;
         private readonly SemaphoreSlim _connectGate = new SemaphoreSlim(1, 1);
         private readonly SemaphoreSlim _channels;
+        private readonly CancellationTokenSource _closing = new CancellationTokenSource();
         private SshClient? _client;
         private int _connectionsOpened;
         private volatile bool _disposed;
@@ -74,7 +75,9 @@ namespace Deevnet.Extended.Core.Transport
         {
             var watch = Stopwatch.StartNew();
             using var timeoutSource = new CancellationTokenSource(limit);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            // Closing the transport ends its commands at once, as a dropped connection would: SSH.NET does not end a
+            // command whose client is disposed under it.
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token, _closing.Token);
 
             // SSH.NET sends EOF on stdin only after at least one byte was written, so an empty input is /dev/null instead.
             var first = new byte[81920];
@@ -112,13 +115,20 @@ namespace Deevnet.Extended.Core.Transport
                 // Nothing may be sent on the channel once the server could have closed it (see PumpInputAsync), so the
                 // input stops first; then, unless the server reported the end of the command, its process group is stopped.
                 stopInput.Cancel();
-                await Task.WhenAny(stdinPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
-                // A command cancelled right after it started may not have had its PID line read yet.
-                if (command.ExitStatus == null && command.ExitSignal == null) await Task.WhenAny(stderr.PidKnown, execution, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
-                if (stderr.Pid is int pid && command.ExitStatus == null && command.ExitSignal == null) await KillProcessGroupAsync(client, pid).ConfigureAwait(false);
+                var closing = _closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+                if (!closing)
+                {
+                    await Task.WhenAny(stdinPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+                    // A command cancelled right after it started may not have had its PID line read yet.
+                    if (command.ExitStatus == null && command.ExitSignal == null) await Task.WhenAny(stderr.PidKnown, execution, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+                    if (stderr.Pid is int pid && command.ExitStatus == null && command.ExitSignal == null) await KillProcessGroupAsync(client, pid).ConfigureAwait(false);
+                }
                 command.Dispose();   // closes the channel; the pumps end
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
                 cancellationToken.ThrowIfCancellationRequested();
+                if (closing)
+                    throw new TransportException("ConnectionFailed", DeevErrorKind.ConnectionError,
+                        $"The connection to {Endpoint} was closed while '{ProgramOf(commandLine)}' ran.", Endpoint, ex);
                 throw new TransportException("CommandTimeout", DeevErrorKind.OperationTimeout,
                     $"'{ProgramOf(commandLine)}' on {Endpoint} did not finish within {limit.TotalSeconds:0.#} s and was stopped.", Endpoint, ex);
             }
@@ -318,6 +328,7 @@ namespace Deevnet.Extended.Core.Transport
         {
             if (_disposed) return;
             _disposed = true;
+            _closing.Cancel();
             _connectGate.Wait();
             try
             {
