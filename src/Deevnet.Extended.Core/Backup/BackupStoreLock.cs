@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -72,7 +71,7 @@ namespace Deevnet.Extended.Core.Backup
         }
 
         /// <summary>A write-only sink that completes <see cref="Seen"/> once a given line has been written to it.</summary>
-        private sealed class LineSignal : Stream
+        private sealed class LineSignal : WriteOnlyStream
         {
             private readonly string _line;
             private readonly StringBuilder _text = new StringBuilder();
@@ -88,16 +87,6 @@ namespace Deevnet.Extended.Core.Backup
                 _text.Append(Encoding.ASCII.GetString(buffer, offset, count));
                 if (_text.ToString().Contains(_line)) _seen.TrySetResult(true);
             }
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => _text.Length;
-            public override long Position { get => _text.Length; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Deevnet.Extended.Core.Transport
     /// command with input, watches for the wrapper's exit marker at its end (see <see cref="SshTransport.Wrap"/>), which
     /// says that the caller's line has ended and no more input is wanted. Both are left out of <see cref="Text"/>.
     /// </summary>
-    internal sealed class ShellStatusSink : Stream
+    internal sealed class ShellStatusSink : WriteOnlyStream
     {
         public const string PidPrefix = "deevnet-pid:";
 
@@ -100,23 +100,6 @@ namespace Deevnet.Extended.Core.Transport
         }
 
         /// <summary>A new random marker: the command cannot guess it, so its own output never ends its input.</summary>
-        public static string NewMarker()
-        {
-            var bytes = new byte[12];
-            using (var rng = RandomNumberGenerator.Create()) rng.GetBytes(bytes);
-            var hex = new StringBuilder("deevnet-exit-");
-            foreach (var b in bytes) hex.Append(b.ToString("x2"));
-            return hex.Append(':').ToString();
-        }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _content.Length;
-        public override long Position { get => _content.Length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
+        public static string NewMarker() => "deevnet-exit-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant() + ":";
     }
 }
