@@ -5,17 +5,20 @@ using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Transport;
 
 namespace Deevnet.Extended
 {
     /// <summary>
-    /// Base of every cmdlet. It owns three things so that no cmdlet repeats them:
+    /// Base of every cmdlet. It owns four things so that no cmdlet repeats them:
     /// <list type="bullet">
     /// <item>Ctrl+C: <see cref="StopProcessing"/> cancels <see cref="CancellationToken"/>, which every Core call takes
     /// (PowerShellStandard 5.1 has no PipelineStopToken).</item>
     /// <item>Work on other threads: <see cref="RunAsync{T}"/> waits for Core on the pipeline thread and relays its
     /// progress and messages there, because Write* may only be called from the pipeline thread.</item>
     /// <item>Errors: typed Core exceptions become ErrorRecords with their stable id and an honest category.</item>
+    /// <item>Connections: one <see cref="Pool"/> per invocation, so a pipeline of many records uses one connection per
+    /// host, closed when the cmdlet ends (or at Ctrl+C).</item>
     /// </list>
     /// </summary>
     public abstract class DeevCmdlet : PSCmdlet, IDisposable
@@ -23,6 +26,7 @@ namespace Deevnet.Extended
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly ConcurrentQueue<Action> _pending = new ConcurrentQueue<Action>();
         private readonly AutoResetEvent _signal = new AutoResetEvent(false);
+        private TransportPool? _pool;
 
         /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
         protected CancellationToken CancellationToken => _stop.Token;
@@ -32,6 +36,16 @@ namespace Deevnet.Extended
 
         /// <summary>Message sink for Core, relayed to Write-Verbose / Write-Warning on the pipeline thread.</summary>
         protected IOperationLog Log => new QueuedLog(this);
+
+        /// <summary>The transports of this invocation, opened on first use.</summary>
+        protected TransportPool Pool => _pool ??= new TransportPool(log: Log);
+
+        /// <summary>Closes every connection of this invocation (a later use of <see cref="Pool"/> opens new ones).</summary>
+        protected void ClosePool()
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
 
         protected override void StopProcessing() => _stop.Cancel();
 
@@ -116,6 +130,7 @@ namespace Deevnet.Extended
         protected virtual void Dispose(bool disposing)
         {
             if (!disposing) return;
+            ClosePool();
             _stop.Dispose();
             _signal.Dispose();
         }
