@@ -78,11 +78,6 @@ namespace Deevnet.Extended.Core.Dhcp
         }
 
         /// <summary>Shows control characters as escapes so an error message never carries a raw newline.</summary>
-        public static string Printable(string value)
-        {
-            var sb = new System.Text.StringBuilder();
-            foreach (var c in value) sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
-            return sb.ToString();
-        }
+        public static string Printable(string value) => Text.SafeText.Printable(value);
     }
 }

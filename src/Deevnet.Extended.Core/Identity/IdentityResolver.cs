@@ -122,7 +122,9 @@ namespace Deevnet.Extended.Core.Identity
         {
             if (Companion.Problems.Count == 0) return;
             throw new DeevException("IdentityFileInvalid", DeevErrorKind.InvalidData,
-                $"The identity file '{Companion.Path}' cannot be used:\n" + string.Join("\n", Companion.Problems.Select(p => "  " + p)), Companion.Path)
+                $"The identity file '{Text.SafeText.Printable(Companion.Path)}' cannot be used:\n" +
+                string.Join("\n", Companion.Problems.Take(TierFileInvalidException.MaxInMessage).Select(p => "  " + p)) +
+                (Companion.ProblemCount > TierFileInvalidException.MaxInMessage ? $"\n  … and {Companion.ProblemCount - TierFileInvalidException.MaxInMessage} more" : ""), Companion.Path)
             {
                 RecommendedAction = "The file is generated: restore it from version control or backup, or delete it and run New-DeevHostIdentity (VMIDs may then change).",
             };

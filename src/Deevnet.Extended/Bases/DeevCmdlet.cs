@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Text;
 using Deevnet.Extended.Core.Transport;
 
 namespace Deevnet.Extended
@@ -86,6 +87,8 @@ namespace Deevnet.Extended
         /// <summary>Builds an ErrorRecord for a failure the cmdlet itself detects.</summary>
         protected static ErrorRecord NewError(string errorId, ErrorCategory category, string message, object? target, string? recommendedAction = null)
         {
+            // What the host shows is escaped (a name may carry ESC or a newline); the raw value stays the target.
+            message = SafeText.PrintableLines(message);
             var record = new ErrorRecord(new InvalidOperationException(message), errorId, category, target);
             if (recommendedAction != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
             return record;
@@ -94,10 +97,9 @@ namespace Deevnet.Extended
         public static ErrorRecord ToErrorRecord(DeevException exception)
         {
             var record = new ErrorRecord(exception, exception.ErrorId, MapCategory(exception.Kind), exception.Target);
-            if (exception.RecommendedAction != null)
-            {
-                record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = exception.RecommendedAction };
-            }
+            // The host shows ErrorDetails.Message when set: always set it, escaped, so a name from a file or a server
+            // cannot repaint the terminal; the exception keeps the raw text for code that needs it.
+            record.ErrorDetails = new ErrorDetails(SafeText.PrintableLines(exception.Message)) { RecommendedAction = exception.RecommendedAction };
             return record;
         }
 
