@@ -20,6 +20,7 @@ namespace Deevnet.Extended.Core.Tier
         private readonly string _file;
         private readonly string _folder;
         private readonly ProblemLog _problems = new ProblemLog();
+        private IReadOnlyList<BackendSpec?> _servers = Array.Empty<BackendSpec?>();
 
         public TierReader(string file)
         {
