@@ -55,9 +55,44 @@ Describe 'Help for <Name>' -ForEach $exported {
         }
     }
 
+    It 'shows -WhatIf and -Confirm in its syntax when it supports ShouldProcess' {
+        if (-not $command.Parameters.ContainsKey('WhatIf')) { return }
+        $syntax = (Get-Help $Name).syntax | Out-String
+        $syntax | Should -Match '\[-WhatIf\]'
+        $syntax | Should -Match '\[-Confirm\]'
+    }
+
+    It 'marks the parameters that take wildcards, and names types as users type them' {
+        foreach ($p in $command.Parameters.Values) {
+            $entry = $help.parameters.parameter | Where-Object Name -EQ $p.Name
+            if (-not $entry) { continue }
+            $wild = [bool]($p.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+            $entry.globbing | Should -Be $wild.ToString().ToLowerInvariant() -Because "-$($p.Name) $(if ($wild) { 'takes' } else { 'does not take' }) wildcards"
+        }
+        ($help.syntax | Out-String) | Should -Not -Match 'Nullable`1'
+    }
+
+    It 'lists its pipeline input, an online page and its related commands' {
+        if ($command.CommandType -ne 'Cmdlet') { return }   # the script layer's functions have comment-based help
+        @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0
+        ($help.inputTypes | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        $links = @($help.relatedLinks.navigationLink)
+        $links[0].uri | Should -Be "https://github.com/deevnet/Deevnet.Extended/blob/main/docs/cmdlets/$Name.md"
+        $links.linkText | Should -Contain 'about_Deevnet_Extended'
+    }
+
     It 'has at least one example with code' {
         @($help.examples.example).Count | Should -BeGreaterThan 0
         @($help.examples.example)[0].code | Should -Match $Name.Split('-')[1]
+    }
+}
+
+Describe 'The concepts topic' {
+    It 'Get-Help about_Deevnet_Extended shows the concepts' {
+        $topic = Get-Help about_Deevnet_Extended | Out-String
+        foreach ($concept in 'THE TIER FILE', 'IDENTITY', 'OWNERSHIP', 'PLANS AND -WHATIF', 'CHECKS', 'BACKUPS', 'REBUILDS') {
+            $topic | Should -Match ([regex]::Escape($concept))
+        }
     }
 }
 
