@@ -103,11 +103,15 @@ function Invoke-Build {
         Invoke-Native 'dotnet build' { dotnet build Deevnet.Extended.sln -c $Configuration --no-restore --nologo -clp:ErrorsOnly -v quiet }
         # Lay out the module: the cmdlet assembly and its dependencies (never System.Management.Automation).
         $output = Join-Path $Root "src/Deevnet.Extended/bin/$Configuration/net8.0"
-        New-Item -ItemType Directory -Force -Path $ModuleBin | Out-Null
-        # Start from an empty folder: a dll left by an earlier target framework (netstandard2.0 polyfills) must not load.
-        Get-ChildItem $ModuleBin -Filter *.dll | Remove-Item -Force
-        Get-ChildItem $output -Filter *.dll | Where-Object Name -NE 'System.Management.Automation.dll' |
-            Copy-Item -Destination $ModuleBin -Force
+        # The cmdlet assembly in module/bin; everything it depends on in module/bin/deps, where only the module's own
+        # load context looks (src/Deevnet.Extended/Loading): another module's YamlDotNet or SSH.NET cannot collide.
+        $deps = Join-Path $ModuleBin 'deps'
+        New-Item -ItemType Directory -Force -Path $ModuleBin, $deps | Out-Null
+        # Start from empty folders: a dll left by an earlier build or layout must not load.
+        Get-ChildItem $ModuleBin, $deps -Filter *.dll | Remove-Item -Force
+        Copy-Item (Join-Path $output 'Deevnet.Extended.dll') -Destination $ModuleBin -Force
+        Get-ChildItem $output -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll', 'Deevnet.Extended.dll' |
+            Copy-Item -Destination $deps -Force
         Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'build/New-ModuleHelp.ps1'))
         if ($LASTEXITCODE -ne 0) { throw 'Generating help failed.' }
     }
