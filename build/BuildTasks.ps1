@@ -244,6 +244,16 @@ function Invoke-Bench {
     }
 }
 
+function Add-CommandTag([string] $Manifest) {
+    # Find-PSResource -Command searches a package's PSCommand_<name> tags, which Compress-PSResource does not write:
+    # the staged manifest (never the source one) gets one per exported command, the way the PowerShell Gallery does.
+    $data = Import-PowerShellDataFile $Manifest
+    $cmdlets = @($data.CmdletsToExport); $functions = @($data.FunctionsToExport)
+    $tags = @($data.PrivateData.PSData.Tags) + @($cmdlets + $functions | ForEach-Object { "PSCommand_$_" }) +
+        @($cmdlets | ForEach-Object { "PSCmdlet_$_" }) + @($functions | ForEach-Object { "PSFunction_$_" })
+    Update-PSModuleManifest -Path $Manifest -Tags $tags
+}
+
 function Invoke-Package {
     # Stage exactly what ships (same layout as the repository, so the manifest needs no rewriting) and compress
     # it into a nupkg that Install-PSResource / Save-PSResource accept from a local folder repository.
@@ -252,6 +262,7 @@ function Invoke-Package {
     Remove-Item $stage -Recurse -Force -ErrorAction Ignore
     New-Item -ItemType Directory -Force -Path $stage | Out-Null
     Copy-Item (Join-Path $Root 'Deevnet.Extended.psd1') $stage
+    Add-CommandTag (Join-Path $stage 'Deevnet.Extended.psd1')
     Copy-Item (Join-Path $Root 'module') $stage -Recurse
     Copy-Item (Join-Path $Root 'en-US') $stage -Recurse
     Copy-Item (Join-Path $Root 'README.md') $stage

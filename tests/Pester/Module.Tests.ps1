@@ -105,7 +105,7 @@ Describe '<Name> supports -WhatIf and -Confirm' -ForEach $mutating {
 }
 
 Describe 'Package' {
-    It 'builds a nupkg that Save-PSResource installs into a clean path, importable by name' {
+    It 'builds a nupkg that Find-PSResource -Command finds and Save-PSResource installs into a clean path, importable by name' {
         $out = Join-Path $TestDrive 'out.txt'
         $script = Join-Path $TestDrive 'install.ps1'
         $repo = Join-Path $TestDrive 'repo'
@@ -120,6 +120,7 @@ Describe 'Package' {
         @"
 `$ErrorActionPreference = 'Stop'
 Register-PSResourceRepository -Name DeevLocal -Uri '$repo' -Trusted
+'found:' + (Find-PSResource -Command Get-DeevTier -Repository DeevLocal).Name
 Save-PSResource -Name Deevnet.Extended -Repository DeevLocal -Path '$target' -TrustRepository -SkipDependencyCheck
 `$env:PSModulePath = '$target' + [IO.Path]::PathSeparator + `$env:PSModulePath
 Import-Module Deevnet.Extended
@@ -134,6 +135,7 @@ Import-Module Deevnet.Extended
         }
         finally { $env:HOME = $env:HOME_SAVED }
         $LASTEXITCODE | Should -Be 0 -Because ($lines | Out-String)
+        $lines | Should -Contain 'found:Deevnet.Extended' -Because 'Find-PSResource -Command finds the module by a command it exports'
         [int]$lines[-2] | Should -Be (@($manifest.CmdletsToExport) + @($manifest.FunctionsToExport)).Count
         $lines[-1] | Should -BeLike "$target*"
     }
