@@ -120,7 +120,7 @@ Describe 'Package' {
         @"
 `$ErrorActionPreference = 'Stop'
 Register-PSResourceRepository -Name DeevLocal -Uri '$repo' -Trusted
-'found:' + (Find-PSResource -Command Get-DeevTier -Repository DeevLocal).Name
+'found:' + (Find-PSResource -Command Get-DeevTier -Repository DeevLocal).ParentResource.Name
 Save-PSResource -Name Deevnet.Extended -Repository DeevLocal -Path '$target' -TrustRepository -SkipDependencyCheck
 `$env:PSModulePath = '$target' + [IO.Path]::PathSeparator + `$env:PSModulePath
 Import-Module Deevnet.Extended
