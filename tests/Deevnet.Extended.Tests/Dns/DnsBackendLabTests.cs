@@ -169,7 +169,7 @@ namespace Deevnet.Extended.Tests.Dns
                 "dnsmasq" => t.Replace("port: 53\n", "port: 5399\n"),
                 "unbound" => t.Replace("controlConfig: " + lab["DEEV_LAB_UNBOUND_CONF"], "controlConfig: " + DeadUnboundConfig(lab, S)),
                 "bind" => t.Replace("port: " + lab["DEEV_LAB_BIND_PORT"], "port: 5399"),
-                _ => t.Replace(lab["DEEV_LAB_PDNS_API"], "http://" + lab["DEEV_LAB_SSH_HOST"] + ":8099"),
+                _ => t.Replace(DnsLab.PowerDnsEndpoint, "http://127.0.0.1:8099"),
             };
             var tier = DnsLab.Load(S, kind, Dead);
             using var pool = new TransportPool();
