@@ -30,14 +30,11 @@ namespace Deevnet.Extended.Core.Dhcp
                 case "kea":
                     return new KeaDhcpBackend(Transport(tier, pool, spec), spec.Require("configFile"), spec.Require("controlSocket"), spec.Get("netns"), log);
                 case "opnsense":
-                    return new OpnsenseDhcpBackend(OpnsenseClient.FromSpec(spec, log ?? NullOperationLog.Instance, Timeout), log);
+                    return new OpnsenseDhcpBackend(OpnsenseClient.FromSpec(spec, log ?? NullOperationLog.Instance, TimeSpan.FromSeconds(60)), log);
                 default:
                     throw DhcpErrors.NotConfigured($"dhcp.kind '{spec.Kind}' is not a DHCP back end the module knows (dnsmasq, kea, opnsense).");
             }
         }
-
-        /// <summary>Limit of one call to a REST back end (the OPNsense API).</summary>
-        public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
         private static IHostTransport Transport(SiteTier tier, TransportPool pool, BackendSpec spec) =>
             pool.Get(spec.Via ?? throw DhcpErrors.NotConfigured($"dhcp.via is required for kind '{spec.Kind}'."), tier.Access);

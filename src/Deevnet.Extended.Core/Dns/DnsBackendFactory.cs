@@ -87,15 +87,14 @@ namespace Deevnet.Extended.Core.Dns
             // The file and command back ends run on the server of via; PowerDNS reaches its loopback API through it (SSH tunnel).
             var needsTransport = spec.Kind == "dnsmasq" || spec.Kind == "unbound" || spec.Kind == "bind" || (spec.Kind == "powerdns" && spec.Via != null);
             var transport = needsTransport ? transportFor(spec.Via ?? Via.Local) : null;
-            log ??= NullOperationLog.Instance;
-            var settings = new DnsBackendSettings(tier, spec, transport, log, timeout ?? DefaultTimeout);
+            var settings = new DnsBackendSettings(tier, spec, transport, log ?? NullOperationLog.Instance, timeout ?? DefaultTimeout);
             switch (spec.Kind)
             {
                 case "dnsmasq": return new DnsmasqDnsBackend(settings);
                 case "unbound": return new UnboundDnsBackend(settings);
                 case "bind": return new BindDnsBackend(settings);
                 case "powerdns": return new PowerDnsBackend(settings);
-                case "opnsense": return new OpnsenseDnsBackend(settings, OpnsenseClient.FromSpec(spec, log, settings.Timeout));
+                case "opnsense": return new OpnsenseDnsBackend(settings, OpnsenseClient.FromSpec(spec, settings.Log, settings.Timeout));
                 default:
                     throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData, $"dns.kind '{spec.Kind}' is not a DNS back end the module knows.", spec.Kind);
             }

@@ -25,7 +25,8 @@ namespace Deevnet.Extended.Core.Dns
     public sealed class OpnsenseDnsBackend : DnsBackendBase
     {
         private const string Prefix = OpnsenseClient.OwnerPrefix;
-        private const string Api = "unbound/settings/";
+        private static readonly OpnsenseItem Host = OpnsenseItem.Camel("unbound/settings", "HostOverride");
+        private static readonly OpnsenseItem Alias = OpnsenseItem.Camel("unbound/settings", "HostAlias");
         private readonly OpnsenseClient _api;
         private List<Row> _rows = new List<Row>();
 
@@ -39,41 +40,20 @@ namespace Deevnet.Extended.Core.Dns
         public override string Server => _api.Server;
 
         /// <summary>A host override or alias as OPNsense holds it.</summary>
-        private sealed class Row
+        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description)
         {
-            public string Uuid = "";
-            public bool IsAlias;
-            public bool Enabled;
-            public string Hostname = "";
-            public string Domain = "";
-            public string Server = "";
-            public string HostUuid = "";
-            public string Description = "";
             public string Fqdn => (Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.').ToLowerInvariant();
             public bool Owned => Description.StartsWith(Prefix, StringComparison.Ordinal);
+
+            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname").ToLowerInvariant(),
+                Field(n, "domain").ToLowerInvariant(), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
         }
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
-            var doc = await _api.GetAsync(Api + "get", cancellationToken).ConfigureAwait(false);
-            var unbound = Json.Member(doc, "unbound");
-            var rows = new List<Row>();
-            foreach (var h in Json.Items(Json.Member(Json.Member(unbound, "hosts"), "host")))
-            {
-                rows.Add(new Row
-                {
-                    Uuid = Json.KeyOf(h), Enabled = Field(h, "enabled") == "1", Hostname = Field(h, "hostname").ToLowerInvariant(),
-                    Domain = Field(h, "domain").ToLowerInvariant(), Server = Field(h, "server"), Description = Field(h, "description"),
-                });
-            }
-            foreach (var a in Json.Items(Json.Member(Json.Member(unbound, "aliases"), "alias")))
-            {
-                rows.Add(new Row
-                {
-                    Uuid = Json.KeyOf(a), IsAlias = true, Enabled = Field(a, "enabled") == "1", Hostname = Field(a, "hostname").ToLowerInvariant(),
-                    Domain = Field(a, "domain").ToLowerInvariant(), HostUuid = Field(a, "host"), Description = Field(a, "description"),
-                });
-            }
+            var unbound = Json.Member(await _api.GetAsync("unbound/settings/get", cancellationToken).ConfigureAwait(false), "unbound");
+            var rows = Json.Items(Json.Member(Json.Member(unbound, "hosts"), "host")).Select(h => Row.From(h, alias: false))
+                .Concat(Json.Items(Json.Member(Json.Member(unbound, "aliases"), "alias")).Select(a => Row.From(a, alias: true))).ToList();
             _rows = rows;
             var owned = new List<DnsRecord>();
             var foreign = new List<DnsRecord>();
@@ -126,38 +106,25 @@ namespace Deevnet.Extended.Core.Dns
             var targetCname = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToDictionary(r => r.Name, StringComparer.Ordinal);
             var ownedHosts = _rows.Where(r => r.Owned && !r.IsAlias).ToList();
             var ownedAliases = _rows.Where(r => r.Owned && r.IsAlias).ToList();
-            var undo = new Stack<Func<Task>>();
+            var calls = new OpnsenseBatch(_api);
             try
             {
                 // Aliases that go or change target first, then hosts, then new aliases (they need their host's uuid).
                 foreach (var alias in ownedAliases.Where(a => !targetCname.ContainsKey(a.Fqdn)))
-                {
-                    await _api.DeleteAsync(Api + "delHostAlias", alias.Uuid, cancellationToken).ConfigureAwait(false);
-                    var copy = alias;
-                    undo.Push(() => _api.AddAsync(Api + "addHostAlias", AliasBody(copy.Hostname, copy.Domain, copy.HostUuid, copy.Description), CancellationToken.None));
-                }
+                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias.Hostname, alias.Domain, alias.HostUuid, alias.Description), cancellationToken).ConfigureAwait(false);
                 var hostUuids = _rows.Where(r => !r.IsAlias && r.Enabled).GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First().Uuid, StringComparer.Ordinal);
                 foreach (var host in ownedHosts)
                 {
                     if (!targetA.TryGetValue(host.Fqdn, out var a))
-                    {
-                        await _api.DeleteAsync(Api + "delHostOverride", host.Uuid, cancellationToken).ConfigureAwait(false);
-                        var copy = host;
-                        undo.Push(() => _api.AddAsync(Api + "addHostOverride", HostBody(copy.Hostname, copy.Domain, copy.Server, copy.Description), CancellationToken.None));
-                    }
+                        await calls.DeleteAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
                     else if (a.Value != host.Server)
-                    {
-                        await _api.SetAsync(Api + "setHostOverride", host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
-                        var copy = host;
-                        undo.Push(() => _api.SetAsync(Api + "setHostOverride", copy.Uuid, HostBody(copy.Hostname, copy.Domain, copy.Server, copy.Description), CancellationToken.None));
-                    }
+                        await calls.SetAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)),
+                            HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
                 }
                 foreach (var a in targetA.Values.Where(a => !ownedHosts.Any(h => h.Fqdn == a.Name)))
                 {
                     var (host, domain) = Split(a.Name);
-                    var uuid = await _api.AddAsync(Api + "addHostOverride", HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
-                    hostUuids[a.Name] = uuid;
-                    undo.Push(() => _api.DeleteAsync(Api + "delHostOverride", uuid, CancellationToken.None));
+                    hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
                 }
                 foreach (var c in targetCname.Values)
                 {
@@ -166,25 +133,16 @@ namespace Deevnet.Extended.Core.Dns
                     var existing = ownedAliases.FirstOrDefault(x => x.Fqdn == c.Name);
                     var (host, domain) = Split(c.Name);
                     if (existing == null)
-                    {
-                        var uuid = await _api.AddAsync(Api + "addHostAlias", AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                        undo.Push(() => _api.DeleteAsync(Api + "delHostAlias", uuid, CancellationToken.None));
-                    }
+                        await calls.AddAsync(Alias, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
                     else if (existing.HostUuid != targetUuid)
-                    {
-                        await _api.SetAsync(Api + "setHostAlias", existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                        undo.Push(() => _api.SetAsync(Api + "setHostAlias", existing.Uuid, AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), CancellationToken.None));
-                    }
+                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)),
+                            AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (DeevException ex)
+            catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
-                while (undo.Count > 0)
-                {
-                    try { await undo.Pop()().ConfigureAwait(false); }
-                    catch (DeevException undoError) { Log.Warning($"{Server}: undoing a staged change failed: {undoError.Message}"); }
-                }
-                if (ex.ErrorId != OpnsenseErrors.Rejected) throw;
+                await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
+                if (ex is not DeevException { ErrorId: OpnsenseErrors.Rejected }) throw;
                 throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; nothing of the batch was applied.", Server, ex);
             }
             try

@@ -36,7 +36,7 @@ namespace Deevnet.Extended.Core.Dns
             var key = settings.Spec.ResolveSecret("apiKey") ?? throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
                 "dns.apiKeyEnv or dns.apiKeyFile must name the PowerDNS API key.", "dns");
             var tunnel = settings.Spec.Via is { IsLocal: false } ? settings.RequireTransport() : null;
-            _rest = new RestClient(settings.Spec, "powerdns", new KeyValuePair<string, string>("X-API-Key", key), new[] { key }, settings.Log, settings.Timeout, tunnel, Errors);
+            _rest = new RestClient(settings.Spec, "powerdns", ("X-API-Key", key), new[] { key }, settings.Log, settings.Timeout, tunnel, Errors);
         }
 
         public override string Kind => "powerdns";

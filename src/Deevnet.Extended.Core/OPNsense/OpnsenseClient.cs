@@ -18,24 +18,17 @@ namespace Deevnet.Extended.Core.OPNsense
     /// <summary>Error ids of the OPNsense client, the same for its Kea DHCP and Unbound DNS users.</summary>
     public static class OpnsenseErrors
     {
-        /// <summary>The tier names no API key or secret.</summary>
-        public const string NotConfigured = "OpnsenseNotConfigured";
-
-        /// <summary>The appliance refused a write (<c>"result": "failed"</c> with its validation messages) or a reconfigure.</summary>
-        public const string Rejected = "OpnsenseRequestRejected";
-
-        /// <summary>The appliance answered something that is not the API's answer (no JSON, no uuid, no rows).</summary>
-        public const string ResponseInvalid = "OpnsenseResponseInvalid";
+        public const string NotConfigured = "OpnsenseNotConfigured";     // the tier names no API key or secret
+        public const string Rejected = "OpnsenseRequestRejected";        // "result": "failed" (with its validations), or a reconfigure not ok
+        public const string ResponseInvalid = "OpnsenseResponseInvalid"; // not the API's answer: no JSON, no uuid, no rows
     }
 
     /// <summary>
-    /// The one client of an OPNsense appliance's REST API (<c>https://router/api/&lt;module&gt;/&lt;controller&gt;/&lt;command&gt;</c>),
-    /// for both the Kea DHCP and the Unbound DNS back end: HTTP Basic with the API key and secret, the HTTP rules of
-    /// <see cref="RestClient"/>, and the API's conventions — <c>search_*</c>/<c>search*</c> with a rowCount of -1, <c>get</c>,
-    /// <c>add*</c> answering <c>{"result":"saved","uuid":…}</c>, <c>set*/&lt;uuid&gt;</c> answering <c>saved</c>,
-    /// <c>del*/&lt;uuid&gt;</c> answering <c>deleted</c>, <c>"result":"failed"</c> with <c>validations</c> on refusal, and
-    /// <c>&lt;module&gt;/service/reconfigure</c> answering <c>{"status":"ok"}</c>. Rows the module owns carry <see cref="OwnerPrefix"/>
-    /// in their description.
+    /// The one client of an OPNsense appliance's API (<c>/api/&lt;module&gt;/&lt;controller&gt;/&lt;command&gt;</c>) for the Kea DHCP and
+    /// the Unbound DNS back end: HTTP Basic with key and secret over <see cref="RestClient"/>, and the API's conventions —
+    /// <c>search*</c> with rowCount -1, <c>get</c>, <c>add*</c> → <c>{"result":"saved","uuid":…}</c>, <c>set*/uuid</c> → <c>saved</c>,
+    /// <c>del*/uuid</c> → <c>deleted</c>, <c>"failed"</c> with <c>validations</c> on refusal, <c>&lt;module&gt;/service/reconfigure</c> →
+    /// <c>{"status":"ok"}</c>. Rows the module owns carry <see cref="OwnerPrefix"/> in their description.
     /// </summary>
     public sealed class OpnsenseClient : IDisposable
     {
@@ -46,7 +39,7 @@ namespace Deevnet.Extended.Core.OPNsense
         public OpnsenseClient(BackendSpec spec, string apiKey, string apiSecret, IOperationLog log, TimeSpan timeout)
         {
             var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(apiKey + ":" + apiSecret));
-            _rest = new RestClient(spec, "opnsense", new KeyValuePair<string, string>("Authorization", basic), new[] { apiKey, apiSecret }, log, timeout);
+            _rest = new RestClient(spec, "opnsense", ("Authorization", basic), new[] { apiKey, apiSecret }, log, timeout);
         }
 
         /// <summary>The client for a tier's <c>dhcp</c> or <c>dns</c> section of kind <c>opnsense</c>.</summary>
@@ -126,5 +119,55 @@ namespace Deevnet.Extended.Core.OPNsense
 
         private DeevException Invalid(string what, Exception? inner = null) =>
             new DeevException(OpnsenseErrors.ResponseInvalid, DeevErrorKind.InvalidData, $"{Server}: {what}", Server, inner);
+    }
+
+    /// <summary>One kind of row and its <c>add</c>/<c>set</c>/<c>del</c> commands (<c>addHostOverride</c>, <c>add_reservation</c>).</summary>
+    public sealed record OpnsenseItem(string Add, string Set, string Del)
+    {
+        public static OpnsenseItem Camel(string controller, string item) => new($"{controller}/add{item}", $"{controller}/set{item}", $"{controller}/del{item}");
+        public static OpnsenseItem Snake(string controller, string item) => new($"{controller}/add_{item}", $"{controller}/set_{item}", $"{controller}/del_{item}");
+    }
+
+    /// <summary>
+    /// The writes of one batch and how to take each back. The API has no transaction, so when a later call fails the
+    /// earlier ones are undone newest first: an add by its delete, a set by setting the old row, a delete by adding it again.
+    /// </summary>
+    public sealed class OpnsenseBatch
+    {
+        private readonly OpnsenseClient _api;
+        private readonly Stack<Func<Task>> _undo = new Stack<Func<Task>>();
+
+        public OpnsenseBatch(OpnsenseClient api) => _api = api;
+
+        public async Task<string> AddAsync(OpnsenseItem item, object row, CancellationToken cancellationToken)
+        {
+            var uuid = await _api.AddAsync(item.Add, row, cancellationToken).ConfigureAwait(false);
+            _undo.Push(() => _api.DeleteAsync(item.Del, uuid, CancellationToken.None));
+            return uuid;
+        }
+
+        public async Task SetAsync(OpnsenseItem item, string uuid, object row, object previous, CancellationToken cancellationToken)
+        {
+            await _api.SetAsync(item.Set, uuid, row, cancellationToken).ConfigureAwait(false);
+            _undo.Push(() => _api.SetAsync(item.Set, uuid, previous, CancellationToken.None));
+        }
+
+        public async Task DeleteAsync(OpnsenseItem item, string uuid, object previous, CancellationToken cancellationToken)
+        {
+            await _api.DeleteAsync(item.Del, uuid, cancellationToken).ConfigureAwait(false);
+            _undo.Push(() => _api.AddAsync(item.Add, previous, CancellationToken.None));
+        }
+
+        /// <summary>Undoes every write, newest first, even after a cancel; false (each failure logged) when one could not be undone.</summary>
+        public async Task<bool> UndoAsync(IOperationLog log)
+        {
+            var ok = true;
+            while (_undo.Count > 0)
+            {
+                try { await _undo.Pop()().ConfigureAwait(false); }
+                catch (DeevException ex) { ok = false; log.Warning($"{_api.Server}: undoing a call of the failed batch failed: {ex.Message}"); }
+            }
+            return ok;
+        }
     }
 }

@@ -102,9 +102,9 @@ namespace Deevnet.Extended.Core.Tier
         /// </summary>
         private void CheckCleartextCredential(YamlFields f, IReadOnlyDictionary<string, string> settings)
         {
-            if (!settings.TryGetValue("endpoint", out var endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)) return;
-            if (!settings.Keys.Any(k => k.StartsWith("apiKey", StringComparison.Ordinal) || k.StartsWith("apiSecret", StringComparison.Ordinal) || k.StartsWith("tokenSecret", StringComparison.Ordinal))) return;
-            if (Http.RestClient.CleartextProblem(uri) is { } problem) Problem(f["endpoint"]!, $"{f.PathOf("endpoint")}: {problem}");
+            var credential = settings.Keys.Any(k => k.StartsWith("apiKey", StringComparison.Ordinal) || k.StartsWith("apiSecret", StringComparison.Ordinal) || k.StartsWith("tokenSecret", StringComparison.Ordinal));
+            if (credential && settings.TryGetValue("endpoint", out var endpoint) && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && Http.RestClient.CleartextProblem(uri) is { } problem)
+                Problem(f["endpoint"]!, $"{f.PathOf("endpoint")}: {problem}");
         }
 
         private void AddDefaults(string section, string kind, Dictionary<string, string> settings)

@@ -23,6 +23,7 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
     public sealed class OpnsenseDhcpBackend : IDhcpBackend, IDisposable
     {
         private const string OwnerPrefix = OpnsenseClient.OwnerPrefix;
+        private static readonly OpnsenseItem Reservation = OpnsenseItem.Snake("kea/dhcpv4", "reservation");
         private readonly OpnsenseClient _api;
         private readonly IOperationLog _log;
 
@@ -37,25 +38,9 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
 
         public void Dispose() => _api.Dispose();
 
-        private sealed class Row
-        {
-            public Row(string uuid, DhcpReservation reservation, string subnetUuid)
-            {
-                Uuid = uuid;
-                Reservation = reservation;
-                SubnetUuid = subnetUuid;
-            }
+        private sealed record Row(string Uuid, DhcpReservation Reservation, string SubnetUuid);
 
-            public string Uuid { get; }
-            public DhcpReservation Reservation { get; }
-            public string SubnetUuid { get; }
-        }
-
-        private sealed class State
-        {
-            public Dictionary<string, Ipv4Network> Subnets { get; } = new Dictionary<string, Ipv4Network>(StringComparer.Ordinal);
-            public List<Row> Rows { get; } = new List<Row>();
-        }
+        private sealed record State(Dictionary<string, Ipv4Network> Subnets, List<Row> Rows);
 
         public async Task<IReadOnlyList<DhcpReservation>> ReadAsync(CancellationToken cancellationToken)
         {
@@ -77,41 +62,24 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
 
             var owned = state.Rows.Where(r => r.Reservation.IsOwned).GroupBy(r => r.Reservation.ClientId).ToDictionary(g => g.Key, g => g.First());
             var wanted = plan.Owned.ToDictionary(r => r.ClientId);
-            var undo = new Stack<Func<Task>>();
+            var calls = new OpnsenseBatch(_api);
             try
             {
                 foreach (var change in plan.Plan.Changes)
                 {
-                    var mac = change.Key;
-                    switch (change.Action)
-                    {
-                        case Plans.ChangeAction.Add:
-                        {
-                            var uuid = await AddAsync(wanted[mac], state, cancellationToken).ConfigureAwait(false);
-                            undo.Push(() => DeleteAsync(uuid, CancellationToken.None));
-                            break;
-                        }
-                        case Plans.ChangeAction.Change:
-                        {
-                            var row = owned[mac];
-                            await SetAsync(row.Uuid, wanted[mac], state, cancellationToken).ConfigureAwait(false);
-                            undo.Push(() => SetAsync(row.Uuid, row.Reservation, state, CancellationToken.None));
-                            break;
-                        }
-                        case Plans.ChangeAction.Remove:
-                        {
-                            var row = owned[mac];
-                            await DeleteAsync(row.Uuid, cancellationToken).ConfigureAwait(false);
-                            undo.Push(async () => await AddAsync(row.Reservation, state, CancellationToken.None).ConfigureAwait(false));
-                            break;
-                        }
-                    }
+                    if (change.Action == Plans.ChangeAction.Add)
+                        await calls.AddAsync(Reservation, Body(wanted[change.Key], state), cancellationToken).ConfigureAwait(false);
+                    else if (change.Action == Plans.ChangeAction.Change)
+                        await calls.SetAsync(Reservation, owned[change.Key].Uuid, Body(wanted[change.Key], state), Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    else if (change.Action == Plans.ChangeAction.Remove)
+                        await calls.DeleteAsync(Reservation, owned[change.Key].Uuid, Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
                 }
                 await _api.ReconfigureAsync("kea", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
-                var restored = await UndoAsync(undo).ConfigureAwait(false);
+                var restored = await calls.UndoAsync(_log).ConfigureAwait(false);
+                if (restored) _log.Verbose($"{Server}: every call of the failed batch was undone; Kea was not reconfigured.");
                 if (ex is OperationCanceledException) throw;
                 throw DhcpErrors.Reload(Server, ex.Message, restored);
             }
@@ -119,21 +87,9 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             return plan;
         }
 
-        private async Task<bool> UndoAsync(Stack<Func<Task>> undo)
-        {
-            var ok = true;
-            while (undo.Count > 0)
-            {
-                try { await undo.Pop()().ConfigureAwait(false); }
-                catch (DeevException ex) { ok = false; _log.Warning($"{Server}: undoing a step failed: {ex.Message}"); }
-            }
-            if (ok) _log.Verbose($"{Server}: every call of the failed batch was undone; Kea was not reconfigured.");
-            return ok;
-        }
-
         private async Task<State> ReadStateAsync(CancellationToken cancellationToken)
         {
-            var state = new State();
+            var state = new State(new Dictionary<string, Ipv4Network>(StringComparer.Ordinal), new List<Row>());
             foreach (var row in await _api.SearchAsync("kea/dhcpv4/search_subnet", cancellationToken).ConfigureAwait(false))
             {
                 var uuid = Json.Str(row, "uuid");
@@ -188,14 +144,5 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             };
             return new { reservation };
         }
-
-        private Task<string> AddAsync(DhcpReservation r, State state, CancellationToken cancellationToken) =>
-            _api.AddAsync("kea/dhcpv4/add_reservation", Body(r, state), cancellationToken);
-
-        private Task SetAsync(string uuid, DhcpReservation r, State state, CancellationToken cancellationToken) =>
-            _api.SetAsync("kea/dhcpv4/set_reservation", uuid, Body(r, state), cancellationToken);
-
-        private Task DeleteAsync(string uuid, CancellationToken cancellationToken) =>
-            _api.DeleteAsync("kea/dhcpv4/del_reservation", uuid, cancellationToken);
     }
 }

@@ -32,7 +32,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             var secret = hypervisor.ResolveSecret("tokenSecret")
                 ?? throw VmErrors.Create(VmErrors.HypervisorAuthFailed, DeevErrorKind.InvalidData, $"{_section} has neither tokenSecretEnv nor tokenSecretFile.", _section);
             var token = $"PVEAPIToken={hypervisor.Require("tokenId")}={secret}";
-            _rest = new RestClient(hypervisor, _section, new KeyValuePair<string, string>("Authorization", token), new[] { secret }, log, TimeSpan.FromSeconds(60), null, Errors);
+            _rest = new RestClient(hypervisor, _section, ("Authorization", token), new[] { secret }, log, TimeSpan.FromSeconds(60), null, Errors);
         }
 
         /// <summary>How often a running task is polled; tests shorten it.</summary>
