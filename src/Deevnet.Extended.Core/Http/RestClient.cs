@@ -214,6 +214,7 @@ namespace Deevnet.Extended.Core.Http
             catch
             {
                 socket.Dispose();
+                lock (forwarder) if (_tunnelPort == port) _tunnelPort = null; // a reconnected SSH session needs a new forward
                 throw;
             }
         }
