@@ -46,7 +46,7 @@ namespace Deevnet.Extended.Tests.Http
         }
 
         private static RestClient Client(BackendSpec spec, ListLog? log = null) =>
-            new RestClient(spec, "test", new KeyValuePair<string, string>("X-API-Key", Key), new[] { Key }, log ?? new ListLog(), TimeSpan.FromSeconds(10));
+            new RestClient(spec, "test", ("X-API-Key", Key), new[] { Key }, log ?? new ListLog(), TimeSpan.FromSeconds(10));
 
         private static X509Certificate2 Usable(X509Certificate2 cert) => X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
 
