@@ -10,6 +10,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Http;
+using Deevnet.Extended.Core.OPNsense;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Tests.Doubles;
 using Xunit;
@@ -200,6 +201,18 @@ namespace Deevnet.Extended.Tests.Http
             Assert.Equal("HttpRequestFailed", ex.ErrorId);
             Assert.Contains("POST /api/v1/zones answered HTTP 422: key *** may not write here", ex.Message);
             Assert.DoesNotContain(Key, ex.ToString());
+        }
+
+        [Fact]
+        public async Task An_opnsense_refusal_names_its_validations_but_neither_key_nor_secret()
+        {
+            using var server = new Double(handler: () => (200, "{\"result\":\"failed\",\"validations\":{\"reservation.hostname\":\"s3cret-xyz is\\tnot allowed\"}}"));
+            using var api = new OpnsenseClient(RestSpec.For(server.Endpoint), "key-abc", "s3cret-xyz", new ListLog(), TimeSpan.FromSeconds(10));
+            var ex = await Assert.ThrowsAsync<DeevException>(() => api.AddAsync("kea/dhcpv4/add_reservation", new { reservation = new { hostname = "x" } }, None));
+            Assert.Equal(OpnsenseErrors.Rejected, ex.ErrorId);
+            Assert.Contains("refused kea/dhcpv4/add_reservation: reservation.hostname: *** is not allowed", ex.Message);
+            Assert.DoesNotContain("s3cret-xyz", ex.ToString());
+            Assert.DoesNotContain("key-abc", ex.ToString());
         }
 
         [Theory]
