@@ -44,6 +44,16 @@ namespace Deevnet.Extended.Core.Vm
         /// <summary>Shuts the VM down; with <paramref name="force"/> powers it off at once.</summary>
         Task StopAsync(int vmId, bool force, CancellationToken cancellationToken);
 
+        /// <summary>
+        /// Restarts a running VM so that settings waiting for a restart (<see cref="VmInfo.RestartPending"/>) take
+        /// effect. The default shuts it down and starts it; back ends with a reboot call use it.
+        /// </summary>
+        async Task RestartAsync(int vmId, CancellationToken cancellationToken)
+        {
+            await StopAsync(vmId, false, cancellationToken).ConfigureAwait(false);
+            await StartAsync(vmId, cancellationToken).ConfigureAwait(false);
+        }
+
         /// <summary>Stops (forcibly) and deletes the VM with its disks.</summary>
         Task RemoveAsync(int vmId, CancellationToken cancellationToken);
     }

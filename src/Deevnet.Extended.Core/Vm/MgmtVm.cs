@@ -41,6 +41,12 @@ namespace Deevnet.Extended.Core.Vm
         public int? Cores => Vm?.Cores;
         public int? MemoryMb => Vm?.MemoryMb;
 
+        /// <summary>True when settings are written but wait for a restart (<c>New-DeevMgmtVm -Restart</c> applies them).</summary>
+        public bool RestartRequired => Vm?.RestartRequired ?? false;
+
+        /// <summary>The settings that wait for a restart (empty when none).</summary>
+        public System.Collections.Generic.IReadOnlyList<string> RestartPending => Vm?.RestartPending ?? System.Array.Empty<string>();
+
         /// <summary>False for a VM on a tier hypervisor that no tier host declares.</summary>
         public bool InTier { get; }
 

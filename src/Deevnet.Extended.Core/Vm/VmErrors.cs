@@ -15,6 +15,7 @@ namespace Deevnet.Extended.Core.Vm
         public const string VmNotFound = "VmNotFound";
         public const string VmNotInTier = "VmNotInTier";
         public const string VmTemplateNotFound = "VmTemplateNotFound";
+        public const string VmTemplateNoCloudInit = "VmTemplateNoCloudInit";
         public const string VmTaskFailed = "VmTaskFailed";
         public const string VmBackendFailed = "VmBackendFailed";
         public const string VmWaitTimeout = "VmWaitTimeout";

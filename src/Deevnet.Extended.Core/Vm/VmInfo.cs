@@ -11,7 +11,7 @@ namespace Deevnet.Extended.Core.Vm
     {
         public VmInfo(string name, int vmId, string hypervisor, string node, string? macAddress, string? bridge, int? vlan,
             string state, bool startOnBoot, int? startupOrder, int cores, int memoryMb, IReadOnlyList<VmDisk> disks,
-            bool isTemplate = false, IReadOnlyDictionary<string, string>? settings = null)
+            bool isTemplate = false, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyList<string>? restartPending = null)
         {
             Name = name;
             VmId = vmId;
@@ -28,6 +28,7 @@ namespace Deevnet.Extended.Core.Vm
             Disks = disks;
             IsTemplate = isTemplate;
             Settings = settings ?? new Dictionary<string, string>();
+            RestartPending = restartPending ?? new List<string>();
         }
 
         public string Name { get; }
@@ -56,6 +57,13 @@ namespace Deevnet.Extended.Core.Vm
 
         /// <summary>Every setting the module manages, as read back (back-end specific keys, e.g. <c>net0</c>, <c>ipconfig0</c>).</summary>
         public IReadOnlyDictionary<string, string> Settings { get; }
+
+        /// <summary>
+        /// Settings written to the running VM that take effect only when it restarts (PVE keeps them pending, or the
+        /// cloud-init drive was made from older values). <see cref="Settings"/> holds the values in effect now.
+        /// </summary>
+        public IReadOnlyList<string> RestartPending { get; }
+        public bool RestartRequired => RestartPending.Count > 0;
 
         public VmDisk? FindDiskBySerial(string serial) => Disks.FirstOrDefault(d => d.Serial == serial);
 

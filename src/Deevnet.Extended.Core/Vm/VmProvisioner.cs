@@ -17,6 +17,9 @@ namespace Deevnet.Extended.Core.Vm
         public bool Wait { get; set; } = true;
         public int WaitPort { get; set; } = 22;
         public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+        /// <summary>Restart a running VM whose settings wait for a restart (<see cref="VmInfo.RestartRequired"/>).</summary>
+        public bool Restart { get; set; }
     }
 
     /// <summary>
@@ -51,6 +54,13 @@ namespace Deevnet.Extended.Core.Vm
             var vm = plan.HasChanges ? await _backend.ApplyAsync(spec, progress, cancellationToken).ConfigureAwait(false)
                                      : await _backend.GetAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
                                        ?? throw VmErrors.BackendFailed(_backend.Name, "read", $"VM {spec.VmId} vanished");
+            if (options.Restart && vm.Running && vm.RestartRequired)
+            {
+                progress?.Report(new OperationProgress(activity, "Restarting to apply " + string.Join(", ", vm.RestartPending), 93));
+                await _backend.RestartAsync(spec.VmId, cancellationToken).ConfigureAwait(false);
+                vm = await _backend.GetAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
+                    ?? throw VmErrors.BackendFailed(_backend.Name, "read", $"VM {spec.VmId} vanished after the restart");
+            }
             if (options.Start && !vm.Running)
             {
                 progress?.Report(new OperationProgress(activity, "Starting", 95));

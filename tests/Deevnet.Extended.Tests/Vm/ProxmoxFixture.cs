@@ -59,7 +59,8 @@ services:
             return VmSpec.FromTier(Tier, h, h.FixedVmId!.Value, MacAddress.FromVmId(Tier.Site.MacNamespace, h.FixedVmId.Value).ToString());
         }
 
-        public ProxmoxBackend Backend() => new ProxmoxBackend(Tier.FindHypervisor("pve1")!) { PollInterval = TimeSpan.FromMilliseconds(5) };
+        public ProxmoxBackend Backend(Core.Diagnostics.IOperationLog? log = null) =>
+            new ProxmoxBackend(Tier.FindHypervisor("pve1")!, log) { PollInterval = TimeSpan.FromMilliseconds(5) };
 
         public void Dispose()
         {

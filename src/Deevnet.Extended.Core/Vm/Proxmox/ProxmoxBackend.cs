@@ -16,13 +16,18 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
     /// <summary>
     /// Management VMs on one Proxmox VE node, as Deevnet's proxmox_vm role builds them: full clone of the newest
     /// template by name prefix, then one config update (cores, memory, agent, onboot, startup, net0 with the MAC on the
-    /// bridge and VLAN, cloud-init), the data disk only when no disk carries its serial, the OS disk grown (never shrunk),
-    /// the pending configuration read back and every value checked.
+    /// bridge and VLAN, cloud-init, and the data disk only when no disk carries its serial), the OS disk grown (never
+    /// shrunk), the configuration read back and every value checked.
+    /// Safety on a shared cluster: a VMID is used only when no guest of the cluster holds it (<see cref="RequireVmIdFreeAsync"/>);
+    /// a template without a cloud-init drive is refused before cloning; every config write carries the <c>digest</c> of
+    /// the configuration it was planned from, so PVE refuses it when someone edited the VM in between. On a running VM,
+    /// values that wait for a restart are read as current values plus <see cref="VmInfo.RestartPending"/>.
     /// </summary>
     public sealed class ProxmoxBackend : IVmBackend
     {
         private const string OsDiskKey = "osdisk";
         private const string DataDiskKey = "datadisk";
+        private const string DigestKey = "digest";
 
         private readonly Hypervisor _hypervisor;
         private readonly ProxmoxClient _client;
@@ -72,61 +77,90 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         {
             var list = await ListRawAsync(cancellationToken).ConfigureAwait(false);
             var existing = await OwnedAsync(spec, list, cancellationToken).ConfigureAwait(false);
-            if (existing == null) return VmPlanning.ForNew(spec, Target, NewestTemplate(list).Name, Desired(spec, null));
-            return VmPlanning.ForExisting(spec, existing, Target, Desired(spec, existing));
+            if (existing == null) return VmPlanning.ForNew(spec, Target, (await CloneSourceAsync(spec, list, cancellationToken).ConfigureAwait(false)).Name, Desired(spec, null));
+            return VmPlanning.ForExisting(spec, existing.Effective, Target, Desired(spec, existing.Vm));
         }
 
         public async Task<VmInfo> ApplyAsync(VmSpec spec, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
         {
             var activity = $"VM {spec.Name}";
             var list = await ListRawAsync(cancellationToken).ConfigureAwait(false);
-            var vm = await OwnedAsync(spec, list, cancellationToken).ConfigureAwait(false);
-            if (vm == null)
+            var read = await OwnedAsync(spec, list, cancellationToken).ConfigureAwait(false);
+            if (read == null)
             {
-                var template = NewestTemplate(list);
+                var template = await CloneSourceAsync(spec, list, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new OperationProgress(activity, $"Cloning {template.Name} ({template.VmId}) to {spec.VmId}", 10));
                 var form = new List<KeyValuePair<string, string>> { Pair("newid", spec.VmId), Pair("name", spec.Name), Pair("full", "1") };
                 var storage = _hypervisor.Get("storage");
                 if (storage != null) form.Add(Pair("storage", storage));
                 var upid = await _client.PostAsync($"{_nodePath}/qemu/{template.VmId}/clone", form, cancellationToken).ConfigureAwait(false);
                 await _client.WaitTaskAsync(_node, upid, $"cloning {template.Name} to VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
-                vm = await GetAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
+                read = await ReadByIdAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
                     ?? throw VmErrors.BackendFailed(Target, "clone", $"VM {spec.VmId} does not exist after the clone task ended OK");
             }
 
-            var settings = Desired(spec, vm);
-            var pending = VmPlanning.Pending(vm, settings);
+            var vm = read.Vm;
+            var pending = VmPlanning.Pending(read.Effective, Desired(spec, vm));
             var config = pending.Where(s => s.Key != OsDiskKey && s.Key != DataDiskKey).Select(s => Pair(s.Key, Encode(s.Key, s.Desired))).ToList();
+            if (spec.DataDisk != null && pending.Any(s => s.Key == DataDiskKey))
+            {
+                var storage = _hypervisor.Get("storage") ?? StorageOf(vm)
+                    ?? throw VmErrors.BackendFailed(Target, "data disk", $"no storage for VM {spec.VmId}'s data disk: set {_hypervisor.Section}.storage");
+                config.Add(Pair(FreeScsiSlot(vm), $"{storage}:{spec.DataDisk.SizeGb},serial={spec.DataDisk.Serial}"));
+            }
             if (config.Count > 0)
             {
                 progress?.Report(new OperationProgress(activity, "Setting " + string.Join(", ", config.Select(c => c.Key)), 40));
+                // One write, guarded by the digest the plan was made from: PVE refuses it when the VM changed since.
+                config.Add(Pair(DigestKey, Digest(vm)));
                 var upid = await _client.PostAsync($"{_nodePath}/qemu/{spec.VmId}/config", config, cancellationToken).ConfigureAwait(false);
                 await _client.WaitTaskAsync(_node, upid, $"updating the configuration of VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
             }
-            if (spec.DataDisk != null && pending.Any(s => s.Key == DataDiskKey))
-            {
-                progress?.Report(new OperationProgress(activity, $"Creating the {spec.DataDisk.SizeGb}G data disk", 60));
-                var slot = FreeScsiSlot(vm);
-                var storage = _hypervisor.Get("storage") ?? StorageOf(vm)
-                    ?? throw VmErrors.BackendFailed(Target, "data disk", $"no storage for VM {spec.VmId}'s data disk: set {_hypervisor.Section}.storage");
-                var upid = await _client.PostAsync($"{_nodePath}/qemu/{spec.VmId}/config",
-                    new[] { Pair(slot, $"{storage}:{spec.DataDisk.SizeGb},serial={spec.DataDisk.Serial}") }, cancellationToken).ConfigureAwait(false);
-                await _client.WaitTaskAsync(_node, upid, $"creating the data disk of VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
-            }
             if (spec.DiskGb != null && pending.Any(s => s.Key == OsDiskKey))
             {
-                var slot = OsDisk(vm)?.Slot ?? throw VmErrors.BackendFailed(Target, "disk resize", $"VM {spec.VmId} has no OS disk");
+                // Our own write changed the digest: the resize is guarded by a fresh read, which also names the disk.
+                var fresh = config.Count > 0 ? (await ReadByIdAsync(spec.VmId, cancellationToken).ConfigureAwait(false))?.Vm ?? vm : vm;
+                var slot = OsDisk(fresh)?.Slot ?? throw VmErrors.BackendFailed(Target, "disk resize", $"VM {spec.VmId} has no OS disk");
                 progress?.Report(new OperationProgress(activity, $"Growing {slot} to {spec.DiskGb}G", 75));
                 // The absolute size with its G suffix: re-running asks for the same size, which PVE accepts as a no-op.
-                var upid = await _client.PutAsync($"{_nodePath}/qemu/{spec.VmId}/resize", new[] { Pair("disk", slot), Pair("size", spec.DiskGb + "G") }, cancellationToken).ConfigureAwait(false);
+                var upid = await _client.PutAsync($"{_nodePath}/qemu/{spec.VmId}/resize",
+                    new[] { Pair("disk", slot), Pair("size", spec.DiskGb + "G"), Pair(DigestKey, Digest(fresh)) }, cancellationToken).ConfigureAwait(false);
                 await _client.WaitTaskAsync(_node, upid, $"growing {slot} of VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
             }
 
             progress?.Report(new OperationProgress(activity, "Reading the configuration back", 90));
-            var readBack = await GetAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
+            var readBack = await ReadByIdAsync(spec.VmId, cancellationToken).ConfigureAwait(false)
                 ?? throw VmErrors.BackendFailed(Target, "read-back", $"VM {spec.VmId} vanished");
-            VmPlanning.Verify(spec, readBack, Desired(spec, readBack));
-            return readBack;
+            // What PVE will run with (pending values included) must be what was asked; what it runs with now is returned,
+            // with the settings that wait for a restart named.
+            VmPlanning.Verify(spec, readBack.Effective, Desired(spec, readBack.Vm));
+            return WithWrittenCloudInit(readBack.Vm, config.Select(c => c.Key));
+        }
+
+        /// <summary>
+        /// A running guest reads cloud-init (and sees a new MAC) only at boot. PVE 9.2 writes these keys to the config
+        /// at once, but its <c>…/cloudinit</c> listing names only changed ci*/nameserver/searchdomain/sshkeys, not
+        /// ipconfigN or netN (qemu-server <c>src/PVE/API2/Qemu.pm</c> <c>cloudinit_pending</c>), so what this apply
+        /// wrote is added here.
+        /// </summary>
+        private static VmInfo WithWrittenCloudInit(VmInfo vm, IEnumerable<string> written)
+        {
+            if (!vm.Running) return vm;
+            var waiting = new SortedSet<string>(vm.RestartPending, StringComparer.Ordinal);
+            foreach (var key in written.Where(ProxmoxConfig.ReadAtBoot)) waiting.Add(key);
+            return waiting.Count == vm.RestartPending.Count ? vm : With(vm, vm.Settings, waiting.ToList());
+        }
+
+        /// <summary>
+        /// Reboots a running VM (<c>POST …/status/reboot</c>: upstream's reboot applies pending changes, qemu-server
+        /// <c>src/PVE/API2/Qemu.pm</c> <c>vm_reboot</c>, and a fresh start regenerates the cloud-init drive).
+        /// </summary>
+        public async Task RestartAsync(int vmId, CancellationToken cancellationToken)
+        {
+            var vm = await RequireAsync(vmId, cancellationToken).ConfigureAwait(false);
+            if (!vm.Running) return;
+            var upid = await _client.PostAsync($"{_nodePath}/qemu/{vmId}/status/reboot", Array.Empty<KeyValuePair<string, string>>(), cancellationToken).ConfigureAwait(false);
+            await _client.WaitTaskAsync(_node, upid, $"rebooting VM {vmId}", cancellationToken).ConfigureAwait(false);
         }
 
         public async Task StartAsync(int vmId, CancellationToken cancellationToken)
@@ -191,13 +225,52 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private async Task<JsonArray> ListRawAsync(CancellationToken ct) =>
             await _client.GetAsync($"{_nodePath}/qemu", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray();
 
-        private async Task<VmInfo?> OwnedAsync(VmSpec spec, JsonArray list, CancellationToken ct)
+        private async Task<VmRead?> OwnedAsync(VmSpec spec, JsonArray list, CancellationToken ct)
         {
             var byIdEntry = list.FirstOrDefault(e => VmIdOf(e) == spec.VmId);
             var byNameEntry = list.FirstOrDefault(e => Json.Str(e, "name") == spec.Name && !Json.Flag(e, "template"));
-            var byId = byIdEntry == null ? null : await ReadAsync(byIdEntry, ct).ConfigureAwait(false);
+            var byId = byIdEntry == null ? null : await ReadFullAsync(byIdEntry, ct).ConfigureAwait(false);
             var byName = byNameEntry == null ? null : Summary(byNameEntry);
-            return VmPlanning.CheckOwnership(spec, byId, byName, Target);
+            return VmPlanning.CheckOwnership(spec, byId?.Vm, byName, Target) == null ? null : byId;
+        }
+
+        /// <summary>
+        /// The template a new VM is cloned from, after the checks that must pass before anything is cloned: the VMID is
+        /// free in the whole cluster and the template has a cloud-init drive.
+        /// </summary>
+        private async Task<(string Name, int VmId)> CloneSourceAsync(VmSpec spec, JsonArray list, CancellationToken ct)
+        {
+            await RequireVmIdFreeAsync(spec, ct).ConfigureAwait(false);
+            var template = NewestTemplate(list);
+            var raw = await _client.GetAsync($"{_nodePath}/qemu/{template.VmId}/config?current=1", ct).ConfigureAwait(false) as JsonObject;
+            if (raw == null || !raw.Any(kv => ProxmoxConfig.IsCloudInitDrive(kv.Key, Json.Str(raw, kv.Key))))
+                throw VmErrors.Create(VmErrors.VmTemplateNoCloudInit, DeevErrorKind.InvalidData,
+                    $"{Target}: the template '{template.Name}' ({template.VmId}) has no cloud-init drive, so {spec.Name}'s address, user and keys would be ignored. Nothing was cloned.",
+                    template.Name, $"Add a cloud-init drive to the template (qm set {template.VmId} --ide2 <storage>:cloudinit) or rebuild it with the image factory.");
+            return template;
+        }
+
+        /// <summary>
+        /// A VMID is free only when no guest anywhere in the cluster holds it. <c>/cluster/resources?type=vm</c> lists
+        /// qemu and lxc guests of every node, but only those the token may audit (pve-manager <c>PVE/API2/Cluster.pm</c>
+        /// <c>resources</c> skips guests without VM.Audit). <c>/cluster/nextid?vmid=N</c> is asked as well: it checks
+        /// the full VM list regardless of permissions (<c>nextid</c>: any user, <c>raise_param_exc</c> "VM N already
+        /// exists"), so a guest the token cannot see still blocks the VMID. Any other failure of either call stops the
+        /// build: the module never clones on an unanswered question.
+        /// </summary>
+        private async Task RequireVmIdFreeAsync(VmSpec spec, CancellationToken ct)
+        {
+            var guests = await _client.GetAsync("/cluster/resources?type=vm", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray();
+            var holder = guests.FirstOrDefault(g => VmIdOf(g) == spec.VmId);
+            if (holder != null)
+                throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
+                    $"VMID {spec.VmId} is held in the cluster by the {Json.Str(holder, "type") ?? "guest"} '{Json.Str(holder, "name") ?? "(no name)"}' on node {Json.Str(holder, "node") ?? "?"}, not by {spec.Name}. Nothing was changed.",
+                    spec.Name, $"Give {spec.Name} a free VMID (New-DeevHostIdentity), or move or renumber that guest yourself.");
+            var (_, refusal) = await _client.GetOrRefusalAsync($"/cluster/nextid?vmid={spec.VmId}", ct).ConfigureAwait(false);
+            if (refusal != null)
+                throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
+                    $"VMID {spec.VmId} is in use in the cluster by a guest this token cannot see (PVE: {refusal}). Nothing was changed.",
+                    spec.Name, $"Give {spec.Name} a free VMID (New-DeevHostIdentity), or ask the cluster's administrator who holds VMID {spec.VmId}.");
         }
 
         private (string Name, int VmId) NewestTemplate(JsonArray list)
@@ -216,10 +289,64 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             await GetAsync(vmId, ct).ConfigureAwait(false)
             ?? throw VmErrors.Create(VmErrors.VmNotFound, DeevErrorKind.ObjectNotFound, $"{Target} has no VM {vmId}.", vmId);
 
-        private async Task<VmInfo?> ReadAsync(JsonNode? entry, CancellationToken ct)
+        /// <summary>A VM as it runs now (<see cref="Vm"/>) and as it will run after a restart (<see cref="Effective"/>).</summary>
+        private sealed record VmRead(VmInfo Vm, VmInfo Effective);
+
+        private async Task<VmInfo?> ReadAsync(JsonNode? entry, CancellationToken ct) => (await ReadFullAsync(entry, ct).ConfigureAwait(false))?.Vm;
+
+        private async Task<VmRead?> ReadByIdAsync(int vmId, CancellationToken ct)
+        {
+            var entry = (await ListRawAsync(ct).ConfigureAwait(false)).FirstOrDefault(e => VmIdOf(e) == vmId);
+            return entry == null ? null : await ReadFullAsync(entry, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Reads the current configuration (<c>current=1</c>: without it PVE answers with pending values applied,
+        /// qemu-server <c>src/PVE/API2/Qemu.pm</c> <c>vm_config</c>). On a running VM it also reads what waits for a
+        /// restart: <c>…/pending</c> (values PVE could not hot-plug, <c>vm_pending</c>) and <c>…/cloudinit</c> (values in
+        /// the config that the cloud-init drive does not hold yet, <c>cloudinit_pending</c>; PVE writes cloud-init keys
+        /// and hot-plugged NICs at once, <c>PVE::QemuServer::vmconfig_hotplug_pending</c>, but the guest reads them at boot).
+        /// </summary>
+        private async Task<VmRead?> ReadFullAsync(JsonNode? entry, CancellationToken ct)
+        {
+            var current = await ReadCurrentAsync(entry, ct).ConfigureAwait(false);
+            if (current == null || !current.Running) return current == null ? null : new VmRead(current, current);
+            var path = $"{_nodePath}/qemu/{current.VmId}";
+            var waiting = new SortedSet<string>(StringComparer.Ordinal);
+            var effective = new Dictionary<string, string>(current.Settings, StringComparer.Ordinal);
+            foreach (var item in await _client.GetAsync(path + "/pending", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray())
+            {
+                var key = Json.Str(item, "key");
+                var value = Json.Str(item, "pending");
+                var delete = Json.Str(item, "delete");
+                if (key == null || (value == null && (delete == null || delete == "0"))) continue;
+                waiting.Add(key);
+                if (value == null) effective.Remove(key);
+                else effective[key] = key == "sshkeys" ? Uri.UnescapeDataString(value) : value;
+            }
+            foreach (var item in await _client.GetAsync(path + "/cloudinit", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray())
+            {
+                var key = Json.Str(item, "key");
+                if (key != null && (Json.Str(item, "pending") != null || Json.Str(item, "delete") is { } d && d != "0")) waiting.Add(key);
+            }
+            if (waiting.Count == 0) return new VmRead(current, current);
+            var now = With(current, current.Settings, waiting.ToList());
+            return new VmRead(now, With(current, effective, waiting.ToList()));
+        }
+
+        private static VmInfo With(VmInfo vm, IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> waiting)
+        {
+            var nic = ProxmoxConfig.Nic(settings.TryGetValue("net0", out var n) ? n : null);
+            return new VmInfo(vm.Name, vm.VmId, vm.Hypervisor, vm.Node, nic.Mac, nic.Bridge, nic.Vlan, vm.State, vm.StartOnBoot, vm.StartupOrder,
+                vm.Cores, vm.MemoryMb, vm.Disks, vm.IsTemplate, settings, waiting);
+        }
+
+        private static string Digest(VmInfo vm) => vm.Settings.TryGetValue(DigestKey, out var d) ? d : "";
+
+        private async Task<VmInfo?> ReadCurrentAsync(JsonNode? entry, CancellationToken ct)
         {
             var vmId = VmIdOf(entry);
-            var raw = await _client.GetAsync($"{_nodePath}/qemu/{vmId}/config", ct).ConfigureAwait(false) as JsonObject;
+            var raw = await _client.GetAsync($"{_nodePath}/qemu/{vmId}/config?current=1", ct).ConfigureAwait(false) as JsonObject;
             if (raw == null) return null;
             var config = raw.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => Json.Str(raw, kv.Key)!, StringComparer.Ordinal);
             if (config.TryGetValue("sshkeys", out var keys)) config["sshkeys"] = Uri.UnescapeDataString(keys);

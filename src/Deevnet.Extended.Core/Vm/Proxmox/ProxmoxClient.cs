@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
@@ -25,10 +26,12 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private const string Base = "/api2/json";
         private readonly RestClient _rest;
         private readonly string _section;
+        private readonly IOperationLog _log;
 
         public ProxmoxClient(Hypervisor hypervisor, IOperationLog log)
         {
             _section = hypervisor.Section;
+            _log = log;
             var secret = hypervisor.ResolveSecret("tokenSecret")
                 ?? throw VmErrors.Create(VmErrors.HypervisorAuthFailed, DeevErrorKind.InvalidData, $"{_section} has neither tokenSecretEnv nor tokenSecretFile.", _section);
             var token = $"PVEAPIToken={hypervisor.Require("tokenId")}={secret}";
@@ -48,8 +51,27 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             SendAsync(HttpMethod.Delete, path + "?" + string.Join("&", query.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value))), null, ct);
 
         /// <summary>
-        /// Polls <c>/nodes/{node}/tasks/{upid}/status</c> until the task has stopped; an exit status other than OK is a
-        /// <c>VmTaskFailed</c> carrying the end of the task log.
+        /// GET that returns a 400 refusal as text instead of throwing (for questions PVE answers with a parameter
+        /// exception, such as <c>/cluster/nextid?vmid=N</c> for a used VMID). Any other failure throws.
+        /// </summary>
+        public async Task<(JsonNode? Data, string? Refusal)> GetOrRefusalAsync(string path, CancellationToken ct)
+        {
+            var answer = await _rest.SendAsync(HttpMethod.Get, Base + path, null, ct).ConfigureAwait(false);
+            if (answer.Status == 400) return (null, _rest.Clean(answer.Body));
+            if (answer.IsSuccess) return (Data(answer.Body, "GET " + path), null);
+            var detail = $"GET {path} answered HTTP {answer.Status}: {_rest.Clean(answer.Body)}";
+            if (answer.Status == 401 || answer.Status == 403)
+                throw VmErrors.Create(VmErrors.HypervisorAuthFailed, DeevErrorKind.PermissionDenied, $"{_section} refused the token: {detail}", _section);
+            throw VmErrors.BackendFailed(_section, "GET " + path, detail);
+        }
+
+        /// <summary>
+        /// Polls <c>/nodes/{node}/tasks/{upid}/status</c> until the task has stopped. Success is what upstream counts as
+        /// success: pve-common <c>src/PVE/UPID.pm</c> <c>status_is_error</c> accepts <c>OK</c> and <c>WARNINGS: N</c>
+        /// (the worker ends with "TASK WARNINGS: N" when it logged warnings, <c>src/PVE/RESTEnvironment.pm</c>
+        /// <c>fork_worker</c>; each warning is a "WARN: …" line of the task log, <c>RESTEnvironment::warn</c>). With
+        /// warnings, those log lines are passed on as warnings. Any other exit status is a <c>VmTaskFailed</c> carrying
+        /// the end of the task log.
         /// </summary>
         public async Task WaitTaskAsync(string node, JsonNode? upidData, string what, CancellationToken ct)
         {
@@ -63,6 +85,11 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                 {
                     var exit = Json.Str(status, "exitstatus");
                     if (exit == "OK") return;
+                    if (exit != null && WarningsStatus.IsMatch(exit))
+                    {
+                        await PassOnWarningsAsync(taskPath, what, exit, ct).ConfigureAwait(false);
+                        return;
+                    }
                     var log = await ReadTaskLogAsync(taskPath, ct).ConfigureAwait(false);
                     throw VmErrors.Create(VmErrors.VmTaskFailed, DeevErrorKind.InvalidOperation,
                         $"{_section}: {what} failed ({exit ?? "no exit status"}). Task {upid} log:{Environment.NewLine}{log}", upid,
@@ -72,12 +99,27 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             }
         }
 
+        private static readonly Regex WarningsStatus = new Regex(@"^WARNINGS: \d+$", RegexOptions.CultureInvariant);
+
+        private async Task PassOnWarningsAsync(string taskPath, string what, string exit, CancellationToken ct)
+        {
+            var lines = await ReadTaskLinesAsync(taskPath, ct).ConfigureAwait(false);
+            var warnings = lines.Where(l => l.StartsWith("WARN: ", StringComparison.Ordinal)).Select(l => l.Substring(6)).ToList();
+            if (warnings.Count == 0) _log.Warning($"{_section}: {what} ended with {exit}; the task log holds no WARN lines.");
+            foreach (var w in warnings) _log.Warning($"{_section}: {what}: {_rest.Clean(w)}");
+        }
+
+        private async Task<List<string>> ReadTaskLinesAsync(string taskPath, CancellationToken ct)
+        {
+            var lines = await GetAsync(taskPath + "/log?start=0&limit=500", ct).ConfigureAwait(false) as JsonArray;
+            return (lines ?? new JsonArray()).Select(l => Json.Str(l, "t")).Where(t => t != null).Select(t => t!).ToList();
+        }
+
         private async Task<string> ReadTaskLogAsync(string taskPath, CancellationToken ct)
         {
             try
             {
-                var lines = await GetAsync(taskPath + "/log?start=0&limit=500", ct).ConfigureAwait(false) as JsonArray;
-                var text = (lines ?? new JsonArray()).Select(l => Json.Str(l, "t")).Where(t => t != null).ToList();
+                var text = await ReadTaskLinesAsync(taskPath, ct).ConfigureAwait(false);
                 return text.Count == 0 ? "  (empty)" : string.Join(Environment.NewLine, text.Skip(Math.Max(0, text.Count - 40)).Select(t => "  " + t));
             }
             catch (DeevException ex)
@@ -89,13 +131,18 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private async Task<JsonNode?> SendAsync(HttpMethod method, string path, IEnumerable<KeyValuePair<string, string>>? form, CancellationToken ct)
         {
             var body = await _rest.CallAsync(method, Base + path, form == null ? null : new FormUrlEncodedContent(form), ct).ConfigureAwait(false);
+            return Data(body, $"{method} {path}");
+        }
+
+        private JsonNode? Data(string body, string what)
+        {
             try
             {
                 return Json.Member(Json.Parse(body), "data");
             }
             catch (JsonException ex)
             {
-                throw VmErrors.BackendFailed(_section, $"{method} {path}", "the answer is not JSON: " + ex.Message);
+                throw VmErrors.BackendFailed(_section, what, "the answer is not JSON: " + ex.Message);
             }
         }
 

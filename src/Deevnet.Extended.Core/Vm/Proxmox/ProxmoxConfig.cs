@@ -46,6 +46,19 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                 && !b.ContainsKey("tag") == !a.ContainsKey("tag");
         }
 
+        // qemu-server src/PVE/QemuServer/Drive.pm drive_is_cloudinit: the volume is named [vm-N-]cloudinit[.format].
+        private static readonly Regex CloudInitVolume = new Regex(@"[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow2|vmdk))?$", RegexOptions.CultureInvariant);
+        private static readonly Regex AnyDriveKey = new Regex(@"^(scsi|virtio|sata|ide)\d+$", RegexOptions.CultureInvariant);
+
+        /// <summary>Whether config entry <paramref name="key"/>=<paramref name="value"/> is a cloud-init drive.</summary>
+        public static bool IsCloudInitDrive(string key, string? value) =>
+            AnyDriveKey.IsMatch(key) && Properties(value).TryGetValue("", out var volume) && CloudInitVolume.IsMatch(volume);
+
+        private static readonly Regex BootTimeKey = new Regex(@"^(ipconfig\d+|net\d+|ciuser|cipassword|citype|cicustom|sshkeys|nameserver|searchdomain)$", RegexOptions.CultureInvariant);
+
+        /// <summary>Whether a running guest sees a new value of <paramref name="key"/> only after a restart (cloud-init, NIC).</summary>
+        public static bool ReadAtBoot(string key) => BootTimeKey.IsMatch(key);
+
         /// <summary>Bytes from PVE sizes such as <c>32G</c>, <c>512M</c>, <c>1T</c> (plain numbers are bytes).</summary>
         public static long ParseSize(string? text)
         {
