@@ -37,6 +37,10 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter NoWait { get; set; }
 
+        /// <summary>Reboot a running VM whose written settings wait for a restart, so they take effect.</summary>
+        [Parameter]
+        public SwitchParameter Restart { get; set; }
+
         /// <summary>The TCP port that must answer (default 22).</summary>
         [Parameter]
         [ValidateRange(1, 65535)]
@@ -71,8 +75,10 @@ namespace Deevnet.Extended.Commands
                 string.Join(Environment.NewLine, plan.Changes.Where(c => c.Action != Core.Plans.ChangeAction.Unchanged).Select(c => "  " + c));
             if (!ShouldProcess(description, $"Build VM {name} (VMID {spec.VmId}) on {backend.Name}? {plan.Summary}", "New-DeevMgmtVm")) return;
 
-            var options = new VmBuildOptions { Wait = !NoWait, WaitPort = WaitPort, WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec) };
+            var options = new VmBuildOptions { Wait = !NoWait, WaitPort = WaitPort, WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec), Restart = Restart };
             var vm = RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct));
+            if (vm.RestartRequired)
+                WriteWarning($"{name}: {string.Join(", ", vm.RestartPending)} take effect only after a restart; run New-DeevMgmtVm -Restart to reboot it.");
             WriteObject(Output(tier, host, identity, vm, VmProvisioner.Describe(plan)));
         }
 

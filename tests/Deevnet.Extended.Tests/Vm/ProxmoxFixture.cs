@@ -22,7 +22,7 @@ namespace Deevnet.Extended.Tests.Vm
             Directory.CreateDirectory(Folder);
             File.WriteAllText(Path.Combine(Folder, "token"), secret + "\n");
             File.WriteAllText(Path.Combine(Folder, "a_autoprov.pub"), SshKey + "\n");
-            var tierPath = Path.Combine(Folder, "t.tier.yaml");
+            var tierPath = TierPath = Path.Combine(Folder, "t.tier.yaml");
             var yaml = $@"site: {{ name: t, domain: t.deevnet.test, macNamespace: ""02:de:20"", vmidRange: [300, 399] }}
 segments:
   management: {{ vlan: 99, subnet: 10.20.99.0/24, gateway: 10.20.99.1, addressing: reservation }}
@@ -51,6 +51,7 @@ services:
 
         public PveDouble Pve { get; }
         public string Folder { get; }
+        public string TierPath { get; }
         public SiteTier Tier { get; }
 
         public VmSpec Spec(string host)

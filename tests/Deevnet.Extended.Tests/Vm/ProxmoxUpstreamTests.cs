@@ -149,6 +149,32 @@ namespace Deevnet.Extended.Tests.Vm
             Assert.Single(f.Pve.Changes, c => c.EndsWith("/status/reboot"));
         }
 
+        [Fact]
+        public void New_DeevMgmtVm_warns_about_a_pending_restart_and_Restart_reboots_the_vm()
+        {
+            using var f = new ProxmoxFixture();
+            var config = Adopted(OldMac);
+            config["hotplug"] = "0";
+            f.Pve.AddVm(301, config, "running");
+
+            var first = VmPowerShell.Run($"New-DeevMgmtVm {Host} -TierPath $t -NoWait -Confirm:$false", f.TierPath);
+
+            Assert.True(first.Errors.Count == 0, VmPowerShell.Describe(first));
+            var vm = first.Output.Single();
+            Assert.True((bool)vm.Properties["RestartRequired"].Value);
+            Assert.Equal(OldMac, vm.Properties["MacAddress"].Value);
+            Assert.Contains(first.Warnings, w => w.Contains("net0") && w.Contains("-Restart"));
+            Assert.DoesNotContain(f.Pve.Changes, c => c.EndsWith("/status/reboot"));
+
+            var second = VmPowerShell.Run($"New-DeevMgmtVm {Host} -TierPath $t -NoWait -Restart -Confirm:$false", f.TierPath);
+
+            Assert.True(second.Errors.Count == 0, VmPowerShell.Describe(second));
+            Assert.False((bool)second.Output.Single().Properties["RestartRequired"].Value);
+            Assert.Equal("02:de:20:00:01:2d", second.Output.Single().Properties["MacAddress"].Value);
+            Assert.Empty(second.Warnings);
+            Assert.Single(f.Pve.Changes, c => c.EndsWith("/status/reboot"));
+        }
+
         /// <summary>VM 301 as the module would build it, but with 1 core, the given MAC and no data disk size change needed.</summary>
         private static Dictionary<string, string> Adopted(string mac) => new Dictionary<string, string>
         {

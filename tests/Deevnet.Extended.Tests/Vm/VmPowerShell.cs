@@ -28,6 +28,7 @@ namespace Deevnet.Extended.Tests.Vm
             public List<PSObject> Output { get; } = new List<PSObject>();
             public List<ErrorRecord> Errors { get; } = new List<ErrorRecord>();
             public List<string> Information { get; } = new List<string>();
+            public List<string> Warnings { get; } = new List<string>();
         }
 
         /// <summary>Runs <paramref name="script"/> with <c>$t</c> set to the tier path; errors are collected, not thrown.</summary>
@@ -47,6 +48,7 @@ namespace Deevnet.Extended.Tests.Vm
                 result.Errors.Add(ex.ErrorRecord);
             }
             result.Errors.AddRange(ps.Streams.Error);
+            result.Warnings.AddRange(ps.Streams.Warning.Select(w => w.Message));
             result.Information.AddRange(ps.Streams.Information.Select(i => i.MessageData?.ToString() ?? ""));
             return result;
         }
