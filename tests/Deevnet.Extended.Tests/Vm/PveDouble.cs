@@ -255,7 +255,8 @@ namespace Deevnet.Extended.Tests.Vm
             var edit = BeforeNextConfigWrite;
             BeforeNextConfigWrite = null;
             edit?.Invoke();
-            if (form.TryGetValue("digest", out var digest) && digest != Digest(vmid)) return Die("checksum mismatch (file change by other user?)");
+            // PVE::Tools::assert_if_modified / $load_and_check_config: only a non-empty digest is compared.
+            if (form.TryGetValue("digest", out var digest) && digest.Length > 0 && digest != Digest(vmid)) return Die("checksum mismatch (file change by other user?)");
             if (vm.TryGetValue("lock", out var lockName)) return Die($"VM is locked ({lockName})");
             var upid = Upid(vmid, "qmconfig");
             if (!IsFailing(upid))
@@ -332,7 +333,7 @@ namespace Deevnet.Extended.Tests.Vm
             if (form.TryGetValue("digest", out var digest) && digest.Length > 40) errors["digest"] = "value may only be 40 characters long";
             if (errors.Count > 0) return (400, JsonSerializer.Serialize(new { data = (object?)null, errors }));
             var upid = Upid(vmid, "resize");
-            if (digest != null && digest != Digest(vmid)) FailingTasks[Key(upid)] = ("checksum mismatch (file change by other user?)", new[] { "TASK ERROR: checksum mismatch (file change by other user?)" });
+            if (!string.IsNullOrEmpty(digest) && digest != Digest(vmid)) FailingTasks[Key(upid)] = ("checksum mismatch (file change by other user?)", new[] { "TASK ERROR: checksum mismatch (file change by other user?)" });
             else if (vm.TryGetValue("lock", out var lockName)) FailingTasks[Key(upid)] = ($"VM is locked ({lockName})", new[] { $"TASK ERROR: VM is locked ({lockName})" });
             else
             {

@@ -18,7 +18,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
     /// template by name prefix, then one config update (cores, memory, agent, onboot, startup, net0 with the MAC on the
     /// bridge and VLAN, cloud-init, and the data disk only when no disk carries its serial), the OS disk grown (never
     /// shrunk), the configuration read back and every value checked.
-    /// Safety on a shared cluster: a VMID is used only when no guest of the cluster holds it (<see cref="RequireVmIdFreeAsync"/>);
+    /// Safety on a shared cluster: a VMID is used only when no guest of the cluster holds it (<see cref="ProxmoxGuards"/>);
     /// a template without a cloud-init drive is refused before cloning; every config write carries the <c>digest</c> of
     /// the configuration it was planned from, so PVE refuses it when someone edited the VM in between. On a running VM,
     /// values that wait for a restart are read as current values plus <see cref="VmInfo.RestartPending"/>.
@@ -33,6 +33,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private readonly ProxmoxClient _client;
         private readonly string _node;
         private readonly string _nodePath;
+        private readonly ProxmoxGuards _guards;
 
         public ProxmoxBackend(Hypervisor hypervisor, IOperationLog? log = null)
         {
@@ -40,6 +41,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             _node = hypervisor.Require("node");
             _nodePath = "/nodes/" + Uri.EscapeDataString(_node);
             _client = new ProxmoxClient(hypervisor, log ?? NullOperationLog.Instance);
+            _guards = new ProxmoxGuards(_client, _nodePath, Target);
         }
 
         public string Name => _hypervisor.Name;
@@ -112,7 +114,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             {
                 progress?.Report(new OperationProgress(activity, "Setting " + string.Join(", ", config.Select(c => c.Key)), 40));
                 // One write, guarded by the digest the plan was made from: PVE refuses it when the VM changed since.
-                config.Add(Pair(DigestKey, Digest(vm)));
+                if (Digest(vm) is { Length: > 0 } digest) config.Add(Pair(DigestKey, digest));
                 var upid = await _client.PostAsync($"{_nodePath}/qemu/{spec.VmId}/config", config, cancellationToken).ConfigureAwait(false);
                 await _client.WaitTaskAsync(_node, upid, $"updating the configuration of VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
             }
@@ -123,8 +125,9 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                 var slot = OsDisk(fresh)?.Slot ?? throw VmErrors.BackendFailed(Target, "disk resize", $"VM {spec.VmId} has no OS disk");
                 progress?.Report(new OperationProgress(activity, $"Growing {slot} to {spec.DiskGb}G", 75));
                 // The absolute size with its G suffix: re-running asks for the same size, which PVE accepts as a no-op.
-                var upid = await _client.PutAsync($"{_nodePath}/qemu/{spec.VmId}/resize",
-                    new[] { Pair("disk", slot), Pair("size", spec.DiskGb + "G"), Pair(DigestKey, Digest(fresh)) }, cancellationToken).ConfigureAwait(false);
+                var resize = new List<KeyValuePair<string, string>> { Pair("disk", slot), Pair("size", spec.DiskGb + "G") };
+                if (Digest(fresh) is { Length: > 0 } digest) resize.Add(Pair(DigestKey, digest));
+                var upid = await _client.PutAsync($"{_nodePath}/qemu/{spec.VmId}/resize", resize, cancellationToken).ConfigureAwait(false);
                 await _client.WaitTaskAsync(_node, upid, $"growing {slot} of VM {spec.VmId}", cancellationToken).ConfigureAwait(false);
             }
 
@@ -234,43 +237,13 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             return VmPlanning.CheckOwnership(spec, byId?.Vm, byName, Target) == null ? null : byId;
         }
 
-        /// <summary>
-        /// The template a new VM is cloned from, after the checks that must pass before anything is cloned: the VMID is
-        /// free in the whole cluster and the template has a cloud-init drive.
-        /// </summary>
+        /// <summary>The template a new VM is cloned from, once the checks that must pass before any clone have passed.</summary>
         private async Task<(string Name, int VmId)> CloneSourceAsync(VmSpec spec, JsonArray list, CancellationToken ct)
         {
-            await RequireVmIdFreeAsync(spec, ct).ConfigureAwait(false);
+            await _guards.RequireVmIdFreeAsync(spec, ct).ConfigureAwait(false);
             var template = NewestTemplate(list);
-            var raw = await _client.GetAsync($"{_nodePath}/qemu/{template.VmId}/config?current=1", ct).ConfigureAwait(false) as JsonObject;
-            if (raw == null || !raw.Any(kv => ProxmoxConfig.IsCloudInitDrive(kv.Key, Json.Str(raw, kv.Key))))
-                throw VmErrors.Create(VmErrors.VmTemplateNoCloudInit, DeevErrorKind.InvalidData,
-                    $"{Target}: the template '{template.Name}' ({template.VmId}) has no cloud-init drive, so {spec.Name}'s address, user and keys would be ignored. Nothing was cloned.",
-                    template.Name, $"Add a cloud-init drive to the template (qm set {template.VmId} --ide2 <storage>:cloudinit) or rebuild it with the image factory.");
+            await _guards.RequireCloudInitAsync(spec, template.Name, template.VmId, ct).ConfigureAwait(false);
             return template;
-        }
-
-        /// <summary>
-        /// A VMID is free only when no guest anywhere in the cluster holds it. <c>/cluster/resources?type=vm</c> lists
-        /// qemu and lxc guests of every node, but only those the token may audit (pve-manager <c>PVE/API2/Cluster.pm</c>
-        /// <c>resources</c> skips guests without VM.Audit). <c>/cluster/nextid?vmid=N</c> is asked as well: it checks
-        /// the full VM list regardless of permissions (<c>nextid</c>: any user, <c>raise_param_exc</c> "VM N already
-        /// exists"), so a guest the token cannot see still blocks the VMID. Any other failure of either call stops the
-        /// build: the module never clones on an unanswered question.
-        /// </summary>
-        private async Task RequireVmIdFreeAsync(VmSpec spec, CancellationToken ct)
-        {
-            var guests = await _client.GetAsync("/cluster/resources?type=vm", ct).ConfigureAwait(false) as JsonArray ?? new JsonArray();
-            var holder = guests.FirstOrDefault(g => VmIdOf(g) == spec.VmId);
-            if (holder != null)
-                throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
-                    $"VMID {spec.VmId} is held in the cluster by the {Json.Str(holder, "type") ?? "guest"} '{Json.Str(holder, "name") ?? "(no name)"}' on node {Json.Str(holder, "node") ?? "?"}, not by {spec.Name}. Nothing was changed.",
-                    spec.Name, $"Give {spec.Name} a free VMID (New-DeevHostIdentity), or move or renumber that guest yourself.");
-            var (_, refusal) = await _client.GetOrRefusalAsync($"/cluster/nextid?vmid={spec.VmId}", ct).ConfigureAwait(false);
-            if (refusal != null)
-                throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
-                    $"VMID {spec.VmId} is in use in the cluster by a guest this token cannot see (PVE: {refusal}). Nothing was changed.",
-                    spec.Name, $"Give {spec.Name} a free VMID (New-DeevHostIdentity), or ask the cluster's administrator who holds VMID {spec.VmId}.");
         }
 
         private (string Name, int VmId) NewestTemplate(JsonArray list)
