@@ -41,6 +41,7 @@ namespace Deevnet.Extended
             DhcpPlan planned;
             try
             {
+                DhcpPlanner.RefuseDuplicates(batch);   // bad input: refused before the server is read
                 planned = RunAsync(token => backend.PlanAsync(batch, token));
             }
             catch (DeevException ex)
