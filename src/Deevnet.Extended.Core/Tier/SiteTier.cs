@@ -13,8 +13,10 @@ namespace Deevnet.Extended.Core.Tier
     {
         public SiteTier(string sourcePath, SiteInfo site, AccessSettings access, IReadOnlyList<Segment> segments,
             IReadOnlyList<Hypervisor> hypervisors, BackendSpec? dhcp, BackendSpec? dns, BackupSettings? backup,
-            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services, IsolationSettings? isolation = null)
+            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services, IsolationSettings? isolation = null,
+            Journal.JournalLocation? journal = null)
         {
+            Journal = journal;
             SourcePath = sourcePath;
             Site = site;
             Access = access;
@@ -49,6 +51,9 @@ namespace Deevnet.Extended.Core.Tier
 
         /// <summary>The optional <c>isolation</c> section (a vantage on a tenant segment), or null.</summary>
         public IsolationSettings? Isolation { get; }
+
+        /// <summary>Where every applied change is recorded (<c>journal:</c>); null when the tier keeps no journal.</summary>
+        public Journal.JournalLocation? Journal { get; }
 
         public Segment? FindSegment(string name) => _segments.TryGetValue(name, out var s) ? s : null;
         public MgmtHost? FindHost(string name) => _hosts.TryGetValue(name, out var h) ? h : null;

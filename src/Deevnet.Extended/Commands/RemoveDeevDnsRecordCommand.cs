@@ -72,7 +72,7 @@ namespace Deevnet.Extended.Commands
                 }
                 foreach (var a in _aliases.Distinct(StringComparer.Ordinal))
                     removals.AddRange(current.All.Where(r => r.Name == a && r.Type == DnsRecordType.CNAME).Take(1));
-                return PlanAndApply(backend, new DnsBatch(new DnsRecord[0], removals), "Remove");
+                return PlanAndApply(tier, backend, new DnsBatch(new DnsRecord[0], removals), "Remove");
             });
             if (result != null && PassThru) WriteObject(result);
         }

@@ -87,7 +87,7 @@ namespace Deevnet.Extended.Commands
                 foreach (var (tier, items) in _batches.Values)
                 {
                     var backend = BackendFor(tier);
-                    var applied = PlanAndApply(backend, new DhcpBatch(items));
+                    var applied = PlanAndApply(tier, backend, new DhcpBatch(items));
                     if (applied == null || !PassThru) continue;
                     var macs = new HashSet<string>(items.Select(i => i.ClientId), StringComparer.Ordinal);
                     WriteObject(applied.Owned.Where(r => macs.Contains(r.ClientId)).Select(r => r.WithTierPath(tier.SourcePath)), true);

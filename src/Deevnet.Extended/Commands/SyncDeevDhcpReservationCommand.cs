@@ -59,7 +59,7 @@ namespace Deevnet.Extended.Commands
                 }
 
                 var backend = BackendFor(tier);
-                var applied = PlanAndApply(backend, new DhcpBatch(upserts, prune: Prune));
+                var applied = PlanAndApply(tier, backend, new DhcpBatch(upserts, prune: Prune));
                 if (applied == null) return;
                 var changed = applied.Plan.HasChanges;
                 foreach (var line in applied.Plan.Changes)
