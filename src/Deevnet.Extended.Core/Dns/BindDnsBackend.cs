@@ -54,9 +54,9 @@ namespace Deevnet.Extended.Core.Dns
             foreach (var z in candidates)
             {
                 // The forward zone comes first; when the server does not answer at all, stop instead of timing out again.
-                sb.Append($"echo '@@zone {z}'; out=$(dig -k {ShellQuote.Quote(_keyFile)} -p {Settings.Port} @{ShellQuote.Quote(Settings.ServerAddress)} " +
-                          $"+time={TimeoutSeconds} +tries=1 +nocmd +nostats +nocomments +noquestion axfr {ShellQuote.Quote(z + ".")} 2>&1); echo \"$out\"; " +
-                          "case \"$out\" in *'timed out'*|*'communications error'*|*'no servers could be reached'*) exit 9;; esac\n");
+                sb.Append(ShellQuote.Line($"printf '@@zone %s\\n' {z}; out=$(dig -k {_keyFile} -p {Settings.Port} {"@" + Settings.ServerAddress} " +
+                          $"+time={TimeoutSeconds} +tries=1 +nocmd +nostats +nocomments +noquestion axfr {z + "."} 2>&1); printf '%s\\n' \"$out\"; " +
+                          $"case \"$out\" in *'timed out'*|*'communications error'*|*'no servers could be reached'*) exit 9;; esac\n"));
             }
             var result = await _transport.RunAsync(sb.ToString(), cancellationToken, null, Settings.Timeout + Settings.Timeout).ConfigureAwait(false);
             var sections = SplitSections(result.StandardOutput);
@@ -128,7 +128,7 @@ namespace Deevnet.Extended.Core.Dns
         private async Task<string?> SendAsync(string zone, string body, CancellationToken cancellationToken)
         {
             var input = $"server {Settings.ServerAddress} {Settings.Port}\nzone {zone}.\n{body}send\n";
-            var cmd = $"nsupdate -v -t {TimeoutSeconds} -k {ShellQuote.Quote(_keyFile)}";
+            var cmd = ShellQuote.Line($"nsupdate -v -t {TimeoutSeconds} -k {_keyFile}");
             var r = await _transport.RunAsync(cmd, cancellationToken, input, Settings.Timeout + Settings.Timeout).ConfigureAwait(false);
             return r.Succeeded ? null : Trim(r.StandardError + " " + r.StandardOutput);
         }

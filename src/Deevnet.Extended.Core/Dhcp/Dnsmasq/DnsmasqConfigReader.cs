@@ -52,8 +52,8 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             IOperationLog log, CancellationToken cancellationToken, string? alsoCat = null)
         {
             var script = new System.Text.StringBuilder();
-            if (alsoCat != null) script.Append($"f={ShellQuote.Quote(alsoCat)}; [ -e \"$f\" ] && {{ printf '\\n==> deevnet-also\\n'; cat \"$f\" || exit 4; }}\n");
-            script.Append($"pid=$(cat {ShellQuote.Quote(pidFile)} 2>/dev/null); case \"$pid\" in ''|*[!0-9]*) echo 'no pid in pid file' >&2; exit 0;; esac\n");
+            if (alsoCat != null) script.Append(ShellQuote.Line($"f={alsoCat}; [ -e \"$f\" ] && {{ printf '\\n==> deevnet-also\\n'; cat \"$f\" || exit 4; }}\n"));
+            script.Append(ShellFragments.ReadPid(pidFile, ShellFragments.Exit(0, "no process id in " + pidFile))).Append('\n');
             script.Append("[ -r /proc/$pid/cmdline ] || { echo \"no process $pid\" >&2; exit 0; }\n");
             script.Append("printf '\\n==> deevnet-cmdline\\n'; tr '\\000' '\\n' < /proc/$pid/cmdline; echo\n");
             // The main config: --conf-file=X, -CX or -C X on the command line, else dnsmasq's default.
@@ -87,9 +87,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             {
                 var includes = new System.Text.StringBuilder();
                 foreach (var f in state.PendingFiles.Distinct())
-                    includes.Append($"f={ShellQuote.Quote(f)}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n");
+                    includes.Append(ShellQuote.Line($"f={f}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n"));
                 foreach (var (dir, filter) in state.PendingDirs.Distinct())
-                    includes.Append($"for f in {ShellQuote.Quote(dir)}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n");
+                    includes.Append(ShellQuote.Line($"for f in {dir}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n"));
                 includes.Append("exit 0\n");
                 state.PendingFiles.Clear();
                 state.PendingDirs.Clear();
@@ -123,7 +123,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             }
 
             public List<string> PendingFiles { get; } = new List<string>();
-            public List<(string Dir, string Filter)> PendingDirs { get; } = new List<(string, string)>();
+            public List<(string Dir, ShellFragment Filter)> PendingDirs { get; } = new List<(string, ShellFragment)>();
             public List<DhcpReservation> Reservations { get; } = new List<DhcpReservation>();
             public List<Ipv4Network> Subnets { get; } = new List<Ipv4Network>();
             public List<string> Read { get; } = new List<string>();
@@ -206,7 +206,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 // conf-dir=dir,*.conf takes only matching files; conf-dir=dir,.bak skips that suffix; plain dir takes all.
                 var wanted = parts.Skip(1).Where(p => p.StartsWith("*", StringComparison.Ordinal)).Select(p => "*" + Safe(p.Substring(1))).ToList();
                 var filter = wanted.Count > 0 ? string.Join("|", wanted) : "*";
-                PendingDirs.Add((parts[0], filter));
+                PendingDirs.Add((parts[0], ShellFragment.Trusted(filter)));   // a case pattern of * and Safe suffixes only
             }
 
             // Only suffix characters that are inert in a shell case pattern survive.

@@ -95,7 +95,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 layout.OsDisk = $"{_imageDir}/{spec.Name}.qcow2";
                 layout.DomainType = await DomainTypeAsync(cancellationToken).ConfigureAwait(false);
                 // An overlay left by an interrupted earlier run has this VM's name: it is this VM's disk, so it is kept.
-                await RunAsync("creating the OS disk", $"test -e {Q(layout.OsDisk)} || qemu-img create -q -f qcow2 -b {Q($"{_imageDir}/{template}.qcow2")} -F qcow2 {Q(layout.OsDisk)}", cancellationToken, DiskTimeout).ConfigureAwait(false);
+                await RunAsync("creating the OS disk", ShellQuote.Line($"test -e {layout.OsDisk} || qemu-img create -q -f qcow2 -b {$"{_imageDir}/{template}.qcow2"} -F qcow2 {layout.OsDisk}"), cancellationToken, DiskTimeout).ConfigureAwait(false);
                 pending = desired;
             }
             else
@@ -112,7 +112,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             {
                 progress?.Report(new OperationProgress(activity, $"Creating the {spec.DataDisk.SizeGb}G data disk", 30));
                 layout.DataDisk = $"{_imageDir}/{spec.Name}-data.qcow2";
-                await RunAsync("creating the data disk", $"test -e {Q(layout.DataDisk)} || qemu-img create -q -f qcow2 {Q(layout.DataDisk)} {spec.DataDisk.SizeGb}G", cancellationToken, DiskTimeout).ConfigureAwait(false);
+                await RunAsync("creating the data disk", ShellQuote.Line($"test -e {layout.DataDisk} || qemu-img create -q -f qcow2 {layout.DataDisk} {spec.DataDisk.SizeGb}G"), cancellationToken, DiskTimeout).ConfigureAwait(false);
             }
             if (pending.Any(s => s.Key == "cloud-init" || s.Key == "seed"))
             {
@@ -132,7 +132,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 progress?.Report(new OperationProgress(activity, $"Growing the OS disk to {spec.DiskGb}G", 75));
                 var line = vm.Running
                     ? Virsh("blockresize", spec.Name, "vda", spec.DiskGb + "G")
-                    : $"qemu-img resize -q {Q(layout.OsDisk)} {spec.DiskGb}G";
+                    : ShellQuote.Line($"qemu-img resize -q {layout.OsDisk} {spec.DiskGb.Value}G");
                 await RunAsync("growing the OS disk", line, cancellationToken, DiskTimeout).ConfigureAwait(false);
             }
             if (vm.StartOnBoot != spec.StartOnBoot)
@@ -176,8 +176,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             await RunAsync("undefine", Virsh("undefine", name), cancellationToken).ConfigureAwait(false);
             // Only files the module made for this VM (imageDir/<name>.qcow2, -data.qcow2, -seed.iso) are deleted; a disk
             // somewhere else was put there by someone else and stays.
-            var own = found.Parsed.Disks.Select(d => d.File).Where(f => f != null && IsOwnFile(name, f!)).Select(f => Q(f!)).ToList();
-            if (own.Count > 0) await RunAsync("deleting disks", "rm -f -- " + string.Join(" ", own), cancellationToken).ConfigureAwait(false);
+            var own = found.Parsed.Disks.Select(d => d.File).Where(f => f != null && IsOwnFile(name, f!)).Select(f => f!).ToList();
+            if (own.Count > 0) await RunAsync("deleting disks", ShellQuote.Line($"rm -f -- {own}"), cancellationToken).ConfigureAwait(false);
         }
 
         public void Dispose()
@@ -284,7 +284,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
             if (files.Count > 0)
             {
-                var line = string.Join("; ", files.Select(f => $"qemu-img info -U --output=json {Q(f)} 2>/dev/null || echo '{{}}'; echo {Separator}"));
+                var line = string.Join("; ", files.Select(f => ShellQuote.Line($"qemu-img info -U --output=json {f} 2>/dev/null || echo '{{}}'; echo {Separator}").Text));
                 var parts = Split(await RunAsync("reading disk sizes", line, ct).ConfigureAwait(false));
                 for (var i = 0; i < files.Count && i < parts.Count; i++)
                 {
@@ -307,7 +307,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         private async Task<string> NewestTemplateAsync(CancellationToken ct)
         {
-            var listing = await RunAsync("listing templates", $"ls -1 -- {Q(_imageDir)}", ct).ConfigureAwait(false);
+            var listing = await RunAsync("listing templates", ShellQuote.Line($"ls -1 -- {_imageDir}"), ct).ConfigureAwait(false);
             var names = listing.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith(".qcow2", StringComparison.Ordinal)).Select(l => l.Substring(0, l.Length - 6));
             return TemplateOrder.Newest(names, _hypervisor.Template)
                 ?? throw VmErrors.Create(VmErrors.VmTemplateNotFound, DeevErrorKind.ObjectNotFound,
@@ -327,26 +327,24 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
         }
 
         private Task<string> DefineAsync(string xml, CancellationToken ct) =>
-            RunAsync("defining the domain", $"f=$(mktemp) && cat >\"$f\" && {Virsh("define", "--validate")} \"$f\"; rc=$?; rm -f \"$f\"; exit $rc", ct, null, xml);
+            RunAsync("defining the domain", ShellQuote.Line($"f=$(mktemp) && cat >\"$f\" && {Virsh("define", "--validate")} \"$f\"; rc=$?; rm -f \"$f\"; exit $rc"), ct, null, xml);
 
         private Task<string> WriteSeedAsync(VmSpec spec, string iso, CancellationToken ct)
         {
             string B64(string text) => Convert.ToBase64String(new UTF8Encoding(false).GetBytes(text));
             var line = new StringBuilder("d=$(mktemp -d) && ")
-                .Append($"printf %s {B64(CloudInitSeed.UserData(spec))} | base64 -d >\"$d/user-data\" && ")
-                .Append($"printf %s {B64(CloudInitSeed.MetaData(spec))} | base64 -d >\"$d/meta-data\" && ")
-                .Append($"printf %s {B64(CloudInitSeed.NetworkConfig(spec))} | base64 -d >\"$d/network-config\" && ")
+                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.UserData(spec))} | base64 -d >\"$d/user-data\" && "))
+                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.MetaData(spec))} | base64 -d >\"$d/meta-data\" && "))
+                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.NetworkConfig(spec))} | base64 -d >\"$d/network-config\" && "))
                 .Append("if command -v genisoimage >/dev/null 2>&1; then t=genisoimage; elif command -v mkisofs >/dev/null 2>&1; then t=mkisofs; ")
                 .Append("elif command -v xorriso >/dev/null 2>&1; then t='xorriso -as mkisofs'; ")
                 .Append("else echo 'none of genisoimage, mkisofs or xorriso is installed on the hypervisor' >&2; rm -rf \"$d\"; exit 127; fi; ")
-                .Append($"$t -quiet -output {Q(iso + ".partial")} -volid cidata -joliet -rock \"$d/user-data\" \"$d/meta-data\" \"$d/network-config\" && mv -f {Q(iso + ".partial")} {Q(iso)}; ")
+                .Append(ShellQuote.Line($"$t -quiet -output {iso + ".partial"} -volid cidata -joliet -rock \"$d/user-data\" \"$d/meta-data\" \"$d/network-config\" && mv -f {iso + ".partial"} {iso}; "))
                 .Append("rc=$?; rm -rf \"$d\"; exit $rc");
             return RunAsync("writing the cloud-init seed", line.ToString(), ct);
         }
 
-        private string Virsh(params string[] args) => ShellQuote.Join(new[] { "virsh", "-q", "-c", _uri }.Concat(args));
-
-        private static string Q(string value) => ShellQuote.Quote(value);
+        private ShellFragment Virsh(params string[] args) => ShellQuote.Line($"virsh -q -c {_uri} {args}");
 
         private async Task<string> RunAsync(string what, string commandLine, CancellationToken ct, TimeSpan? timeout = null, string? input = null)
         {
