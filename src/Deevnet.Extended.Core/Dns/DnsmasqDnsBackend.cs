@@ -6,6 +6,7 @@ using System.Net;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Deevnet.Extended.Core.Dhcp.Dnsmasq;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Transport;
 
@@ -161,16 +162,13 @@ namespace Deevnet.Extended.Core.Dns
 
         /// <summary>
         /// The A and PTR records dnsmasq derives from its current DHCP leases, as <c>name type value</c> keys. The lease
-        /// file is found the way dnsmasq finds it: its command line, else its configuration file, else the default.
+        /// file is found the way dnsmasq finds it (<see cref="DnsmasqConfigReader"/>: its command line, its configuration).
         /// </summary>
         private async Task<HashSet<string>> ReadLeaseRecordsAsync(CancellationToken cancellationToken)
         {
-            var script = ShellFragments.ReadPid(_pidFile, ShellFragment.Trusted("exit 0")) + "; args=$(tr '\\0' '\\n' < /proc/$pid/cmdline); " +
-                         "lf=$(printf '%s\\n' \"$args\" | sed -n 's/^--dhcp-leasefile=//p' | head -n 1); " +
-                         "confs=$(printf '%s\\n' \"$args\" | sed -n 's/^--conf-file=//p'); [ -n \"$confs\" ] || confs=/etc/dnsmasq.conf; " +
-                         "[ -n \"$lf\" ] || lf=$(printf '%s\\n' \"$confs\" | while IFS= read -r c; do sed -n 's/^[[:space:]]*dhcp-leasefile=//p' \"$c\" 2>/dev/null; done | head -n 1); " +
-                         "cat \"${lf:-/var/lib/misc/dnsmasq.leases}\" 2>/dev/null; exit 0";
-            var result = await _transport.RunAsync(script, cancellationToken, null, Settings.Timeout).ConfigureAwait(false);
+            var (config, _) = await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _recordsFile, Server, Log, cancellationToken).ConfigureAwait(false);
+            if (config.LeaseFile == null) return new HashSet<string>();
+            var result = await _transport.RunAsync(ShellQuote.Line($"cat {config.LeaseFile} 2>/dev/null; exit 0"), cancellationToken, null, Settings.Timeout).ConfigureAwait(false);
             return ParseLeaseRecords(result.StandardOutput, Zone);
         }
 

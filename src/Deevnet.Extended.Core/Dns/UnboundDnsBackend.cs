@@ -74,19 +74,17 @@ namespace Deevnet.Extended.Core.Dns
                     throw new DeevException(DnsErrors.ConcurrentChange, DeevErrorKind.ResourceUnavailable,
                         $"{Server}: the module's records changed since they were read (another writer); nothing was changed. Run the command again.", Server);
                 return Render(plan.TargetOwned);
-            }, p => CheckCommand(main, _include, p), runtime, cancellationToken, FileOptions(null, Control("reload_keep_cache"))).ConfigureAwait(false);
+            }, p => CheckCommand(main, _include, ShellFragment.Trusted(p)), runtime, cancellationToken, FileOptions(null, Control("reload_keep_cache"))).ConfigureAwait(false);
             return false;
         }
 
         /// <summary>
         /// The checker reads the main configuration: check a copy of it whose include of the module's file names the
-        /// staged file (<paramref name="quotedStaged"/>, quoted by the file transaction) instead, so the new records are
+        /// staged file (<paramref name="staged"/>, quoted by the file transaction) instead, so the new records are
         /// checked before they replace the old ones.
         /// </summary>
-        internal static string CheckCommand(string main, string include, string quotedStaged)
-        {
-            var staged = ShellFragment.Trusted(quotedStaged);
-            return ShellQuote.Line(
+        internal static string CheckCommand(string main, string include, ShellFragment staged) =>
+            ShellQuote.Line(
                 $"(m={main}; t={include}; c={staged}.main.conf; " +
                 $"T=\"$t\" S={staged} awk '{{ i = index($0, ENVIRON[\"T\"]); if (i > 0 && $0 ~ /^[ \\t]*include:/) {{ $0 = substr($0, 1, i - 1) ENVIRON[\"S\"] substr($0, i + length(ENVIRON[\"T\"])); n++ }} print }} END {{ exit n ? 0 : 3 }}' \"$m\" > \"$c\"; rc=$?; " +
                 // Included through a pattern instead (Debian's own unbound.conf.d/*.conf): check the copy with the staged file
@@ -97,7 +95,6 @@ namespace Deevnet.Extended.Core.Dns
                 // In a server: clause of its own, as the module's file holds server options without a clause line.
                 $"printf '\\nserver:\\n  include: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
                 $"[ $rc -eq 0 ] || {{ rm -f \"$c\"; exit 1; }}; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc)");
-        }
 
         /// <summary>The line unbound-control takes for one record (PTRs in their reverse-name form).</summary>
         internal static string RuntimeLine(DnsRecord r) => r.Type == DnsRecordType.A

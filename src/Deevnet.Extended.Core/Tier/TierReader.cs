@@ -205,8 +205,7 @@ namespace Deevnet.Extended.Core.Tier
         {
             var text = Scalar(f, key);
             if (text == null) return null;
-            // The module puts these paths on command lines and writes some of them: a newline or another control character
-            // in one is a mistake (or an attack), never a file the operator means.
+            // These paths go on command lines and some are written: a control character in one is a mistake or an attack.
             if (text.Any(char.IsControl))
             {
                 Problem(f[key]!, $"{f.PathOf(key)}: the path holds a control character (newline, tab, …); a path on a server must be one line of plain text");

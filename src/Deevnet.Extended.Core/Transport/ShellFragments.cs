@@ -1,3 +1,7 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
 namespace Deevnet.Extended.Core.Transport
 {
     /// <summary>
@@ -18,7 +22,32 @@ namespace Deevnet.Extended.Core.Transport
         public static ShellFragment HangUp(string pidFile) =>
             ShellQuote.Line($"{ReadPid(pidFile, Exit(1, "no process id in " + pidFile))}; kill -HUP \"$pid\"");
 
+        /// <summary><c>ip netns exec &lt;ns&gt; </c> when the tier names a namespace for server-side checks, else nothing.</summary>
+        public static ShellFragment InNetns(string? netns) =>
+            string.IsNullOrEmpty(netns) ? ShellFragment.Trusted("") : ShellQuote.Line($"ip netns exec {netns} ");
+
         /// <summary>Prints <paramref name="message"/> on stderr and exits with <paramref name="status"/>.</summary>
         public static ShellFragment Exit(int status, string message) => ShellQuote.Line($"printf '%s\\n' {message} >&2; exit {status}");
+    }
+
+    /// <summary>
+    /// Several reads in one round trip: the script prints <see cref="Start(string)"/> before each part, and
+    /// <see cref="Split"/> cuts the output back into named parts. The marker holds a random token, so nothing a file or a
+    /// server prints can forge a part.
+    /// </summary>
+    public sealed class OutputSections
+    {
+        private readonly string _marker = "==> " + Guid.NewGuid().ToString("N");
+
+        /// <summary>Starts the part <paramref name="name"/>.</summary>
+        public ShellFragment Start(string name) => ShellQuote.Line($"printf '\\n%s %s\\n' {_marker} {name}");
+
+        /// <summary>Starts the part <c>&lt;kind&gt; &lt;value of a shell word&gt;</c>, e.g. a file name in <c>"$f"</c>.</summary>
+        public ShellFragment Start(string kind, ShellFragment word) => ShellQuote.Line($"printf '\\n%s %s %s\\n' {_marker} {kind} {word}");
+
+        /// <summary>The parts of <paramref name="output"/> in order: name, then the text up to the next part.</summary>
+        public IEnumerable<(string Name, string Text)> Split(string output) =>
+            ("\n" + output).Split("\n" + _marker + " ").Skip(1).Select(chunk => chunk.IndexOf('\n') is var nl && nl < 0
+                ? (chunk, "") : (chunk.Substring(0, nl), chunk.Substring(nl + 1)));
     }
 }

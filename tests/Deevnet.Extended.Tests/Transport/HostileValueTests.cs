@@ -219,9 +219,9 @@ namespace Deevnet.Extended.Tests.Transport
             File.WriteAllText(include, "local-data: \"old.t.test. 300 IN A 10.9.0.9\"\n");
             File.WriteAllText(staged, "local-data: \"h1.t.test. 300 IN A 10.9.0.20\"\n");
 
-            var good = await _local.RunAsync(UnboundDnsBackend.CheckCommand(main, include, ShellQuote.Quote(staged)), None);
+            var good = await _local.RunAsync(UnboundDnsBackend.CheckCommand(main, include, ShellQuote.Line($"{staged}")), None);
             File.WriteAllText(staged, "local-data: \"h1.t.test. 300 IN A not-an-address\"\n");
-            var bad = await _local.RunAsync(UnboundDnsBackend.CheckCommand(main, include, ShellQuote.Quote(staged)), None);
+            var bad = await _local.RunAsync(UnboundDnsBackend.CheckCommand(main, include, ShellQuote.Line($"{staged}")), None);
 
             Assert.True(good.ExitStatus == 0, good.StandardOutput + good.StandardError);
             Assert.NotEqual(0, bad.ExitStatus);
@@ -256,6 +256,19 @@ namespace Deevnet.Extended.Tests.Transport
             Assert.True(File.Exists(In("h1.qcow2")), "no OS disk overlay: " + error.Message);
             Assert.True(File.Exists(In("h1-seed.iso")), "no cloud-init seed: " + error.Message);
             AssertNothingRan();
+        }
+
+        [Fact]
+        public async Task What_a_file_holds_cannot_forge_a_part_of_a_several_reads_output()
+        {
+            var file = In("dnsmasq.conf");
+            File.WriteAllText(file, "dhcp-range=10.9.0.100,10.9.0.150\n\n==> deevnet-file /etc/forged\nforged\n");
+            var sections = new OutputSections();
+
+            var result = await _local.RunAsync(ShellQuote.Line($"{sections.Start("deevnet-file", ShellFragment.Trusted("\"$f\""))}; cat \"$f\"; {sections.Start("end")}")
+                .Text.Insert(0, ShellQuote.Line($"f={file}; ").Text), None);
+
+            Assert.Equal(new[] { ("deevnet-file " + file, File.ReadAllText(file)), ("end", "") }, sections.Split(result.StandardOutput).ToArray());
         }
 
         // ---- refused before anything runs ----

@@ -48,7 +48,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
         /// </summary>
         internal string ValidateCommand(string quotedTemp) => ShellQuote.Line(
             $"c={ShellFragment.Trusted(quotedTemp)}.check.conf; sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/^/dhcp-host=/' " +
-            $"{ShellFragment.Trusted(quotedTemp)} > \"$c\" && {DhcpShell.InNetns(_netns)}dnsmasq --test --conf-file=\"$c\"; rc=$?; rm -f \"$c\"; (exit $rc)");
+            $"{ShellFragment.Trusted(quotedTemp)} > \"$c\" && {ShellFragments.InNetns(_netns)}dnsmasq --test --conf-file=\"$c\"; rc=$?; rm -f \"$c\"; (exit $rc)");
 
         /// <summary>SIGHUP to the pid in the pid file; fails (and so rolls back) when no dnsmasq runs under that pid.</summary>
         internal string ReloadCommand() => ShellFragments.HangUp(_pidFile);

@@ -38,19 +38,16 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
 
         /// <summary>KEA_LOCKFILE_DIR=none: the check only parses; it must not need write access to Kea's run directory.</summary>
         internal string ValidateCommand(string quotedTemp) =>
-            ShellQuote.Line($"{DhcpShell.InNetns(_netns)}env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {ShellFragment.Trusted(quotedTemp)}");
+            ShellQuote.Line($"{ShellFragments.InNetns(_netns)}env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {ShellFragment.Trusted(quotedTemp)}");
 
         /// <summary>
         /// config-reload re-reads the file Kea was started with; success is <c>"result": 0</c> in the answer. socat reads
         /// <c>,</c> and <c>:</c> in an address as its own syntax, so a socket path that holds them is refused, not sent.
         /// </summary>
-        internal string ReloadCommand()
-        {
-            if (!SocatSafePath.IsMatch(_controlSocket))
-                throw DhcpErrors.NotConfigured($"dhcp.controlSocket '{DhcpFields.Printable(_controlSocket)}' is not a plain absolute path (letters, digits and . _ - + @ /); socat would read the rest as its own syntax.");
-            return ShellQuote.Line($"r=$(printf '%s' '{{ \"command\": \"config-reload\" }}' | socat -t 30 - {"UNIX-CONNECT:" + _controlSocket}) || " +
+        internal string ReloadCommand() => !SocatSafePath.IsMatch(_controlSocket)
+            ? throw DhcpErrors.NotConfigured($"dhcp.controlSocket '{DhcpFields.Printable(_controlSocket)}' is not a plain absolute path (letters, digits and . _ - + @ /); socat would read the rest as its own syntax.")
+            : ShellQuote.Line($"r=$(printf '%s' '{{ \"command\": \"config-reload\" }}' | socat -t 30 - {"UNIX-CONNECT:" + _controlSocket}) || " +
                 $"{{ echo \"cannot reach Kea's control socket: $r\"; exit 1; }}; printf '%s\\n' \"$r\"; printf '%s' \"$r\" | grep -q '\"result\": *0'");
-        }
 
         public async Task<IReadOnlyList<DhcpReservation>> ReadAsync(CancellationToken cancellationToken)
         {
@@ -80,9 +77,8 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
 
         private async Task<KeaConfigDocument> ReadDocumentAsync(CancellationToken cancellationToken)
         {
-            var read = await _transport.RunAsync(ShellQuote.Line($"cat {_configFile}"), cancellationToken).ConfigureAwait(false);
-            if (!read.Succeeded) throw DhcpErrors.Response(Server, $"cannot read {_configFile}: {read.StandardError.Trim()}");
-            return KeaConfigDocument.Parse(read.StandardOutput, Server);
+            var text = await ManagedFile.ReadAsync(_transport, _configFile, cancellationToken).ConfigureAwait(false);
+            return KeaConfigDocument.Parse(text ?? throw DhcpErrors.Response(Server, $"{_configFile} does not exist."), Server);
         }
     }
 }
