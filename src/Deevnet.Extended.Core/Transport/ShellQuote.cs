@@ -31,6 +31,12 @@ namespace Deevnet.Extended.Core.Transport
             return sb.ToString();
         }
 
+        /// <summary>Joins a program and its arguments into one command line, each part quoted.</summary>
+        public static string Join(IEnumerable<string> argv) => string.Join(" ", argv.Select(Quote));
+
+        /// <summary>Joins a program and its arguments into one command line, each part quoted.</summary>
+        public static string Join(params string[] argv) => Join((IEnumerable<string>)argv);
+
         /// <summary>
         /// A command line from an interpolated string: <c>Line($"cat {path}")</c>. A string in a hole is quoted as one
         /// argument, a list of strings as one argument each, a number goes in as digits; only a <see cref="ShellFragment"/>
@@ -74,7 +80,7 @@ namespace Deevnet.Extended.Core.Transport
 
         public void AppendFormatted(string value) => _text.Append(ShellQuote.Quote(value));
 
-        public void AppendFormatted(IEnumerable<string> values) => _text.AppendJoin(' ', values.Select(ShellQuote.Quote));
+        public void AppendFormatted(IEnumerable<string> values) => _text.Append(ShellQuote.Join(values));
 
         public void AppendFormatted(int value) => _text.Append(value.ToString(CultureInfo.InvariantCulture));
 

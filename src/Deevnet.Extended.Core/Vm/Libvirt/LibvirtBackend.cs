@@ -327,24 +327,26 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
         }
 
         private Task<string> DefineAsync(string xml, CancellationToken ct) =>
-            RunAsync("defining the domain", ShellQuote.Line($"f=$(mktemp) && cat >\"$f\" && {Virsh("define", "--validate")} \"$f\"; rc=$?; rm -f \"$f\"; exit $rc"), ct, null, xml);
+            RunAsync("defining the domain", $"f=$(mktemp) && cat >\"$f\" && {Virsh("define", "--validate")} \"$f\"; rc=$?; rm -f \"$f\"; exit $rc", ct, null, xml);
 
         private Task<string> WriteSeedAsync(VmSpec spec, string iso, CancellationToken ct)
         {
             string B64(string text) => Convert.ToBase64String(new UTF8Encoding(false).GetBytes(text));
             var line = new StringBuilder("d=$(mktemp -d) && ")
-                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.UserData(spec))} | base64 -d >\"$d/user-data\" && "))
-                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.MetaData(spec))} | base64 -d >\"$d/meta-data\" && "))
-                .Append(ShellQuote.Line($"printf %s {B64(CloudInitSeed.NetworkConfig(spec))} | base64 -d >\"$d/network-config\" && "))
+                .Append($"printf %s {B64(CloudInitSeed.UserData(spec))} | base64 -d >\"$d/user-data\" && ")
+                .Append($"printf %s {B64(CloudInitSeed.MetaData(spec))} | base64 -d >\"$d/meta-data\" && ")
+                .Append($"printf %s {B64(CloudInitSeed.NetworkConfig(spec))} | base64 -d >\"$d/network-config\" && ")
                 .Append("if command -v genisoimage >/dev/null 2>&1; then t=genisoimage; elif command -v mkisofs >/dev/null 2>&1; then t=mkisofs; ")
                 .Append("elif command -v xorriso >/dev/null 2>&1; then t='xorriso -as mkisofs'; ")
                 .Append("else echo 'none of genisoimage, mkisofs or xorriso is installed on the hypervisor' >&2; rm -rf \"$d\"; exit 127; fi; ")
-                .Append(ShellQuote.Line($"$t -quiet -output {iso + ".partial"} -volid cidata -joliet -rock \"$d/user-data\" \"$d/meta-data\" \"$d/network-config\" && mv -f {iso + ".partial"} {iso}; "))
+                .Append($"$t -quiet -output {Q(iso + ".partial")} -volid cidata -joliet -rock \"$d/user-data\" \"$d/meta-data\" \"$d/network-config\" && mv -f {Q(iso + ".partial")} {Q(iso)}; ")
                 .Append("rc=$?; rm -rf \"$d\"; exit $rc");
             return RunAsync("writing the cloud-init seed", line.ToString(), ct);
         }
 
-        private ShellFragment Virsh(params string[] args) => ShellQuote.Line($"virsh -q -c {_uri} {args}");
+        private string Virsh(params string[] args) => ShellQuote.Join(new[] { "virsh", "-q", "-c", _uri }.Concat(args));
+
+        private static string Q(string value) => ShellQuote.Quote(value);
 
         private async Task<string> RunAsync(string what, string commandLine, CancellationToken ct, TimeSpan? timeout = null, string? input = null)
         {
