@@ -53,8 +53,8 @@ namespace Deevnet.Extended.Core.Journal
                 }
                 return;
             }
-            var file = ShellQuote.Quote(_location.Path);
-            var result = await Remote().RunAsync($"touch {file} && test -f {file} && test -w {file}", cancellationToken).ConfigureAwait(false);
+            var file = _location.Path;
+            var result = await Remote().RunAsync(ShellQuote.Line($"touch {file} && test -f {file} && test -w {file}"), cancellationToken).ConfigureAwait(false);
             if (result.ExitStatus != 0) throw Unwritable((result.StandardError + result.StandardOutput).Trim(), null);
         }
 
@@ -79,8 +79,7 @@ namespace Deevnet.Extended.Core.Journal
                 return;
             }
             // flock(1) serialises appenders on the host; cat appends the line it is given on stdin.
-            var file = ShellQuote.Quote(_location.Path);
-            var command = $"flock {file} sh -c 'cat >> \"$0\"' {file}";
+            var command = ShellQuote.Line($"flock {_location.Path} sh -c {"cat >> \"$0\""} {_location.Path}");
             var result = await Remote().RunAsync(command, cancellationToken, line).ConfigureAwait(false);
             if (result.ExitStatus != 0) throw Unwritable((result.StandardError + result.StandardOutput).Trim(), null);
         }
@@ -96,8 +95,8 @@ namespace Deevnet.Extended.Core.Journal
             }
             else
             {
-                var file = ShellQuote.Quote(_location.Path);
-                var result = await Remote().RunAsync($"[ ! -e {file} ] || cat {file}", cancellationToken).ConfigureAwait(false);
+                var file = _location.Path;
+                var result = await Remote().RunAsync(ShellQuote.Line($"[ ! -e {file} ] || cat {file}"), cancellationToken).ConfigureAwait(false);
                 if (result.ExitStatus != 0)
                     throw new DeevException("JournalUnreadable", DeevErrorKind.PermissionDenied, $"The change journal {_location} cannot be read: {result.StandardError.Trim()}", _location.ToString());
                 text = result.StandardOutput;

@@ -66,7 +66,7 @@ namespace Deevnet.Extended
         }
 
         /// <summary>The writing cmdlets' <c>-SkipJournal</c>: each declares the parameter and returns it here.</summary>
-        protected virtual bool SkipJournal => false;
+        protected virtual bool JournalSkipped => false;
 
         /// <summary>
         /// The tier's change journal, proven writable, before a change is made: a journal that cannot be written stops
@@ -76,7 +76,7 @@ namespace Deevnet.Extended
         protected ChangeJournal? OpenJournal(SiteTier tier)
         {
             if (tier.Journal == null) return null;
-            if (SkipJournal)
+            if (JournalSkipped)
             {
                 WriteWarning($"-SkipJournal: this change is not recorded in the change journal {tier.Journal}.");
                 return null;
