@@ -111,6 +111,27 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public async Task PlantedBackupsAreRefusedAndNeverChosen()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.PlantedBackupsAreRefusedAndNeverChosen(w, w.Root);
+        }
+
+        [Fact]
+        public async Task ASealPairedWithAnotherArchiveIsRefused()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.SealPairedWithAnotherArchiveIsRefused(w, w.Root);
+        }
+
+        [Fact]
+        public async Task RestorePlanComesFromTheSealNotTheSidecar()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.RestorePlanComesFromTheSealNotTheSidecar(w);
+        }
+
+        [Fact]
         public async Task ServicesWithoutBackupAreNotBackedUpAndAreAlwaysFresh()
         {
             using var w = new BackupWorld(Parent);
