@@ -13,8 +13,9 @@ namespace Deevnet.Extended.Core.Backup
     /// <summary>
     /// Where backups live: a directory, on this machine (<c>/srv/deevnet-backups</c>) or on an SSH host
     /// (<c>ssh://user@host[:port]/path</c>). One folder per service, created 0700; each backup is
-    /// <c>&lt;service&gt;-&lt;host&gt;-&lt;stamp&gt;.tar.age</c> plus its signed <c>.seal</c> (<see cref="BackupSeal"/>), a small
-    /// unencrypted <c>.meta</c> sidecar (informational only: nothing trusts it) and, once tested, a <c>.verify</c> sidecar. Every operation is a quoted shell command through the store's transport,
+    /// <c>&lt;service&gt;-&lt;host&gt;-&lt;stamp&gt;.tar.age</c> plus its signed <c>.seal</c> (<see cref="BackupSeal"/>), a
+    /// small unencrypted <c>.meta</c> sidecar (informational only: nothing trusts it) and, once tested, a <c>.verify</c>
+    /// sidecar. Every operation is a quoted shell command through the store's transport,
     /// so a local store and an SSH store behave the same (and are tested the same).
     /// </summary>
     public sealed class BackupStore

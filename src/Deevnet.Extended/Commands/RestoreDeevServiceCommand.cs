@@ -72,6 +72,7 @@ namespace Deevnet.Extended.Commands
                 var plan = restorer.Plan(service, backup, target);
                 foreach (var change in plan.Changes) WriteVerbose($"Restore plan for {service.Name} on {plan.Target}: {change.Kind} {change.Key}: {change.After}");
                 var origin = backup.Signature == BackupSignature.Valid ? $"signed by {backup.SignedBy}" : "UNSIGNED, paths as the tier declares them";
+                WriteVerbose($"Restore plan for {service.Name}: {backup.BackupName} is {origin}.");
                 var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z, {origin}): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
                 var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
