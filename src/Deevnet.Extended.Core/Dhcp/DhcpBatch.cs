@@ -16,7 +16,7 @@ namespace Deevnet.Extended.Core.Dhcp
             Prune = prune;
         }
 
-        /// <summary>Desired reservations; MACs normalised. A later entry for the same MAC replaces an earlier one.</summary>
+        /// <summary>Desired reservations; MACs normalised. A MAC, address or name twice is refused when planned (<c>ReservationDuplicate</c>).</summary>
         public IReadOnlyList<DhcpReservation> Upserts { get; }
 
         /// <summary>Normalised MACs whose owned reservation is removed.</summary>

@@ -31,6 +31,9 @@ namespace Deevnet.Extended.Core.Dhcp
         /// <summary>A reservation field failed validation (bad name, description, MAC, address).</summary>
         public const string ReservationInvalid = "ReservationInvalid";
 
+        /// <summary>One batch names a MAC, an address or a name twice; nothing was applied.</summary>
+        public const string ReservationDuplicate = "ReservationDuplicate";
+
         /// <summary>A host on a segment whose addressing is <c>static</c> gets no reservation.</summary>
         public const string StaticSegmentNoReservation = "StaticSegmentNoReservation";
 

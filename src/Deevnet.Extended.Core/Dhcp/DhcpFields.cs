@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Text.RegularExpressions;
 using Deevnet.Extended.Core.Identity;
@@ -26,7 +27,10 @@ namespace Deevnet.Extended.Core.Dhcp
             if (!MacAddress.TryParse(text, out var parsed) || (text ?? "").Trim().Length == 12 && !HexOnly.IsMatch(text!.Trim()))
                 throw DhcpErrors.Invalid($"'{DhcpFields.Printable(text ?? "")}' is not a MAC address (expected six octets, e.g. 02:de:20:00:00:cf).", text);
             var mac = parsed.ToString();
-            if ((parsed.GetBytes()[0] & 1) != 0) throw DhcpErrors.Invalid($"'{text}' is a multicast MAC address; a host cannot have it.", text);
+            var bytes = parsed.GetBytes();
+            if ((bytes[0] & 1) != 0)
+                throw DhcpErrors.Invalid($"'{Printable(text!)}' is a {(bytes.All(b => b == 0xff) ? "broadcast" : "multicast")} MAC address; a host cannot have it.", text);
+            if (bytes.All(b => b == 0)) throw DhcpErrors.Invalid($"'{Printable(text!)}' is the all-zero MAC address; a host cannot have it.", text);
             return mac;
         }
 
@@ -38,6 +42,21 @@ namespace Deevnet.Extended.Core.Dhcp
             var b = address!.GetAddressBytes();
             if (b[0] == 0 || b[0] >= 224 || b[0] == 127) throw DhcpErrors.Invalid($"{address} cannot be reserved for a host.", text);
             return address;
+        }
+
+        /// <summary>
+        /// The tier's rules for a host address (<see cref="AddressRules"/>), for an address given to a cmdlet directly:
+        /// it must sit in a segment of the tier (<paramref name="segmentName"/> when given) and be a host's, not the
+        /// segment's network, broadcast, gateway or DNS server, nor a server's. The message names the parameter where
+        /// the tier loader names the line.
+        /// </summary>
+        public static void CheckHostAddress(SiteTier tier, IPAddress address, string? segmentName, string parameter = "-IPAddress")
+        {
+            var segment = segmentName != null ? tier.FindSegment(segmentName) : AddressRules.SegmentOf(tier, address);
+            var why = segment == null
+                ? segmentName != null ? $"the tier has no segment '{Printable(segmentName)}'" : $"{address} is not inside any segment of the tier"
+                : AddressRules.WhyNotAHostAddress(address, segment, AddressRules.Servers(tier));
+            if (why != null) throw DhcpErrors.Invalid($"{parameter}: {why}.", address.ToString());
         }
 
         /// <summary>The address, or null when the text is not a strict dotted quad.</summary>
@@ -78,11 +97,6 @@ namespace Deevnet.Extended.Core.Dhcp
         }
 
         /// <summary>Shows control characters as escapes so an error message never carries a raw newline.</summary>
-        public static string Printable(string value)
-        {
-            var sb = new System.Text.StringBuilder();
-            foreach (var c in value) sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
-            return sb.ToString();
-        }
+        public static string Printable(string value) => Text.SafeText.Printable(value);
     }
 }

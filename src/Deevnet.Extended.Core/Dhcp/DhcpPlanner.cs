@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 
@@ -45,14 +46,9 @@ namespace Deevnet.Extended.Core.Dhcp
             foreach (var r in existing.Where(r => r.IsOwned)) owned[r.ClientId] = r;
             var foreign = existing.Where(r => !r.IsOwned).ToList();
 
-            // Later entries for the same MAC win: a pipeline that names a host twice means its last value.
-            var desired = new Dictionary<string, DhcpReservation>(StringComparer.Ordinal);
-            var order = new List<string>();
-            foreach (var u in batch.Upserts)
-            {
-                if (!desired.ContainsKey(u.ClientId)) order.Add(u.ClientId);
-                desired[u.ClientId] = u;
-            }
+            RefuseDuplicates(batch);
+            var desired = batch.Upserts.ToDictionary(u => u.ClientId, StringComparer.Ordinal);
+            var order = batch.Upserts.Select(u => u.ClientId).ToList();
 
             var lines = new List<PlannedChange>();
             var final = new Dictionary<string, DhcpReservation>(owned, StringComparer.Ordinal);
@@ -135,6 +131,35 @@ namespace Deevnet.Extended.Core.Dhcp
 
             var ownedAfter = final.Values.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList();
             return new DhcpPlan(new ChangePlan(server, lines), ownedAfter, existing);
+        }
+
+        /// <summary>
+        /// A batch that names one MAC, one address or one host name twice (after normalisation) is ambiguous: which one
+        /// was meant? Silently keeping the last would drop a reservation without a word, so the batch is refused whole,
+        /// naming both entries, before anything is sent.
+        /// </summary>
+        private static void RefuseDuplicates(DhcpBatch batch)
+        {
+            var problems = new List<string>();
+            void Check(string what, Func<DhcpReservation, string?> key)
+            {
+                var seen = new Dictionary<string, DhcpReservation>(StringComparer.OrdinalIgnoreCase);
+                foreach (var u in batch.Upserts)
+                {
+                    var value = key(u);
+                    if (value == null) continue;
+                    if (seen.TryGetValue(value, out var first)) problems.Add($"{what} {value} twice: {first} and {u}");
+                    else seen[value] = u;
+                }
+            }
+            Check("MAC", u => u.ClientId);
+            Check("address", u => u.IPAddress.ToString());
+            Check("name", u => u.Name);
+            if (problems.Count > 0)
+                throw new DeevException(DhcpErrors.ReservationDuplicate, DeevErrorKind.InvalidArgument,
+                    $"The batch names the same {(problems.Count == 1 ? "value" : "values")} twice; nothing was changed:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", problems),
+                    problems[0])
+                { RecommendedAction = "Give each reservation once: one MAC, one address and one name per entry." };
         }
 
         private static string Where(DhcpReservation r) => r.Source != null ? ", in " + r.Source : "";

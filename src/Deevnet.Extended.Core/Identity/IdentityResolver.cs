@@ -108,8 +108,17 @@ namespace Deevnet.Extended.Core.Identity
                     RecommendedAction = "Widen site.vmidRange in the tier file, or remove hosts (then New-DeevHostIdentity -Prune).",
                 };
 
+            // A fixed VMID written into the tier after another host was allocated that VMID: both hosts would get the same
+            // VMID and MAC. Allocating never moves an existing VM, so this is said, not repaired.
+            var warnings = new List<string>();
+            foreach (var host in Tier.Hosts.Where(h => h.FixedVmId.HasValue))
+                foreach (var other in kept.Where(k => k.Value == host.FixedVmId && k.Key != host.Name))
+                    warnings.Add($"{host.Name} has the fixed VMID {host.FixedVmId} in the tier, but {Companion.Path} already allocates VMID {other.Value} " +
+                        $"to {other.Key}: both would have MAC {MacAddress.FromVmId(site.MacNamespace, other.Value)}. Give {host.Name} a free VMID, " +
+                        $"or remove {other.Key}'s entry only once its VM is gone (Test-DeevHostIdentity lists every clash).");
+
             var text = IdentityFile.Render(Tier.SourcePath, site.MacNamespace, kept);
-            return new AllocationPlan(Tier.SourcePath, Companion.Path, added, pruned, text);
+            return new AllocationPlan(Tier.SourcePath, Companion.Path, added, pruned, text, warnings);
         }
 
         /// <summary>Writes the plan's companion file atomically, when it changes anything.</summary>
@@ -122,7 +131,9 @@ namespace Deevnet.Extended.Core.Identity
         {
             if (Companion.Problems.Count == 0) return;
             throw new DeevException("IdentityFileInvalid", DeevErrorKind.InvalidData,
-                $"The identity file '{Companion.Path}' cannot be used:\n" + string.Join("\n", Companion.Problems.Select(p => "  " + p)), Companion.Path)
+                $"The identity file '{Text.SafeText.Printable(Companion.Path)}' cannot be used:\n" +
+                string.Join("\n", Companion.Problems.Take(TierFileInvalidException.MaxInMessage).Select(p => "  " + p)) +
+                (Companion.ProblemCount > TierFileInvalidException.MaxInMessage ? $"\n  … and {Companion.ProblemCount - TierFileInvalidException.MaxInMessage} more" : ""), Companion.Path)
             {
                 RecommendedAction = "The file is generated: restore it from version control or backup, or delete it and run New-DeevHostIdentity (VMIDs may then change).",
             };
@@ -132,8 +143,10 @@ namespace Deevnet.Extended.Core.Identity
     /// <summary>What New-DeevHostIdentity would write: the new allocations, the dropped entries, and the file's full text.</summary>
     public sealed class AllocationPlan
     {
-        public AllocationPlan(string tierPath, string companionPath, IReadOnlyList<HostIdentity> added, IReadOnlyList<string> pruned, string text)
+        public AllocationPlan(string tierPath, string companionPath, IReadOnlyList<HostIdentity> added, IReadOnlyList<string> pruned, string text,
+            IReadOnlyList<string>? warnings = null)
         {
+            Warnings = warnings ?? Array.Empty<string>();
             TierPath = tierPath;
             CompanionPath = companionPath;
             Added = added;
@@ -145,6 +158,9 @@ namespace Deevnet.Extended.Core.Identity
         public string CompanionPath { get; }
         public IReadOnlyList<HostIdentity> Added { get; }
         public IReadOnlyList<string> Pruned { get; }
+
+        /// <summary>Clashes the plan does not repair (a fixed VMID that another host's allocation already holds).</summary>
+        public IReadOnlyList<string> Warnings { get; }
 
         /// <summary>The companion file's complete new content.</summary>
         public string Text { get; }

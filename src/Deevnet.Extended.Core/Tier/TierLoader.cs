@@ -2,8 +2,6 @@ using System;
 using System.Collections.Concurrent;
 using System.IO;
 using Deevnet.Extended.Core.Errors;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Deevnet.Extended.Core.Tier
 {
@@ -48,6 +46,8 @@ namespace Deevnet.Extended.Core.Tier
             if (Cache.TryGetValue(fullPath, out var cached) && cached.LastWriteUtc == info.LastWriteTimeUtc && cached.Length == info.Length)
                 return cached.Tier;
 
+            if (info.Length > YamlFileReader.MaxBytes)
+                throw Invalid(fullPath, 1, 1, $"the file is {info.Length} bytes; a tier file is at most {YamlFileReader.MaxBytes >> 20} MiB");
             string text;
             try
             {
@@ -66,27 +66,15 @@ namespace Deevnet.Extended.Core.Tier
         public static SiteTier Parse(string path, string text)
         {
             var fullPath = Path.GetFullPath(path);
-            var stream = new YamlStream();
-            try
-            {
-                stream.Load(new StringReader(text));
-            }
-            catch (YamlException ex)
-            {
-                throw Invalid(fullPath, (int)ex.Start.Line, (int)ex.Start.Column, "YAML syntax error: " + SyntaxMessage(ex));
-            }
-            if (stream.Documents.Count == 0)
-                throw Invalid(fullPath, 1, 1, "the file is empty; a tier file needs at least the site, segments, hosts and services sections");
-            if (stream.Documents.Count > 1)
-                throw Invalid(fullPath, (int)stream.Documents[1].RootNode.Start.Line, (int)stream.Documents[1].RootNode.Start.Column,
-                    "the file holds more than one YAML document ('---'); a tier file is one document");
-            var root = stream.Documents[0].RootNode;
-            if (TierReader.IsNull(root))
+            var read = YamlFileReader.Read(fullPath, text);
+            if (read.Problem != null) throw new TierFileInvalidException(fullPath, new[] { read.Problem });
+            var root = read.Root;
+            if (root == null || TierReader.IsNull(root))
                 throw Invalid(fullPath, 1, 1, "the file is empty; a tier file needs at least the site, segments, hosts and services sections");
 
             var reader = new TierReader(fullPath);
             var tier = reader.Read(root);
-            if (tier == null || reader.Problems.Count > 0) throw new TierFileInvalidException(fullPath, reader.Problems);
+            if (tier == null || reader.ProblemCount > 0) throw new TierFileInvalidException(fullPath, reader.Problems, reader.ProblemCount);
             return tier;
         }
 
@@ -95,14 +83,5 @@ namespace Deevnet.Extended.Core.Tier
 
         private static TierFileInvalidException Invalid(string path, int line, int column, string message) =>
             new TierFileInvalidException(path, new[] { new TierProblem(path, line, column, message) });
-
-        private static string SyntaxMessage(YamlException ex)
-        {
-            // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: …) - (…): "; the position is reported separately.
-            var message = ex.InnerException is YamlException inner && !string.IsNullOrEmpty(inner.Message) ? inner.Message : ex.Message;
-            var marker = message.IndexOf("): ", StringComparison.Ordinal);
-            if (message.StartsWith("(", StringComparison.Ordinal) && marker > 0) message = message.Substring(marker + 3);
-            return message.Trim();
-        }
     }
 }

@@ -79,16 +79,8 @@ namespace Deevnet.Extended.Core.Tier
 
         private void CheckAddressInSegment(YamlNode node, string path, System.Net.IPAddress ip, Segment segment)
         {
-            var value = Ipv4Network.ToUInt(ip);
-            var subnet = segment.Subnet;
-            if (!subnet.Contains(ip))
-                Problem(node, $"{path}: {ip} is not inside segment '{segment.Name}' ({subnet})");
-            else if (subnet.PrefixLength <= 30 && value == subnet.Network)
-                Problem(node, $"{path}: {ip} is the network address of segment '{segment.Name}' ({subnet})");
-            else if (subnet.PrefixLength <= 30 && value == subnet.Broadcast)
-                Problem(node, $"{path}: {ip} is the broadcast address of segment '{segment.Name}' ({subnet})");
-            else if (segment.Gateway != null && segment.Gateway.Equals(ip))
-                Problem(node, $"{path}: {ip} is the gateway of segment '{segment.Name}'");
+            var why = AddressRules.WhyNotAHostAddress(ip, segment, _servers);
+            if (why != null) Problem(node, $"{path}: {why}");
         }
 
         private DataDisk? ReadDataDisk(YamlFields? f)

@@ -44,6 +44,7 @@ namespace Deevnet.Extended.Core.Tier
             var dns = ReadBackend(Section(top, "dns"), TierSchema.DnsKinds, null);
             _backupSectionGiven = top.Has("backup");
             _backup = ReadBackup(Section(top, "backup"));
+            _servers = new[] { dhcp, dns }.Concat(_hypervisors.Values).ToList();
             var hosts = ReadHosts(top);
             var services = ReadServices(top);
             var isolation = ReadIsolation(Section(top, "isolation"));

@@ -19,7 +19,8 @@ namespace Deevnet.Extended.Core.Tier
     {
         private readonly string _file;
         private readonly string _folder;
-        private readonly List<TierProblem> _problems = new List<TierProblem>();
+        private readonly ProblemLog _problems = new ProblemLog();
+        private IReadOnlyList<BackendSpec?> _servers = Array.Empty<BackendSpec?>();
 
         public TierReader(string file)
         {
@@ -27,9 +28,19 @@ namespace Deevnet.Extended.Core.Tier
             _folder = Path.GetDirectoryName(file) ?? ".";
         }
 
-        public IReadOnlyList<TierProblem> Problems => _problems;
+        /// <summary>The problems kept (the first <see cref="ProblemLog.MaxKept"/>).</summary>
+        public IReadOnlyList<TierProblem> Problems => _problems.Kept;
 
-        public void Problem(YamlNode node, string message) => _problems.Add(new TierProblem(_file, (int)node.Start.Line, (int)node.Start.Column, message));
+        /// <summary>Every problem found, kept or not.</summary>
+        public int ProblemCount => _problems.Count;
+
+        public void Problem(YamlNode node, string message)
+        {
+            // A file of a hundred thousand bad entries must not cost a hundred thousand messages: count them all,
+            // build the first ones only.
+            if (_problems.Count < ProblemLog.MaxKept) _problems.Add(new TierProblem(_file, (int)node.Start.Line, (int)node.Start.Column, message));
+            else _problems.CountOne();
+        }
 
         /// <summary>A mapping's keys; reports a non-mapping and non-scalar keys; null when it is not a mapping.</summary>
         public YamlFields? Map(YamlNode? node, string path, YamlNode? anchor = null)

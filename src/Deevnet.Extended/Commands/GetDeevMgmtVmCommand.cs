@@ -9,7 +9,7 @@ namespace Deevnet.Extended.Commands
     /// <summary>Shows the management VMs of the tier's hosts as their hypervisors report them.</summary>
     [Cmdlet(VerbsCommon.Get, "DeevMgmtVm")]
     [OutputType(typeof(MgmtVm))]
-    public sealed class GetDeevMgmtVmCommand : VmCmdletBase
+    public sealed class GetDeevMgmtVmCommand : VmCmdlet
     {
         /// <summary>Host names; wildcards allowed. Default: every host with a hypervisor.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -15,7 +15,6 @@ namespace Deevnet.Extended.Commands
     [OutputType(typeof(HostCommandResult))]
     public sealed class InvokeDeevHostCommandCommand : HostAccessCmdlet
     {
-        private TransportPool? _pool;
 
         /// <summary>Name of the host in the tier.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostNameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -48,7 +47,6 @@ namespace Deevnet.Extended.Commands
         [ValidateRange(1, 86400)]
         public int TimeoutSec { get; set; }
 
-        protected override void BeginProcessing() => _pool = new TransportPool(log: Log);
 
         protected override void ProcessRecord()
         {
@@ -87,7 +85,7 @@ namespace Deevnet.Extended.Commands
             if (!ShouldProcess($"{label} ({via})", $"Run '{commandLine}'")) return;
             try
             {
-                var transport = via.IsLocal ? _pool!.Get(via, new SshTransportOptions()) : _pool!.Get(WithUser(via, access), Options(access));
+                var transport = via.IsLocal ? Pool.Get(via, new SshTransportOptions()) : Pool.Get(WithUser(via, access), Options(access));
                 var timeout = TimeSpan.FromSeconds(TimeoutSec > 0 ? TimeoutSec : (access?.CommandTimeout ?? SshTransportOptions.DefaultCommandTimeout).TotalSeconds);
                 var result = RunAsync(token => transport.RunAsync(commandLine, token, timeout: timeout));
                 WriteObject(new HostCommandResult(label, via, result));
@@ -131,17 +129,5 @@ namespace Deevnet.Extended.Commands
         }
 
         protected override void EndProcessing() => ClosePool();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) ClosePool();
-            base.Dispose(disposing);
-        }
-
-        private void ClosePool()
-        {
-            _pool?.Dispose();
-            _pool = null;
-        }
     }
 }

@@ -57,6 +57,7 @@ namespace Deevnet.Extended.Commands
                     WriteDeevError(ex);
                     continue;
                 }
+                foreach (var warning in plan.Warnings) WriteWarning(warning);
                 if (plan.HasChanges)
                 {
                     var description = $"Write the identity file '{plan.CompanionPath}':\n{plan.Describe()}\nNew content:\n{plan.Text}";

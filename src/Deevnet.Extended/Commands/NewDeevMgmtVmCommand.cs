@@ -11,7 +11,7 @@ namespace Deevnet.Extended.Commands
     /// <summary>Creates (or adopts and corrects) the management VM of each tier host, starts it and waits until it answers.</summary>
     [Cmdlet(VerbsCommon.New, "DeevMgmtVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(MgmtVm))]
-    public sealed class NewDeevMgmtVmCommand : VmCmdletBase
+    public sealed class NewDeevMgmtVmCommand : VmCmdlet
     {
         private VmReservationCheck? _reservations;
         private string? _reservationsTier;

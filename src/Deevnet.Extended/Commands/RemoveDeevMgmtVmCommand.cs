@@ -13,7 +13,7 @@ namespace Deevnet.Extended.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "DeevMgmtVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
-    public sealed class RemoveDeevMgmtVmCommand : VmCmdletBase
+    public sealed class RemoveDeevMgmtVmCommand : VmCmdlet
     {
         /// <summary>The VM's name: a tier host, or (with -VmId) the exact name of a VM the tier does not declare.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

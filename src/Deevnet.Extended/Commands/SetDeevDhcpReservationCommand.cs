@@ -65,7 +65,9 @@ namespace Deevnet.Extended.Commands
             DhcpReservation wanted;
             try
             {
-                wanted = DhcpFields.Desired(ClientId!, DhcpFields.ParseAddress(IPAddress), Name, Description, ScopeId);
+                var address = DhcpFields.ParseAddress(IPAddress);
+                DhcpFields.CheckHostAddress(tier, address, Segment);
+                wanted = DhcpFields.Desired(ClientId!, address, Name, Description, ScopeId);
             }
             catch (DeevException ex)
             {

@@ -8,7 +8,7 @@ namespace Deevnet.Extended.Commands
     /// <summary>Starts the management VMs of tier hosts.</summary>
     [Cmdlet(VerbsLifecycle.Start, "DeevMgmtVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(MgmtVm))]
-    public sealed class StartDeevMgmtVmCommand : VmCmdletBase
+    public sealed class StartDeevMgmtVmCommand : VmCmdlet
     {
         /// <summary>Tier host names.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -8,7 +8,7 @@ namespace Deevnet.Extended.Commands
     /// <summary>Shuts down (or with -Force powers off) the management VMs of tier hosts.</summary>
     [Cmdlet(VerbsLifecycle.Stop, "DeevMgmtVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(MgmtVm))]
-    public sealed class StopDeevMgmtVmCommand : VmCmdletBase
+    public sealed class StopDeevMgmtVmCommand : VmCmdlet
     {
         /// <summary>Tier host names.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -119,7 +119,7 @@ namespace Deevnet.Extended.Commands
         private IReadOnlyList<CheckResult> Run(SiteTier tier, CheckSelection selection)
         {
             var timeout = TimeSpan.FromSeconds(TimeoutSec);
-            using var pool = new TransportPool(log: Log);
+            var pool = Pool;
             return RunAsync(async token =>
             {
                 var backends = TierCheckBackends.Create(tier, pool, token);

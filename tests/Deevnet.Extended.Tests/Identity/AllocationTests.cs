@@ -56,6 +56,20 @@ namespace Deevnet.Extended.Tests.Identity
         }
 
         [Fact]
+        public void A_fixed_vmid_that_another_host_was_allocated_is_warned_about_and_moves_nothing()
+        {
+            using var files = new TierTestFiles();
+            Allocate(Tier(TierTestFiles.Valid, files));   // h2 gets 200
+            var clash = Tier(TierTestFiles.Valid.Replace("vmid: 207", "vmid: 200"), files);
+            var plan = new IdentityResolver(clash).PlanAllocation();
+            var warning = Assert.Single(plan.Warnings);
+            Assert.Contains("h1 has the fixed VMID 200 in the tier", warning);
+            Assert.Contains("already allocates VMID 200 to h2: both would have MAC 02:de:20:00:00:c8", warning);
+            Assert.False(plan.HasChanges);   // h2 keeps its VMID: its VM may exist
+            Assert.Empty(new IdentityResolver(Tier(TierTestFiles.Valid, files)).PlanAllocation().Warnings);
+        }
+
+        [Fact]
         public void AllocationsAreStableAndNewHostsGetTheNextFreeVmId()
         {
             using var files = new TierTestFiles();

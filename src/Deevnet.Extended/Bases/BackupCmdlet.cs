@@ -6,21 +6,19 @@ using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 
-namespace Deevnet.Extended.Commands
+namespace Deevnet.Extended
 {
     /// <summary>
-    /// Shared by the four backup cmdlets: one transport pool per invocation (one SSH connection per host and store),
-    /// service selection by name and class, and terminating errors for a tier without a backup section.
+    /// Shared by the four backup cmdlets: transports from the invocation's pool (one SSH connection per host and
+    /// store), service selection by name and class, and terminating errors for a tier without a backup section.
     /// </summary>
     public abstract class BackupCmdlet : TierCmdlet
     {
-        private TransportPool? _pool;
-
         /// <summary>The pool's transport for a via, logging in as the tier's <c>access</c> says.</summary>
         protected System.Func<Via, IHostTransport> Transports(SiteTier tier)
         {
-            _pool ??= new TransportPool(log: Log);
-            return via => _pool.Get(via, tier.Access);
+            var pool = Pool;
+            return via => pool.Get(via, tier.Access);
         }
 
         protected BackupCatalog Catalog(SiteTier tier)
@@ -42,20 +40,6 @@ namespace Deevnet.Extended.Commands
                 .Where(s => classes == null || classes.Length == 0 || classes.Contains(s.Class))
                 .ToList();
 
-        protected override void EndProcessing()
-        {
-            _pool?.Dispose();
-            _pool = null;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _pool?.Dispose();
-                _pool = null;
-            }
-            base.Dispose(disposing);
-        }
+        protected override void EndProcessing() => ClosePool();
     }
 }

@@ -5,17 +5,21 @@ using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Text;
+using Deevnet.Extended.Core.Transport;
 
 namespace Deevnet.Extended
 {
     /// <summary>
-    /// Base of every cmdlet. It owns three things so that no cmdlet repeats them:
+    /// Base of every cmdlet. It owns four things so that no cmdlet repeats them:
     /// <list type="bullet">
     /// <item>Ctrl+C: <see cref="StopProcessing"/> cancels <see cref="CancellationToken"/>, which every Core call takes
     /// (PowerShellStandard 5.1 has no PipelineStopToken).</item>
     /// <item>Work on other threads: <see cref="RunAsync{T}"/> waits for Core on the pipeline thread and relays its
     /// progress and messages there, because Write* may only be called from the pipeline thread.</item>
     /// <item>Errors: typed Core exceptions become ErrorRecords with their stable id and an honest category.</item>
+    /// <item>Connections: one <see cref="Pool"/> per invocation, so a pipeline of many records uses one connection per
+    /// host, closed when the cmdlet ends (or at Ctrl+C).</item>
     /// </list>
     /// </summary>
     public abstract class DeevCmdlet : PSCmdlet, IDisposable
@@ -23,6 +27,7 @@ namespace Deevnet.Extended
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly ConcurrentQueue<Action> _pending = new ConcurrentQueue<Action>();
         private readonly AutoResetEvent _signal = new AutoResetEvent(false);
+        private TransportPool? _pool;
 
         /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
         protected CancellationToken CancellationToken => _stop.Token;
@@ -32,6 +37,16 @@ namespace Deevnet.Extended
 
         /// <summary>Message sink for Core, relayed to Write-Verbose / Write-Warning on the pipeline thread.</summary>
         protected IOperationLog Log => new QueuedLog(this);
+
+        /// <summary>The transports of this invocation, opened on first use.</summary>
+        protected TransportPool Pool => _pool ??= new TransportPool(log: Log);
+
+        /// <summary>Closes every connection of this invocation (a later use of <see cref="Pool"/> opens new ones).</summary>
+        protected void ClosePool()
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
 
         protected override void StopProcessing() => _stop.Cancel();
 
@@ -72,6 +87,8 @@ namespace Deevnet.Extended
         /// <summary>Builds an ErrorRecord for a failure the cmdlet itself detects.</summary>
         protected static ErrorRecord NewError(string errorId, ErrorCategory category, string message, object? target, string? recommendedAction = null)
         {
+            // What the host shows is escaped (a name may carry ESC or a newline); the raw value stays the target.
+            message = SafeText.PrintableLines(message);
             var record = new ErrorRecord(new InvalidOperationException(message), errorId, category, target);
             if (recommendedAction != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
             return record;
@@ -80,10 +97,9 @@ namespace Deevnet.Extended
         public static ErrorRecord ToErrorRecord(DeevException exception)
         {
             var record = new ErrorRecord(exception, exception.ErrorId, MapCategory(exception.Kind), exception.Target);
-            if (exception.RecommendedAction != null)
-            {
-                record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = exception.RecommendedAction };
-            }
+            // The host shows ErrorDetails.Message when set: always set it, escaped, so a name from a file or a server
+            // cannot repaint the terminal; the exception keeps the raw text for code that needs it.
+            record.ErrorDetails = new ErrorDetails(SafeText.PrintableLines(exception.Message)) { RecommendedAction = exception.RecommendedAction };
             return record;
         }
 
@@ -116,6 +132,7 @@ namespace Deevnet.Extended
         protected virtual void Dispose(bool disposing)
         {
             if (!disposing) return;
+            ClosePool();
             _stop.Dispose();
             _signal.Dispose();
         }

@@ -8,25 +8,21 @@ using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 
-namespace Deevnet.Extended.Commands
+namespace Deevnet.Extended
 {
     /// <summary>
-    /// Shared by the DHCP cmdlets: one transport pool per invocation (one connection per server for the whole
-    /// pipeline), the back end for a tier, and the plan → ShouldProcess → apply sequence of the writing cmdlets.
+    /// Shared by the DHCP cmdlets: the back end for a tier (over the invocation's one transport pool), and the plan → ShouldProcess → apply sequence of the writing cmdlets.
     /// </summary>
     public abstract class DhcpCmdlet : TierCmdlet
     {
-        private TransportPool? _pool;
-
         /// <summary>The tier of the current record (its <c>-TierPath</c>, else <c>$env:DEEV_TIER</c>).</summary>
         protected SiteTier CurrentTier() => LoadTier();
 
         protected IDhcpBackend BackendFor(SiteTier tier)
         {
-            _pool ??= new TransportPool(log: Log);
             try
             {
-                return DhcpBackendFactory.Create(tier, _pool, Log);
+                return DhcpBackendFactory.Create(tier, Pool, Log);
             }
             catch (DeevException ex)
             {
@@ -114,19 +110,6 @@ namespace Deevnet.Extended.Commands
             if (segment?.Addressing != SegmentAddressing.Static) return false;
             WriteDeevError(DhcpErrors.StaticSegment(name ?? address, segment.Name));
             return true;
-        }
-
-        /// <summary>Closes every connection of this invocation; called at the end of EndProcessing.</summary>
-        protected void ClosePool()
-        {
-            _pool?.Dispose();
-            _pool = null;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) ClosePool();
-            base.Dispose(disposing);
         }
     }
 }

@@ -13,7 +13,7 @@ using Deevnet.Extended.Core.Transport;
 namespace Deevnet.Extended
 {
     /// <summary>
-    /// Base of the DNS record cmdlets: <c>-TimeoutSec</c>, one back end (and one connection) per invocation, and the one
+    /// Base of the DNS record cmdlets: <c>-TimeoutSec</c>, one back end per batch over the invocation's connections, and the one
     /// plan → ShouldProcess → apply sequence that every writing DNS cmdlet shares, so -WhatIf prints the real plan.
     /// </summary>
     public abstract class DnsCmdlet : TierCmdlet
@@ -29,8 +29,7 @@ namespace Deevnet.Extended
         {
             try
             {
-                using var pool = new TransportPool(null, Log);
-                using var backend = DnsBackendFactory.Create(tier, pool, Log, TimeSpan.FromSeconds(TimeoutSec));
+                using var backend = DnsBackendFactory.Create(tier, Pool, Log, TimeSpan.FromSeconds(TimeoutSec));
                 return work(backend);
             }
             catch (DeevException ex)

@@ -7,19 +7,15 @@ using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 using Deevnet.Extended.Core.Vm;
 
-namespace Deevnet.Extended.Commands
+namespace Deevnet.Extended
 {
     /// <summary>
-    /// What the five VM cmdlets share: one transport pool and one back end per hypervisor for the whole pipeline,
+    /// What the five VM cmdlets share: one back end per hypervisor for the whole pipeline (over the invocation's pool),
     /// resolving a tier host to its identity, and the output object.
     /// </summary>
-    public abstract class VmCmdletBase : TierCmdlet
+    public abstract class VmCmdlet : TierCmdlet
     {
         private readonly Dictionary<string, IVmBackend> _backends = new Dictionary<string, IVmBackend>(StringComparer.Ordinal);
-        private TransportPool? _pool;
-
-        protected TransportPool Pool => _pool ??= new TransportPool(log: Log);
-
         /// <summary>The back end of <paramref name="hypervisor"/>, made once per tier and hypervisor for the pipeline.</summary>
         protected IVmBackend BackendFor(SiteTier tier, Hypervisor hypervisor)
         {
@@ -75,8 +71,6 @@ namespace Deevnet.Extended.Commands
             {
                 foreach (var backend in _backends.Values) backend.Dispose();
                 _backends.Clear();
-                _pool?.Dispose();
-                _pool = null;
             }
             base.Dispose(disposing);
         }
