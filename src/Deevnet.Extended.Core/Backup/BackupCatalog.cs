@@ -64,8 +64,13 @@ namespace Deevnet.Extended.Core.Backup
         public async Task<BackupFreshness> FreshnessAsync(Service service, CancellationToken cancellationToken)
         {
             if (service.Backup.IsNone) return new BackupFreshness(service.Name, false, null, Settings.MaxAge, _clock(), service.Backup.NoneReason);
-            var newest = await NewestGoodAsync(service.Name, cancellationToken).ConfigureAwait(false);
-            return new BackupFreshness(service.Name, true, newest, Settings.MaxAge, _clock(), null);
+            var all = await ListAsync(service.Name, cancellationToken).ConfigureAwait(false);
+            var newest = all.FirstOrDefault(b => b.IsGood);
+            var unauthenticated = all.Where(b => b.Status == BackupStatus.Unauthenticated).ToList();
+            var note = newest == null && unauthenticated.Count > 0
+                ? $"{unauthenticated.Count} unauthenticated backup(s) do not count, e.g. {unauthenticated[0].BackupName}: {unauthenticated[0].SignatureProblem}"
+                : null;
+            return new BackupFreshness(service.Name, true, newest, Settings.MaxAge, _clock(), null, note);
         }
 
         /// <summary>

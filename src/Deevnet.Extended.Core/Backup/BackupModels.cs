@@ -229,8 +229,9 @@ namespace Deevnet.Extended.Core.Backup
     /// <summary>The freshness of one service's backups, for the checks engine.</summary>
     public sealed class BackupFreshness
     {
-        public BackupFreshness(string service, bool needed, BackupInfo? newestGood, TimeSpan maxAge, DateTime nowUtc, string? noneReason)
+        public BackupFreshness(string service, bool needed, BackupInfo? newestGood, TimeSpan maxAge, DateTime nowUtc, string? noneReason, string? unauthenticatedNote = null)
         {
+            UnauthenticatedNote = unauthenticatedNote;
             Service = service;
             Needed = needed;
             NewestGood = newestGood;
@@ -247,10 +248,13 @@ namespace Deevnet.Extended.Core.Backup
         public TimeSpan? Age { get; }
         public TimeSpan MaxAge { get; }
         public string? NoneReason { get; }
+
+        /// <summary>Set when there is no good backup but unauthenticated ones exist (why they do not count).</summary>
+        public string? UnauthenticatedNote { get; }
         public bool IsFresh => !Needed || (Age.HasValue && Age.Value < MaxAge);
 
         public string Message => !Needed ? $"nothing to back up: {NoneReason}"
-            : NewestGood == null ? "no good backup in the store"
+            : NewestGood == null ? "no good backup in the store" + (UnauthenticatedNote != null ? $" ({UnauthenticatedNote})" : "")
             : IsFresh ? $"newest good backup {NewestGood.BackupName} is {Format(Age!.Value)} old (limit {Format(MaxAge)})"
             : $"newest good backup {NewestGood.BackupName} is {Format(Age!.Value)} old, older than {Format(MaxAge)}";
 

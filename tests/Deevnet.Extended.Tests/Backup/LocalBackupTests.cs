@@ -132,6 +132,17 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public async Task AnUnauthenticatedBackupIsNotFreshAndTheCheckSaysWhy()
+        {
+            using var w = new BackupWorld(Parent);
+            var planted = w.Plant(signed: false);
+            var fresh = await w.Catalog().FreshnessAsync(w.Service, CancellationToken.None);
+            Assert.False(fresh.IsFresh);
+            Assert.Null(fresh.NewestGood);
+            Assert.Contains($"1 unauthenticated backup(s) do not count, e.g. {planted.BackupName}: it has no .seal", fresh.Message);
+        }
+
+        [Fact]
         public async Task ServicesWithoutBackupAreNotBackedUpAndAreAlwaysFresh()
         {
             using var w = new BackupWorld(Parent);
