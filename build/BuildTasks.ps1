@@ -103,11 +103,15 @@ function Invoke-Build {
         Invoke-Native 'dotnet build' { dotnet build Deevnet.Extended.sln -c $Configuration --no-restore --nologo -clp:ErrorsOnly -v quiet }
         # Lay out the module: the cmdlet assembly and its dependencies (never System.Management.Automation).
         $output = Join-Path $Root "src/Deevnet.Extended/bin/$Configuration/net8.0"
-        New-Item -ItemType Directory -Force -Path $ModuleBin | Out-Null
-        # Start from an empty folder: a dll left by an earlier target framework (netstandard2.0 polyfills) must not load.
-        Get-ChildItem $ModuleBin -Filter *.dll | Remove-Item -Force
-        Get-ChildItem $output -Filter *.dll | Where-Object Name -NE 'System.Management.Automation.dll' |
-            Copy-Item -Destination $ModuleBin -Force
+        # The cmdlet assembly in module/bin; everything it depends on in module/bin/deps, where only the module's own
+        # load context looks (src/Deevnet.Extended/Loading): another module's YamlDotNet or SSH.NET cannot collide.
+        $deps = Join-Path $ModuleBin 'deps'
+        New-Item -ItemType Directory -Force -Path $ModuleBin, $deps | Out-Null
+        # Start from empty folders: a dll left by an earlier build or layout must not load.
+        Get-ChildItem $ModuleBin, $deps -Filter *.dll | Remove-Item -Force
+        Copy-Item (Join-Path $output 'Deevnet.Extended.dll') -Destination $ModuleBin -Force
+        Get-ChildItem $output -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll', 'Deevnet.Extended.dll' |
+            Copy-Item -Destination $deps -Force
         Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'build/New-ModuleHelp.ps1'))
         if ($LASTEXITCODE -ne 0) { throw 'Generating help failed.' }
     }
@@ -240,6 +244,16 @@ function Invoke-Bench {
     }
 }
 
+function Add-CommandTag([string] $Manifest) {
+    # Find-PSResource -Command searches a package's PSCommand_<name> tags, which Compress-PSResource does not write:
+    # the staged manifest (never the source one) gets one per exported command, the way the PowerShell Gallery does.
+    $data = Import-PowerShellDataFile $Manifest
+    $cmdlets = @($data.CmdletsToExport); $functions = @($data.FunctionsToExport)
+    $tags = @($data.PrivateData.PSData.Tags) + @($cmdlets + $functions | ForEach-Object { "PSCommand_$_" }) +
+        @($cmdlets | ForEach-Object { "PSCmdlet_$_" }) + @($functions | ForEach-Object { "PSFunction_$_" })
+    Update-PSModuleManifest -Path $Manifest -Tags $tags
+}
+
 function Invoke-Package {
     # Stage exactly what ships (same layout as the repository, so the manifest needs no rewriting) and compress
     # it into a nupkg that Install-PSResource / Save-PSResource accept from a local folder repository.
@@ -248,6 +262,7 @@ function Invoke-Package {
     Remove-Item $stage -Recurse -Force -ErrorAction Ignore
     New-Item -ItemType Directory -Force -Path $stage | Out-Null
     Copy-Item (Join-Path $Root 'Deevnet.Extended.psd1') $stage
+    Add-CommandTag (Join-Path $stage 'Deevnet.Extended.psd1')
     Copy-Item (Join-Path $Root 'module') $stage -Recurse
     Copy-Item (Join-Path $Root 'en-US') $stage -Recurse
     Copy-Item (Join-Path $Root 'README.md') $stage

@@ -14,12 +14,19 @@ $docs = Join-Path $root 'docs/cmdlets'
 $manifest = Import-PowerShellDataFile (Join-Path $root 'Deevnet.Extended.psd1')
 $dll = Join-Path $root 'module/bin/Deevnet.Extended.dll'
 Import-Module $dll -Force
-$common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+# -WhatIf and -Confirm (the optional common parameters) are part of a ShouldProcess cmdlet's syntax, as Get-Help shows
+# them for PowerShell's own cmdlets; only the always-present common parameters are left to <CommonParameters>.
+$common = [System.Management.Automation.Cmdlet]::CommonParameters
+$projectUri = $manifest.PrivateData.PSData.ProjectUri
+$standardText = @{
+    WhatIf  = 'Shows what would happen if the cmdlet runs: the plan it would apply. Nothing is changed.'
+    Confirm = 'Prompts for confirmation before each change.'
+}
 
 function Read-CmdletMarkdown {
     # Splits a help markdown file into synopsis, description, parameter texts and examples.
     param([string] $Path)
-    $doc = @{ Synopsis = ''; Description = @(); Parameters = @{}; Examples = @() }
+    $doc = @{ Synopsis = ''; Description = @(); Parameters = @{}; Examples = @(); Related = @() }
     $section = ''; $current = $null; $buffer = [System.Collections.Generic.List[string]]::new()
     $flush = {
         $text = ($buffer -join "`n").Trim()
@@ -27,6 +34,7 @@ function Read-CmdletMarkdown {
             'SYNOPSIS' { $doc.Synopsis = $text }
             'DESCRIPTION' { $doc.Description = @($text -split "`n\s*`n" | ForEach-Object { $_.Trim() } | Where-Object { $_ }) }
             'PARAMETERS' { if ($current) { $doc.Parameters[$current] = $text } }
+            'RELATED' { $doc.Related = @($text -split "`n" | ForEach-Object { $_.Trim().TrimStart('-', '*').Trim() } | Where-Object { $_ }) }
             'EXAMPLES' {
                 if ($current) {
                     $code = ''; $remarks = $text
@@ -64,17 +72,61 @@ function Get-PipelineText($p) {
     if ($kinds) { "True ($($kinds -join ', '))" } else { 'False' }
 }
 
+function Get-TypeName([type] $Type) {
+    # What a user types, not what the runtime calls it: Int32 for Nullable`1[Int32], String[] for arrays.
+    $underlying = [Nullable]::GetUnderlyingType($Type)
+    if ($underlying) { return $underlying.Name }
+    $Type.Name
+}
+
 function Get-ParameterXml($name, $setParam, $metadata, [string] $description) {
     $type = $metadata.ParameterType
     $isSwitch = $type -eq [switch]
+    if (-not $description -and $standardText.ContainsKey($name)) { $description = $standardText[$name] }
+    $globbing = [bool]($metadata.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
     $position = if ($setParam -and $setParam.Position -ge 0) { $setParam.Position } else { 'named' }
     $required = if ($setParam) { $setParam.IsMandatory.ToString().ToLowerInvariant() } else { 'false' }
     $pipeline = if ($setParam) { Get-PipelineText $setParam } else { 'False' }
     $aliases = if ($metadata.Aliases.Count) { $metadata.Aliases -join ', ' } else { 'none' }
-    $value = if ($isSwitch) { '' } else { "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-XmlText $type.Name)</command:parameterValue>" }
-    "<command:parameter required=`"$required`" variableLength=`"true`" globbing=`"false`" pipelineInput=`"$pipeline`" position=`"$position`" aliases=`"$(ConvertTo-XmlText $aliases)`">" +
+    $value = if ($isSwitch) { '' } else { "<command:parameterValue required=`"true`" variableLength=`"false`">$(ConvertTo-XmlText (Get-TypeName $type))</command:parameterValue>" }
+    "<command:parameter required=`"$required`" variableLength=`"true`" globbing=`"$($globbing.ToString().ToLowerInvariant())`" pipelineInput=`"$pipeline`" position=`"$position`" aliases=`"$(ConvertTo-XmlText $aliases)`">" +
     "<maml:name>$name</maml:name><maml:description>$(Get-ParaXml $description)</maml:description>$value" +
-    "<dev:type><maml:name>$(ConvertTo-XmlText $type.FullName)</maml:name></dev:type></command:parameter>"
+    "<dev:type><maml:name>$(ConvertTo-XmlText (Get-TypeName $type))</maml:name></dev:type></command:parameter>"
+}
+
+function Get-InputTypeXml($command) {
+    # INPUTS: what the pipeline can carry into the cmdlet. By value: the parameter's type; by property name: any
+    # object with those properties (a Deevnet object from another cmdlet of the module, usually).
+    $byValue = @(); $byName = @()
+    foreach ($p in $command.Parameters.Values | Where-Object { $_.Name -notin $common }) {
+        foreach ($set in $p.ParameterSets.Values) {
+            if ($set.ValueFromPipeline) { $byValue += $p }
+            if ($set.ValueFromPipelineByPropertyName) { $byName += $p }
+        }
+    }
+    $items = foreach ($p in $byValue | Sort-Object Name -Unique) {
+        "<command:inputType><dev:type><maml:name>$(ConvertTo-XmlText (Get-TypeName $p.ParameterType))</maml:name></dev:type>" +
+        "<maml:description><maml:para>Bound to -$($p.Name).</maml:para></maml:description></command:inputType>"
+    }
+    $names = @($byName | Sort-Object Name -Unique | ForEach-Object { $_.Name + $(if ($_.Aliases.Count) { " ($($_.Aliases -join ', '))" }) })
+    if ($names) {
+        $items += "<command:inputType><dev:type><maml:name>System.Management.Automation.PSObject</maml:name></dev:type>" +
+            "<maml:description><maml:para>$(ConvertTo-XmlText "Any object with these properties, bound by property name: $($names -join ', ').")</maml:para></maml:description></command:inputType>"
+    }
+    if (-not $items) { $items = "<command:inputType><dev:type><maml:name>None</maml:name></dev:type><maml:description><maml:para>This cmdlet takes no pipeline input.</maml:para></maml:description></command:inputType>" }
+    $items -join ''
+}
+
+function Get-RelatedLinkXml([string] $Name, $doc) {
+    # The online page first (Get-Help -Online opens the first link with a URI), then the other cmdlets of the same
+    # noun, the links the markdown names, and the concepts topic.
+    $links = @("<maml:navigationLink><maml:linkText>Online version:</maml:linkText><maml:uri>$projectUri/blob/main/docs/cmdlets/$Name.md</maml:uri></maml:navigationLink>")
+    $noun = ($Name -split '-', 2)[1]
+    $siblings = @($manifest.CmdletsToExport | Where-Object { $_ -ne $Name -and ($_ -split '-', 2)[1] -eq $noun })
+    foreach ($link in @($siblings) + @($doc.Related) + @('about_Deevnet_Extended') | Where-Object { $_ } | Select-Object -Unique) {
+        $links += "<maml:navigationLink><maml:linkText>$(ConvertTo-XmlText $link)</maml:linkText><maml:uri /></maml:navigationLink>"
+    }
+    $links -join ''
 }
 
 $items = foreach ($name in $manifest.CmdletsToExport) {
@@ -86,7 +138,9 @@ $items = foreach ($name in $manifest.CmdletsToExport) {
     $verb, $noun = $name -split '-', 2
     $own = $command.Parameters.Values | Where-Object { $_.Name -notin $common }
     $syntax = foreach ($set in $command.ParameterSets) {
-        $params = foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+        # Positional parameters first, in position order, as Get-Help shows PowerShell's own cmdlets.
+        $ordered = $set.Parameters | Where-Object { $_.Name -notin $common } | Sort-Object -Stable { if ($_.Position -ge 0) { $_.Position } else { [int]::MaxValue } }
+        $params = foreach ($sp in $ordered) {
             Get-ParameterXml $sp.Name $sp $command.Parameters[$sp.Name] $doc.Parameters[$sp.Name]
         }
         "<command:syntaxItem><maml:name>$name</maml:name>$($params -join '')</command:syntaxItem>"
@@ -112,8 +166,10 @@ $items = foreach ($name in $manifest.CmdletsToExport) {
 <maml:description>$(($doc.Description | ForEach-Object { Get-ParaXml $_ }) -join '')</maml:description>
 <command:syntax>$($syntax -join '')</command:syntax>
 <command:parameters>$($parameters -join '')</command:parameters>
+<command:inputTypes>$(Get-InputTypeXml $command)</command:inputTypes>
 <command:returnValues>$($outputs -join '')</command:returnValues>
 <command:examples>$($examples -join '')</command:examples>
+<command:relatedLinks>$(Get-RelatedLinkXml $name $doc)</command:relatedLinks>
 </command:command>
 "@
 }
@@ -125,3 +181,5 @@ $target = Join-Path $root 'en-US'
 New-Item -ItemType Directory -Force -Path $target | Out-Null
 [xml]$xml | Out-Null   # fail here, not at Get-Help time, if the document is malformed
 Set-Content -Path (Join-Path $target 'Deevnet.Extended.dll-Help.xml') -Value $xml -Encoding utf8NoBOM
+# The concepts topic: Get-Help about_Deevnet_Extended reads <ModuleBase>/en-US/about_*.help.txt as plain text.
+Copy-Item -LiteralPath (Join-Path $root 'docs/about_Deevnet_Extended.help.txt') -Destination (Join-Path $target 'about_Deevnet_Extended.help.txt') -Force

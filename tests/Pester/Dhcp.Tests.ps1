@@ -118,8 +118,17 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
         Get-ServerPart | Should -Be $before
     }
 
-    It 'gives a host on a static segment a clear error instead of a reservation' {
-        Get-DeevMgmtHost -TierPath $tier -Segment platform | Set-DeevDhcpReservation -ErrorVariable err -ErrorAction SilentlyContinue
+    It 'skips hosts on a static segment that come from the pipeline, with a verbose note and no error' {
+        $before = Get-ServerPart
+        $verbose = Get-DeevMgmtHost -TierPath $tier -Segment platform | Set-DeevDhcpReservation -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1
+        $err | Should -BeNullOrEmpty
+        ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match "segment 'platform' has static addressing"
+        Get-ServerPart | Should -Be $before
+    }
+
+    It 'gives a host on a static segment named directly a clear error instead of a reservation' {
+        $platform = Get-DeevMgmtHost -TierPath $tier -Segment platform | Select-Object -First 1
+        Set-DeevDhcpReservation -TierPath $tier -ClientId ($space.MacPrefix + ':00:00:03') -IPAddress $platform.IPAddress -Segment platform -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeExactly 'StaticSegmentNoReservation,Deevnet.Extended.Commands.SetDeevDhcpReservationCommand'
     }
 }

@@ -55,9 +55,44 @@ Describe 'Help for <Name>' -ForEach $exported {
         }
     }
 
+    It 'shows -WhatIf and -Confirm in its syntax when it supports ShouldProcess' {
+        if (-not $command.Parameters.ContainsKey('WhatIf')) { return }
+        $syntax = (Get-Help $Name).syntax | Out-String
+        $syntax | Should -Match '\[-WhatIf\]'
+        $syntax | Should -Match '\[-Confirm\]'
+    }
+
+    It 'marks the parameters that take wildcards, and names types as users type them' {
+        foreach ($p in $command.Parameters.Values) {
+            $entry = $help.parameters.parameter | Where-Object Name -EQ $p.Name
+            if (-not $entry) { continue }
+            $wild = [bool]($p.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+            $entry.globbing | Should -Be $wild.ToString().ToLowerInvariant() -Because "-$($p.Name) $(if ($wild) { 'takes' } else { 'does not take' }) wildcards"
+        }
+        ($help.syntax | Out-String) | Should -Not -Match 'Nullable`1'
+    }
+
+    It 'lists its pipeline input, an online page and its related commands' {
+        if ($command.CommandType -ne 'Cmdlet') { return }   # the script layer's functions have comment-based help
+        @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0
+        ($help.inputTypes | Out-String).Trim() | Should -Not -BeNullOrEmpty
+        $links = @($help.relatedLinks.navigationLink)
+        $links[0].uri | Should -Be "https://github.com/deevnet/Deevnet.Extended/blob/main/docs/cmdlets/$Name.md"
+        $links.linkText | Should -Contain 'about_Deevnet_Extended'
+    }
+
     It 'has at least one example with code' {
         @($help.examples.example).Count | Should -BeGreaterThan 0
         @($help.examples.example)[0].code | Should -Match $Name.Split('-')[1]
+    }
+}
+
+Describe 'The concepts topic' {
+    It 'Get-Help about_Deevnet_Extended shows the concepts' {
+        $topic = Get-Help about_Deevnet_Extended | Out-String
+        foreach ($concept in 'THE TIER FILE', 'IDENTITY', 'OWNERSHIP', 'PLANS AND -WHATIF', 'CHECKS', 'BACKUPS', 'REBUILDS') {
+            $topic | Should -Match ([regex]::Escape($concept))
+        }
     }
 }
 
@@ -70,7 +105,7 @@ Describe '<Name> supports -WhatIf and -Confirm' -ForEach $mutating {
 }
 
 Describe 'Package' {
-    It 'builds a nupkg that Save-PSResource installs into a clean path, importable by name' {
+    It 'builds a nupkg that Find-PSResource -Command finds and Save-PSResource installs into a clean path, importable by name' {
         $out = Join-Path $TestDrive 'out.txt'
         $script = Join-Path $TestDrive 'install.ps1'
         $repo = Join-Path $TestDrive 'repo'
@@ -85,6 +120,7 @@ Describe 'Package' {
         @"
 `$ErrorActionPreference = 'Stop'
 Register-PSResourceRepository -Name DeevLocal -Uri '$repo' -Trusted
+'found:' + (Find-PSResource -Command Get-DeevTier -Repository DeevLocal).ParentResource.Name
 Save-PSResource -Name Deevnet.Extended -Repository DeevLocal -Path '$target' -TrustRepository -SkipDependencyCheck
 `$env:PSModulePath = '$target' + [IO.Path]::PathSeparator + `$env:PSModulePath
 Import-Module Deevnet.Extended
@@ -99,6 +135,7 @@ Import-Module Deevnet.Extended
         }
         finally { $env:HOME = $env:HOME_SAVED }
         $LASTEXITCODE | Should -Be 0 -Because ($lines | Out-String)
+        $lines | Should -Contain 'found:Deevnet.Extended' -Because 'Find-PSResource -Command finds the module by a command it exports'
         [int]$lines[-2] | Should -Be (@($manifest.CmdletsToExport) + @($manifest.FunctionsToExport)).Count
         $lines[-1] | Should -BeLike "$target*"
     }

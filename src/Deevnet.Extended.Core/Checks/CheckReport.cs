@@ -36,36 +36,36 @@ namespace Deevnet.Extended.Core.Checks
             using (var w = XmlWriter.Create(new StringWriterUtf8(sb), settings))
             {
                 w.WriteStartElement("testsuites");
-                w.WriteAttributeString("name", "Test-DeevExtendedTier " + summary.TierPath);
+                w.WriteAttributeString("name", Shown("Test-DeevExtendedTier " + summary.TierPath));
                 Counts(w, results, summary.Duration);
                 foreach (var group in results.GroupBy(r => r.Group))
                 {
                     var list = group.ToList();
                     w.WriteStartElement("testsuite");
-                    w.WriteAttributeString("name", group.Key);
+                    w.WriteAttributeString("name", Shown(group.Key));
                     Counts(w, list, TimeSpan.FromTicks(list.Sum(r => r.Duration.Ticks)));
                     foreach (var r in list)
                     {
                         w.WriteStartElement("testcase");
-                        w.WriteAttributeString("classname", r.Service.Length > 0 ? $"{r.Service}.{r.Host}" : r.Host);
-                        w.WriteAttributeString("name", $"{r.Check} {r.Target}");
+                        w.WriteAttributeString("classname", Shown(r.Service.Length > 0 ? $"{r.Service}.{r.Host}" : r.Host));
+                        w.WriteAttributeString("name", Shown($"{r.Check} {r.Target}"));
                         w.WriteAttributeString("time", Seconds(r.Duration));
                         switch (r.Status)
                         {
                             case CheckStatus.Failed:
                                 w.WriteStartElement("failure");
-                                w.WriteAttributeString("message", r.Detail);
-                                w.WriteAttributeString("type", r.Check);
-                                w.WriteString(r.Detail);
+                                w.WriteAttributeString("message", Shown(r.Detail));
+                                w.WriteAttributeString("type", Shown(r.Check));
+                                w.WriteString(ShownLines(r.Detail));
                                 w.WriteEndElement();
                                 break;
                             case CheckStatus.Skipped:
                                 w.WriteStartElement("skipped");
-                                w.WriteAttributeString("message", r.Detail);
+                                w.WriteAttributeString("message", Shown(r.Detail));
                                 w.WriteEndElement();
                                 break;
                             default:
-                                w.WriteElementString("system-out", (r.Status == CheckStatus.Warning ? "WARNING: " : "") + r.Detail);
+                                w.WriteElementString("system-out", ShownLines((r.Status == CheckStatus.Warning ? "WARNING: " : "") + r.Detail));
                                 break;
                         }
                         w.WriteEndElement();
@@ -107,7 +107,7 @@ namespace Deevnet.Extended.Core.Checks
                   .Append(", \"check\": ").Append(Json(r.Check))
                   .Append(", \"target\": ").Append(Json(r.Target))
                   .Append(", \"status\": ").Append(Json(r.Status.ToString()))
-                  .Append(", \"detail\": ").Append(Json(r.Detail))
+                  .Append(", \"detail\": ").Append(Text.JsonText.Quote(ShownLines(r.Detail)))
                   .Append(", \"durationSeconds\": ").Append(Seconds(r.Duration)).Append(" }");
             }
             sb.Append(results.Count > 0 ? "\n  ]\n}\n" : "]\n}\n");
@@ -117,7 +117,13 @@ namespace Deevnet.Extended.Core.Checks
         private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 
         /// <summary>A JSON string literal.</summary>
-        public static string Json(string value) => Text.JsonText.Quote(value);
+        public static string Json(string value) => Text.JsonText.Quote(Shown(value));
+
+        // Names and details come from the tier and from servers' answers: shown escaped, so a report can neither hold a
+        // character XML forbids (XmlWriter would throw on ESC and the report would be lost) nor repaint a terminal.
+        private static string Shown(string value) => Text.SafeText.Printable(value);
+
+        private static string ShownLines(string value) => Text.SafeText.PrintableLines(value);
 
         /// <summary>A StringWriter that declares UTF-8, so the XML declaration says what the file is.</summary>
         private sealed class StringWriterUtf8 : StringWriter

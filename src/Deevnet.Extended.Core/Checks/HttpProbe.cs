@@ -89,12 +89,12 @@ namespace Deevnet.Extended.Core.Checks
             catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 if (ex.InnerException is CheckFailedException failed) throw failed;
-                if (verdict != null && Find<AuthenticationException>(ex) is { } tlsError)
+                if (verdict != null && Http.RestClient.Find<AuthenticationException>(ex) is { } tlsError)
                 {
                     var problem = verdict.Certificate != null ? verdict.Problem(Now()) : null;
                     return CheckOutcome.Fail(problem ?? $"TLS handshake with {url.Authority} failed: {tlsError.Message}");
                 }
-                return CheckOutcome.Fail($"{url.Authority} closed the connection: {Innermost(ex).Message}");
+                return CheckOutcome.Fail($"{url.Authority} closed the connection: {ex.GetBaseException().Message}");
             }
             catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -112,14 +112,6 @@ namespace Deevnet.Extended.Core.Checks
             while (length < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0) length += n;
             return Encoding.UTF8.GetString(buffer, 0, length);
         }
-
-        private static T? Find<T>(Exception ex) where T : Exception
-        {
-            for (Exception? e = ex; e != null; e = e.InnerException) if (e is T t) return t;
-            return null;
-        }
-
-        private static Exception Innermost(Exception ex) => ex.InnerException == null ? ex : Innermost(ex.InnerException);
 
         private static CheckOutcome Judge(HttpExpectation expect, int status, string reason, string body, TlsVerdict? tls, DateTime now)
         {

@@ -58,17 +58,8 @@ namespace Deevnet.Extended.Core.Checks
         }
 
         /// <summary>True when the certificate chains to one of the extra trusted roots (a site or lab CA).</summary>
-        private bool ChainsToTrustedRoot(X509Certificate2 cert)
-        {
-            if (_trustedRoots == null || _trustedRoots.Count == 0) return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
-            chain.ChainPolicy.ExtraStore.AddRange(_trustedRoots);
-            if (!chain.Build(cert)) return false;
-            var root = chain.ChainElements[chain.ChainElements.Count - 1].Certificate;
-            return _trustedRoots.Cast<X509Certificate2>().Any(t => string.Equals(t.Thumbprint, root.Thumbprint, StringComparison.OrdinalIgnoreCase));
-        }
+        private bool ChainsToTrustedRoot(X509Certificate2 cert) =>
+            _trustedRoots != null && _trustedRoots.Count > 0 && Http.TlsTrust.ChainEndsIn(cert, _trustedRoots, out _);
 
         /// <summary>The names a certificate is for: its DNS subject alternative names, else its subject.</summary>
         public static string Names(X509Certificate2 cert)

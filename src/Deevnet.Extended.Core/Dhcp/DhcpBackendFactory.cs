@@ -4,6 +4,7 @@ using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Dhcp.Dnsmasq;
 using Deevnet.Extended.Core.Dhcp.Kea;
 using Deevnet.Extended.Core.Dhcp.OPNsense;
+using Deevnet.Extended.Core.OPNsense;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 
@@ -29,22 +30,10 @@ namespace Deevnet.Extended.Core.Dhcp
                 case "kea":
                     return new KeaDhcpBackend(Transport(tier, pool, spec), spec.Require("configFile"), spec.Require("controlSocket"), spec.Get("netns"), log);
                 case "opnsense":
-                    var endpoint = new Uri(spec.Require("endpoint"));
-                    var key = spec.ResolveSecret("apiKey") ?? throw DhcpErrors.NotConfigured("dhcp: the OPNsense API key is not set (apiKeyEnv or apiKeyFile).");
-                    var secret = spec.ResolveSecret("apiSecret") ?? throw DhcpErrors.NotConfigured("dhcp: the OPNsense API secret is not set (apiSecretEnv or apiSecretFile).");
-                    return new OpnsenseDhcpBackend(endpoint, key, secret, Trust(spec), log);
+                    return new OpnsenseDhcpBackend(OpnsenseClient.FromSpec(spec, log ?? NullOperationLog.Instance, TimeSpan.FromSeconds(60)), log);
                 default:
                     throw DhcpErrors.NotConfigured($"dhcp.kind '{spec.Kind}' is not a DHCP back end the module knows (dnsmasq, kea, opnsense).");
             }
-        }
-
-        /// <summary>The tier's certificate trust for a REST back end: pin, CA file, skip (loud), else the system store.</summary>
-        public static TlsTrust Trust(BackendSpec spec)
-        {
-            if (spec.Get("tlsFingerprint") is { } pin) return TlsTrust.Pinned(pin);
-            if (spec.Get("caFile") is { } ca) return TlsTrust.FromCaFile(ca);
-            if (string.Equals(spec.Get("skipTlsVerify"), "true", StringComparison.OrdinalIgnoreCase)) return TlsTrust.Skip;
-            return TlsTrust.System;
         }
 
         private static IHostTransport Transport(SiteTier tier, TransportPool pool, BackendSpec spec) =>

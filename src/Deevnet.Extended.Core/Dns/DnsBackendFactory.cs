@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.OPNsense;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 
@@ -27,7 +28,7 @@ namespace Deevnet.Extended.Core.Dns
         public SiteTier Tier { get; }
         public BackendSpec Spec { get; }
 
-        /// <summary>Where commands run (null for the HTTP back ends).</summary>
+        /// <summary>Where commands run (null for the HTTP back ends, except PowerDNS reached through via).</summary>
         public IHostTransport? Transport { get; }
         public IOperationLog Log { get; }
 
@@ -77,13 +78,14 @@ namespace Deevnet.Extended.Core.Dns
 
         /// <summary>
         /// Creates the back end for <paramref name="tier"/>. <paramref name="transportFor"/> hands out the connection to a
-        /// server (a TransportPool's getter); it is not called for the HTTP back ends. The transport stays the caller's.
+        /// server (a TransportPool's getter); it is not called for the HTTP back ends, except PowerDNS with a via (its SSH tunnel). The transport stays the caller's.
         /// </summary>
         public static IDnsBackend Create(SiteTier tier, Func<Via, IHostTransport> transportFor, IOperationLog? log = null, TimeSpan? timeout = null)
         {
             var spec = tier.Dns ?? throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.ObjectNotFound,
                 $"The tier file {tier.SourcePath} has no 'dns' section, so there is no DNS server to write to.", tier.SourcePath);
-            var needsTransport = spec.Kind == "dnsmasq" || spec.Kind == "unbound" || spec.Kind == "bind";
+            // The file and command back ends run on the server of via; PowerDNS reaches its loopback API through it (SSH tunnel).
+            var needsTransport = spec.Kind == "dnsmasq" || spec.Kind == "unbound" || spec.Kind == "bind" || (spec.Kind == "powerdns" && spec.Via != null);
             var transport = needsTransport ? transportFor(spec.Via ?? Via.Local) : null;
             var settings = new DnsBackendSettings(tier, spec, transport, log ?? NullOperationLog.Instance, timeout ?? DefaultTimeout);
             switch (spec.Kind)
@@ -92,7 +94,7 @@ namespace Deevnet.Extended.Core.Dns
                 case "unbound": return new UnboundDnsBackend(settings);
                 case "bind": return new BindDnsBackend(settings);
                 case "powerdns": return new PowerDnsBackend(settings);
-                case "opnsense": return new OpnsenseDnsBackend(settings);
+                case "opnsense": return new OpnsenseDnsBackend(settings, OpnsenseClient.FromSpec(spec, settings.Log, settings.Timeout));
                 default:
                     throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData, $"dns.kind '{spec.Kind}' is not a DNS back end the module knows.", spec.Kind);
             }

@@ -2,13 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
-using System.Net.Http;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Text.Json.Nodes;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.OPNsense;
+using Deevnet.Extended.Core.Text;
 
 namespace Deevnet.Extended.Core.Dns
 {
@@ -25,63 +24,36 @@ namespace Deevnet.Extended.Core.Dns
     /// </summary>
     public sealed class OpnsenseDnsBackend : DnsBackendBase
     {
-        internal const string Prefix = "Deevnet.Extended - ";
-        private readonly HttpClient _client;
-        private readonly string _base;
-        private readonly string _endpoint;
+        private const string Prefix = OpnsenseClient.OwnerPrefix;
+        private static readonly OpnsenseItem Host = OpnsenseItem.Camel("unbound/settings", "HostOverride");
+        private static readonly OpnsenseItem Alias = OpnsenseItem.Camel("unbound/settings", "HostAlias");
+        private readonly OpnsenseClient _api;
         private List<Row> _rows = new List<Row>();
 
-        public OpnsenseDnsBackend(DnsBackendSettings settings) : base(settings)
+        /// <summary>The back end over <paramref name="api"/>, which it owns (and disposes).</summary>
+        public OpnsenseDnsBackend(DnsBackendSettings settings, OpnsenseClient api) : base(settings)
         {
-            _endpoint = settings.Spec.Require("endpoint").TrimEnd('/');
-            _base = _endpoint + "/api/";
-            var key = settings.Spec.ResolveSecret("apiKey");
-            var secret = settings.Spec.ResolveSecret("apiSecret");
-            if (key == null || secret == null)
-                throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData, "dns.apiKeyEnv/apiKeyFile and dns.apiSecretEnv/apiSecretFile must name the OPNsense API key and secret.", "dns");
-            _client = DnsHttp.CreateClient(settings.Spec, settings.Timeout);
-            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(key + ":" + secret)));
+            _api = api;
         }
 
         public override string Kind => "opnsense";
-        public override string Server => $"opnsense {_endpoint}";
+        public override string Server => _api.Server;
 
         /// <summary>A host override or alias as OPNsense holds it.</summary>
-        private sealed class Row
+        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description)
         {
-            public string Uuid = "";
-            public bool IsAlias;
-            public bool Enabled;
-            public string Hostname = "";
-            public string Domain = "";
-            public string Server = "";
-            public string HostUuid = "";
-            public string Description = "";
             public string Fqdn => (Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.').ToLowerInvariant();
             public bool Owned => Description.StartsWith(Prefix, StringComparison.Ordinal);
+
+            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname").ToLowerInvariant(),
+                Field(n, "domain").ToLowerInvariant(), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
         }
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
-            var doc = Json.Parse(await CallAsync(HttpMethod.Get, "unbound/settings/get", null, cancellationToken).ConfigureAwait(false));
-            var unbound = Json.Member(doc, "unbound");
-            var rows = new List<Row>();
-            foreach (var h in Json.Items(Json.Member(Json.Member(unbound, "hosts"), "host")))
-            {
-                rows.Add(new Row
-                {
-                    Uuid = Json.KeyOf(h), Enabled = Field(h, "enabled") == "1", Hostname = Field(h, "hostname").ToLowerInvariant(),
-                    Domain = Field(h, "domain").ToLowerInvariant(), Server = Field(h, "server"), Description = Field(h, "description"),
-                });
-            }
-            foreach (var a in Json.Items(Json.Member(Json.Member(unbound, "aliases"), "alias")))
-            {
-                rows.Add(new Row
-                {
-                    Uuid = Json.KeyOf(a), IsAlias = true, Enabled = Field(a, "enabled") == "1", Hostname = Field(a, "hostname").ToLowerInvariant(),
-                    Domain = Field(a, "domain").ToLowerInvariant(), HostUuid = Field(a, "host"), Description = Field(a, "description"),
-                });
-            }
+            var unbound = Json.Member(await _api.GetAsync("unbound/settings/get", cancellationToken).ConfigureAwait(false), "unbound");
+            var rows = Json.Items(Json.Member(Json.Member(unbound, "hosts"), "host")).Select(h => Row.From(h, alias: false))
+                .Concat(Json.Items(Json.Member(Json.Member(unbound, "aliases"), "alias")).Select(a => Row.From(a, alias: true))).ToList();
             _rows = rows;
             var owned = new List<DnsRecord>();
             var foreign = new List<DnsRecord>();
@@ -134,39 +106,25 @@ namespace Deevnet.Extended.Core.Dns
             var targetCname = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToDictionary(r => r.Name, StringComparer.Ordinal);
             var ownedHosts = _rows.Where(r => r.Owned && !r.IsAlias).ToList();
             var ownedAliases = _rows.Where(r => r.Owned && r.IsAlias).ToList();
-            var undo = new Stack<Func<Task>>();
+            var calls = new OpnsenseBatch(_api);
             try
             {
                 // Aliases that go or change target first, then hosts, then new aliases (they need their host's uuid).
                 foreach (var alias in ownedAliases.Where(a => !targetCname.ContainsKey(a.Fqdn)))
-                {
-                    await CallAsync(HttpMethod.Post, "unbound/settings/delHostAlias/" + alias.Uuid, "", cancellationToken).ConfigureAwait(false);
-                    var copy = alias;
-                    undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/addHostAlias", AliasBody(copy.Hostname, copy.Domain, copy.HostUuid, copy.Description), CancellationToken.None));
-                }
+                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias.Hostname, alias.Domain, alias.HostUuid, alias.Description), cancellationToken).ConfigureAwait(false);
                 var hostUuids = _rows.Where(r => !r.IsAlias && r.Enabled).GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First().Uuid, StringComparer.Ordinal);
                 foreach (var host in ownedHosts)
                 {
                     if (!targetA.TryGetValue(host.Fqdn, out var a))
-                    {
-                        await CallAsync(HttpMethod.Post, "unbound/settings/delHostOverride/" + host.Uuid, "", cancellationToken).ConfigureAwait(false);
-                        var copy = host;
-                        undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/addHostOverride", HostBody(copy.Hostname, copy.Domain, copy.Server, copy.Description), CancellationToken.None));
-                    }
+                        await calls.DeleteAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
                     else if (a.Value != host.Server)
-                    {
-                        await CallAsync(HttpMethod.Post, "unbound/settings/setHostOverride/" + host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
-                        var copy = host;
-                        undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/setHostOverride/" + copy.Uuid, HostBody(copy.Hostname, copy.Domain, copy.Server, copy.Description), CancellationToken.None));
-                    }
+                        await calls.SetAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)),
+                            HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
                 }
                 foreach (var a in targetA.Values.Where(a => !ownedHosts.Any(h => h.Fqdn == a.Name)))
                 {
                     var (host, domain) = Split(a.Name);
-                    var answer = await CallAsync(HttpMethod.Post, "unbound/settings/addHostOverride", HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
-                    var uuid = Json.Str(Json.Parse(answer), "uuid") ?? throw Rejected("addHostOverride returned no uuid", answer);
-                    hostUuids[a.Name] = uuid;
-                    undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/delHostOverride/" + uuid, "", CancellationToken.None));
+                    hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
                 }
                 foreach (var c in targetCname.Values)
                 {
@@ -175,30 +133,26 @@ namespace Deevnet.Extended.Core.Dns
                     var existing = ownedAliases.FirstOrDefault(x => x.Fqdn == c.Name);
                     var (host, domain) = Split(c.Name);
                     if (existing == null)
-                    {
-                        var answer = await CallAsync(HttpMethod.Post, "unbound/settings/addHostAlias", AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                        var uuid = Json.Str(Json.Parse(answer), "uuid") ?? throw Rejected("addHostAlias returned no uuid", answer);
-                        undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/delHostAlias/" + uuid, "", CancellationToken.None));
-                    }
+                        await calls.AddAsync(Alias, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
                     else if (existing.HostUuid != targetUuid)
-                    {
-                        await CallAsync(HttpMethod.Post, "unbound/settings/setHostAlias/" + existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                        undo.Push(() => CallAsync(HttpMethod.Post, "unbound/settings/setHostAlias/" + existing.Uuid, AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), CancellationToken.None));
-                    }
+                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)),
+                            AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (DeevException)
+            catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
-                while (undo.Count > 0)
-                {
-                    try { await undo.Pop()().ConfigureAwait(false); }
-                    catch (DeevException ex) { Log.Warning($"{Server}: undoing a staged change failed: {ex.Message}"); }
-                }
-                throw;
+                await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
+                if (ex is not DeevException { ErrorId: OpnsenseErrors.Rejected }) throw;
+                throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; nothing of the batch was applied.", Server, ex);
             }
-            var status = await CallAsync(HttpMethod.Post, "unbound/service/reconfigure", "", cancellationToken).ConfigureAwait(false);
-            if (Json.Str(Json.Parse(status), "status")?.ToLowerInvariant() != "ok")
-                throw new DeevException(DnsErrors.ReloadFailed, DeevErrorKind.WriteError, $"{Server}: unbound/service/reconfigure did not report ok: {Trim(status)}", Server);
+            try
+            {
+                await _api.ReconfigureAsync("unbound", cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeevException ex) when (ex.ErrorId == OpnsenseErrors.Rejected)
+            {
+                throw new DeevException(DnsErrors.ReloadFailed, DeevErrorKind.WriteError, ex.Message, Server, ex);
+            }
             return false;
         }
 
@@ -210,32 +164,12 @@ namespace Deevnet.Extended.Core.Dns
 
         private static string Describe(DnsRecord r) => Prefix + r.Name;
 
-        private static string HostBody(string host, string domain, string ip, string description) =>
-            Json.Write(new { host = new { enabled = "1", hostname = host, domain, server = ip, description } });
+        private static object HostBody(string host, string domain, string ip, string description) =>
+            new { host = new { enabled = "1", hostname = host, domain, server = ip, description } };
 
-        private static string AliasBody(string host, string domain, string hostUuid, string description) =>
-            Json.Write(new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } });
+        private static object AliasBody(string host, string domain, string hostUuid, string description) =>
+            new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } };
 
-        private DeevException Rejected(string what, string body) =>
-            new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{Server} refused the change ({what}); nothing of the batch was applied: {Trim(body)}", Server);
-
-        /// <summary>One API call; HTTP errors and <c>"result":"failed"</c> answers become errors naming the call.</summary>
-        private async Task<string> CallAsync(HttpMethod method, string path, string? body, CancellationToken cancellationToken)
-        {
-            using var request = new HttpRequestMessage(method, _base + path);
-            if (body != null) request.Content = DnsHttp.JsonBody(body.Length == 0 ? "{}" : body);
-            var (status, text) = await DnsHttp.SendAsync(_client, request, Server, Settings.Timeout, cancellationToken).ConfigureAwait(false);
-            if (status == 401 || status == 403)
-                throw new DeevException("AuthenticationFailed", DeevErrorKind.PermissionDenied, $"{Server} refused the API key and secret (HTTP {status}).", Server);
-            if (status / 100 != 2) throw Rejected($"{path}: HTTP {status}", text);
-            if (method == HttpMethod.Post && body != null && text.Contains("\"result\""))
-            {
-                var result = Json.Str(Json.Parse(text), "result");
-                if (result != null && result != "saved" && result != "deleted") throw Rejected(path, text);
-            }
-            return text;
-        }
-
-        public override void Dispose() => _client.Dispose();
+        public override void Dispose() => _api.Dispose();
     }
 }

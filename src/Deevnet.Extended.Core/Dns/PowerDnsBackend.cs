@@ -5,8 +5,9 @@ using System.Net.Http;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml.Linq;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Http;
+using Deevnet.Extended.Core.Text;
 
 namespace Deevnet.Extended.Core.Dns
 {
@@ -17,30 +18,29 @@ namespace Deevnet.Extended.Core.Dns
     /// every read; RRsets without it, such as the lab's <c>handmade</c>, are never part of a PATCH.
     /// A batch is one PATCH per zone: PowerDNS applies a PATCH in one database transaction, all or nothing. When a later
     /// zone's PATCH fails, the zones already patched are put back with an inverse PATCH.
+    /// The API speaks plain http, so the endpoint is normally <c>http://127.0.0.1:8081</c> on the server of <c>dns.via</c>,
+    /// reached through an SSH tunnel over that connection (<see cref="RestClient"/>); the key never crosses a network in clear.
     /// </summary>
     public sealed class PowerDnsBackend : DnsBackendBase
     {
         internal const string Account = "Deevnet.Extended";
         internal const string CommentText = "Managed by Deevnet.Extended; do not edit";
-        private readonly HttpClient _client;
+        private static readonly RestErrorIds Errors = new RestErrorIds(DnsErrors.ServerUnreachable, "AuthenticationFailed", DnsErrors.ServerUnreachable);
+        private readonly RestClient _rest;
         private readonly string _base;
-        private readonly string _apiKey;
         private Dictionary<string, string> _zoneIds = new Dictionary<string, string>(StringComparer.Ordinal);
 
         public PowerDnsBackend(DnsBackendSettings settings) : base(settings)
         {
-            var endpoint = settings.Spec.Require("endpoint").TrimEnd('/');
-            var serverId = settings.Spec.Get("serverId") ?? "localhost";
-            _base = $"{endpoint}/api/v1/servers/{Uri.EscapeDataString(serverId)}";
-            _apiKey = settings.Spec.ResolveSecret("apiKey") ?? throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
+            _base = $"/api/v1/servers/{Uri.EscapeDataString(settings.Spec.Get("serverId") ?? "localhost")}";
+            var key = settings.Spec.ResolveSecret("apiKey") ?? throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
                 "dns.apiKeyEnv or dns.apiKeyFile must name the PowerDNS API key.", "dns");
-            _client = DnsHttp.CreateClient(settings.Spec, settings.Timeout);
-            Endpoint = endpoint;
+            var tunnel = settings.Spec.Via is { IsLocal: false } ? settings.RequireTransport() : null;
+            _rest = new RestClient(settings.Spec, "powerdns", ("X-API-Key", key), new[] { key }, settings.Log, settings.Timeout, tunnel, Errors);
         }
 
-        private string Endpoint { get; }
         public override string Kind => "powerdns";
-        public override string Server => $"powerdns {Endpoint}";
+        public override string Server => _rest.Server;
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
@@ -69,7 +69,7 @@ namespace Deevnet.Extended.Core.Dns
                     var ttl = int.Parse(Json.Str(rrset, "ttl") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
                     foreach (var rec in Json.Items(Json.Member(rrset, "records")))
                     {
-                        if (Json.Str(rec, "disabled") == "true") continue;
+                        if (Json.Flag(rec, "disabled")) continue;
                         DnsRecord r;
                         try { r = DnsRecord.Create(Json.Str(rrset, "name")!, (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), Json.Str(rec, "content")!, ttl); }
                         catch (DeevException) { continue; }
@@ -95,16 +95,16 @@ namespace Deevnet.Extended.Core.Dns
             foreach (var zone in byZone)
             {
                 var body = Patch(zone, k => after[k].ToList());
-                var (status, text) = await PatchAsync(zone.Key, body, cancellationToken).ConfigureAwait(false);
-                if (status / 100 != 2)
+                var answer = await PatchAsync(zone.Key, body, cancellationToken).ConfigureAwait(false);
+                if (!answer.IsSuccess)
                 {
                     foreach (var d in Enumerable.Reverse(done))
                     {
-                        var (undoStatus, undoText) = await PatchAsync(d.Zone, Patch(d.Keys, k => before[k].ToList()), CancellationToken.None).ConfigureAwait(false);
-                        if (undoStatus / 100 != 2) Log.Warning($"{Server}: reverting the earlier PATCH of {d.Zone} failed: {undoText}");
+                        var undo = await PatchAsync(d.Zone, Patch(d.Keys, k => before[k].ToList()), CancellationToken.None).ConfigureAwait(false);
+                        if (!undo.IsSuccess) Log.Warning($"{Server}: reverting the earlier PATCH of {d.Zone} failed: {_rest.Clean(undo.Body)}");
                     }
                     throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData,
-                        $"{Server} refused the PATCH of {zone.Key} (HTTP {status}); nothing of the batch was kept: {Trim(ErrorOf(text))}", Server);
+                        $"{Server} refused the PATCH of {zone.Key} (HTTP {answer.Status}); nothing of the batch was kept: {_rest.Clean(answer.Body)}", Server);
                 }
                 done.Add((zone.Key, zone.ToList()));
             }
@@ -139,34 +139,12 @@ namespace Deevnet.Extended.Core.Dns
             return Json.Write(new { rrsets });
         }
 
-        private async Task<string> GetAsync(string url, CancellationToken cancellationToken)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Add("X-API-Key", _apiKey);
-            var (status, body) = await DnsHttp.SendAsync(_client, request, Server, Settings.Timeout, cancellationToken).ConfigureAwait(false);
-            if (status == 401 || status == 403)
-                throw new DeevException("AuthenticationFailed", DeevErrorKind.PermissionDenied, $"{Server} refused the API key (HTTP {status}).", Server);
-            if (status / 100 != 2)
-                throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError, $"{Server}: GET {new Uri(url).AbsolutePath} answered HTTP {status}: {Trim(ErrorOf(body))}", Server);
-            return body;
-        }
+        private Task<string> GetAsync(string path, CancellationToken cancellationToken) => _rest.CallAsync(HttpMethod.Get, path, null, cancellationToken);
 
-        private async Task<(int, string)> PatchAsync(string zone, string body, CancellationToken cancellationToken)
-        {
-            using var request = new HttpRequestMessage(new HttpMethod("PATCH"), $"{_base}/zones/{Uri.EscapeDataString(_zoneIds.TryGetValue(zone, out var id) ? id : zone + ".")}")
-            {
-                Content = DnsHttp.JsonBody(body),
-            };
-            request.Headers.Add("X-API-Key", _apiKey);
-            return await DnsHttp.SendAsync(_client, request, Server, Settings.Timeout, cancellationToken).ConfigureAwait(false);
-        }
+        private Task<RestResponse> PatchAsync(string zone, string body, CancellationToken cancellationToken) =>
+            _rest.SendAsync(HttpMethod.Patch, $"{_base}/zones/{Uri.EscapeDataString(_zoneIds.TryGetValue(zone, out var id) ? id : zone + ".")}",
+                new StringContent(body, new UTF8Encoding(false), "application/json"), cancellationToken);
 
-        private static string ErrorOf(string body)
-        {
-            try { return Json.Str(Json.Parse(body), "error") ?? body; }
-            catch (Exception) { return body; }
-        }
-
-        public override void Dispose() => _client.Dispose();
+        public override void Dispose() => _rest.Dispose();
     }
 }

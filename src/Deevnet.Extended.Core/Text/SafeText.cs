@@ -20,13 +20,14 @@ namespace Deevnet.Extended.Core.Text
         {
             if (string.IsNullOrEmpty(value)) return value ?? "";
             var clean = true;
-            foreach (var c in value)
-                if (NeedsEscape(c, keepNewlines)) { clean = false; break; }
+            for (var i = 0; i < value.Length; i++)
+                if (NeedsEscape(value, i, keepNewlines)) { clean = false; break; }
             if (clean) return value;   // the common case allocates nothing
             var sb = new StringBuilder(value.Length + 16);
-            foreach (var c in value)
+            for (var i = 0; i < value.Length; i++)
             {
-                if (!NeedsEscape(c, keepNewlines)) sb.Append(c);
+                var c = value[i];
+                if (!NeedsEscape(value, i, keepNewlines)) sb.Append(c);
                 else if (c == '\n') sb.Append("\\n");
                 else if (c == '\r') sb.Append("\\r");
                 else if (c == '\t') sb.Append("\\t");
@@ -36,9 +37,14 @@ namespace Deevnet.Extended.Core.Text
             return sb.ToString();
         }
 
-        private static bool NeedsEscape(char c, bool keepNewlines)
+        private static bool NeedsEscape(string text, int i, bool keepNewlines)
         {
+            var c = text[i];
             if (keepNewlines && (c == '\n' || c == '\t')) return false;
+            // Half a surrogate pair (or U+FFFE/U+FFFF) is not text: XML refuses it and terminals show garbage.
+            if (char.IsHighSurrogate(c)) return i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]);
+            if (char.IsLowSurrogate(c)) return i == 0 || !char.IsHighSurrogate(text[i - 1]);
+            if (c == '\ufffe' || c == '\uffff') return true;
             return char.IsControl(c)                       // C0, DEL, C1 (ESC, CSI …)
                 || c == '\u2028' || c == '\u2029'          // line and paragraph separators
                 || (c >= '\u202a' && c <= '\u202e')        // bidi embeddings and overrides

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.RegularExpressions;
 using Deevnet.Extended.Core.Transport;
 using YamlDotNet.RepresentationModel;
@@ -57,6 +58,7 @@ namespace Deevnet.Extended.Core.Tier
                 if (value != null) settings[key] = value;
             }
             AddDefaults(f.Path, kind, settings);
+            CheckCleartextCredential(f, settings);
             if (_problems.Count > before) return null;
             var line = (int)f.Anchor.Start.Line;
             var column = (int)f.Anchor.Start.Column;
@@ -80,7 +82,7 @@ namespace Deevnet.Extended.Core.Tier
             if (key.EndsWith("Env", StringComparison.Ordinal)) { ok = EnvNamePattern.IsMatch(text); expected = "an environment variable name"; }
             else if (key == "endpoint") { ok = TierSyntax.IsHttpUrl(text); expected = "an http(s) URL, e.g. https://10.20.99.1"; }
             else if (key == "tokenId") { ok = TierSyntax.IsTokenId(text); expected = "an API token id user@realm!token"; }
-            else if (key == "tlsFingerprint") { ok = TierSyntax.IsSha256Fingerprint(text); expected = "a SHA-256 fingerprint (64 hex digits, colons allowed)"; }
+            else if (key == "tlsFingerprint") { ok = Http.TlsTrust.ParsePin(text) != null; expected = "a SHA-256 fingerprint (64 hex digits with or without colons, or base64)"; }
             else if (key == "zone") { text = text.TrimEnd('.'); ok = TierSyntax.IsDnsName(text); expected = "a DNS name"; }
             else if (key == "server" || key == "node") { ok = TierSyntax.IsHostOrAddress(text); expected = "a host name or IPv4 address"; }
             else if (key == "netns") { ok = TierSyntax.IsName(text); expected = "a network namespace name"; }
@@ -92,6 +94,17 @@ namespace Deevnet.Extended.Core.Tier
             if (ok) return text;
             Problem(f[key]!, $"{path}: '{text}' is not {expected}");
             return null;
+        }
+
+        /// <summary>
+        /// A REST endpoint that would carry the section's credential over plain http to a non-loopback address is refused
+        /// here, before anything is sent (a loopback endpoint may be one on the server of via, reached through SSH).
+        /// </summary>
+        private void CheckCleartextCredential(YamlFields f, IReadOnlyDictionary<string, string> settings)
+        {
+            var credential = settings.Keys.Any(k => k.StartsWith("apiKey", StringComparison.Ordinal) || k.StartsWith("apiSecret", StringComparison.Ordinal) || k.StartsWith("tokenSecret", StringComparison.Ordinal));
+            if (credential && settings.TryGetValue("endpoint", out var endpoint) && Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && Http.RestClient.CleartextProblem(uri) is { } problem)
+                Problem(f["endpoint"]!, $"{f.PathOf("endpoint")}: {problem}");
         }
 
         private void AddDefaults(string section, string kind, Dictionary<string, string> settings)

@@ -89,7 +89,7 @@ namespace Deevnet.Extended.Core.Tier
             ["dnsmasq"] = new KeySchema(Join(DnsCommon, new[] { "via", "recordsFile", "pidFile", "cnameFile", "restartCommand" }), new[] { "via", "recordsFile", "pidFile" }),
             ["unbound"] = new KeySchema(Join(DnsCommon, new[] { "via", "include", "controlConfig" }), new[] { "via", "include" }),
             ["bind"] = new KeySchema(Join(DnsCommon, new[] { "via", "tsigKeyFile" }), new[] { "via", "tsigKeyFile" }),
-            ["powerdns"] = new KeySchema(Join(DnsCommon, new[] { "endpoint", "apiKeyEnv", "apiKeyFile", "serverId" }), new[] { "endpoint" },
+            ["powerdns"] = new KeySchema(Join(DnsCommon, new[] { "via", "endpoint", "apiKeyEnv", "apiKeyFile", "serverId" }, Tls), new[] { "endpoint" },
                 new[] { new[] { "apiKeyEnv", "apiKeyFile" } }),
             ["opnsense"] = new KeySchema(Join(DnsCommon, new[] { "endpoint", "apiKeyEnv", "apiKeyFile", "apiSecretEnv", "apiSecretFile" }, Tls),
                 new[] { "endpoint" },

@@ -78,16 +78,6 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>A disk serial as hypervisors accept it.</summary>
         public static bool IsDiskSerial(string text) => SerialPattern.IsMatch(text);
 
-        /// <summary>A SHA-256 certificate fingerprint: 32 bytes in hex, with or without colons.</summary>
-        public static bool IsSha256Fingerprint(string text)
-        {
-            var hex = text.Replace(":", "");
-            if (hex.Length != 64) return false;
-            foreach (var c in hex)
-                if (!Uri.IsHexDigit(c)) return false;
-            return true;
-        }
-
         /// <summary>A host name or dotted-quad address, as used in <c>server</c> and <c>tcp: host:port</c>.</summary>
         public static bool IsHostOrAddress(string text) =>
             Ipv4Network.TryParseAddress(text, out _) || (text.Length <= 253 && HostPattern.IsMatch(text));

@@ -11,11 +11,18 @@ using Renci.SshNet.Common;
 
 namespace Deevnet.Extended.Core.Transport
 {
+    /// <summary>A transport that can forward a local TCP port to an address seen from its server (an SSH tunnel).</summary>
+    public interface IPortForwarding
+    {
+        /// <summary>Returns a port on 127.0.0.1 whose connections reach <paramref name="host"/>:<paramref name="port"/> from the server.</summary>
+        Task<int> ForwardAsync(string host, int port, CancellationToken cancellationToken);
+    }
+
     /// <summary>
     /// Runs commands over one SSH connection (SSH.NET), opened on first use and reused for every command;
     /// concurrent commands share it as separate channels. Host keys are checked strictly against known_hosts.
     /// </summary>
-    public sealed class SshTransport : IHostTransport
+    public sealed class SshTransport : IHostTransport, IPortForwarding
     {
         private static readonly Encoding Utf8 = new UTF8Encoding(false);
 
@@ -322,6 +329,20 @@ namespace Deevnet.Extended.Core.Transport
             {
                 _connectGate.Release();
             }
+        }
+
+        /// <summary>
+        /// Opens a port on 127.0.0.1 (chosen by the OS) forwarded over this connection to <paramref name="host"/>:<paramref name="port"/>
+        /// as the server sees them (<c>ssh -L</c>); it closes with the connection.
+        /// </summary>
+        public async Task<int> ForwardAsync(string host, int port, CancellationToken cancellationToken)
+        {
+            var client = await ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
+            var forward = new ForwardedPortLocal("127.0.0.1", 0, host, (uint)port);
+            client.AddForwardedPort(forward);
+            forward.Start();
+            _log.Verbose($"SSH: 127.0.0.1:{forward.BoundPort} forwarded through {Endpoint} to {host}:{port}.");
+            return (int)forward.BoundPort;
         }
 
         public void Dispose()

@@ -87,7 +87,7 @@ namespace Deevnet.Extended.Core.Transport
         }
 
         /// <summary>A handle on a pooled transport: everything but Dispose goes through.</summary>
-        private sealed class Borrowed : IHostTransport
+        private sealed class Borrowed : IHostTransport, IPortForwarding
         {
             public Borrowed(IHostTransport inner) => Inner = inner;
 
@@ -100,6 +100,10 @@ namespace Deevnet.Extended.Core.Transport
 
             public Task<CommandResult> RunAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null) =>
                 Inner.RunAsync(commandLine, standardOutput, cancellationToken, standardInput, timeout);
+
+            public Task<int> ForwardAsync(string host, int port, CancellationToken cancellationToken) =>
+                Inner is IPortForwarding forwarding ? forwarding.ForwardAsync(host, port, cancellationToken)
+                    : throw new NotSupportedException($"{Inner.Via} cannot forward ports; only an ssh:// via can.");
 
             public void Dispose()
             {

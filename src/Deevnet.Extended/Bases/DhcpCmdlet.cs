@@ -102,13 +102,20 @@ namespace Deevnet.Extended
             return new DhcpBatch(batch.Upserts.Where(u => !declined.Contains(u.ClientId)), removals.Distinct(), prune: false);
         }
 
-        /// <summary>The per-item check every writer makes: a host on a static segment gets a clear message instead.</summary>
+        /// <summary>
+        /// The per-item check every writer makes. A host on a static segment gets no reservation: from the pipeline
+        /// (<c>Get-DeevMgmtHost | Set-DeevDhcpReservation</c> over the whole tier) it is skipped with a verbose note,
+        /// because that pipeline is right to include it; named directly, it is a <c>StaticSegmentNoReservation</c> error.
+        /// </summary>
         protected bool RefuseStaticSegment(SiteTier tier, string? segmentName, string address, string? name)
         {
             var segment = segmentName != null ? tier.FindSegment(segmentName)
                 : DhcpFields.TryAddress(address) is { } ip ? tier.Segments.FirstOrDefault(s => s.Subnet.Contains(ip)) : null;
             if (segment?.Addressing != SegmentAddressing.Static) return false;
-            WriteDeevError(DhcpErrors.StaticSegment(name ?? address, segment.Name));
+            if (MyInvocation.ExpectingInput)
+                WriteVerbose($"Skipping {name ?? address}: segment '{segment.Name}' has static addressing, so it gets no DHCP reservation.");
+            else
+                WriteDeevError(DhcpErrors.StaticSegment(name ?? address, segment.Name));
             return true;
         }
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
@@ -18,6 +19,7 @@ namespace Deevnet.Extended
         /// <summary>Where to connect: <c>ssh://user@host[:port]</c>.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ViaSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ViaCompleter))]
         public string Via { get; set; } = string.Empty;
 
         /// <summary>known_hosts file. Default: the tier's <c>access.knownHosts</c>, else <c>~/.ssh/known_hosts</c>.</summary>

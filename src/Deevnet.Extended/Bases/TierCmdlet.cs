@@ -20,7 +20,7 @@ namespace Deevnet.Extended
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [Alias("Tier")]
         [ValidateNotNullOrEmpty]
-        public string? TierPath { get; set; }
+        public virtual string? TierPath { get; set; }
 
         /// <summary>The full path of the tier file this record works on; terminating <c>TierPathMissing</c> when none is given.</summary>
         protected string ResolveTierPath()

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dns;
 
 namespace Deevnet.Extended.Commands
@@ -17,6 +18,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[]? HostName { get; set; }
 
         /// <summary>Only these record types.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
 
@@ -15,6 +16,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[]? Name { get; set; }
 
         /// <summary>Also list VMs on the tier's hypervisors that no tier host declares (InTier = false).</summary>

@@ -8,6 +8,15 @@ namespace Deevnet.Extended.Commands
     [OutputType(typeof(TierSummary))]
     public sealed class GetDeevTierCommand : TierCmdlet
     {
+        /// <summary>
+        /// The tier file. Default: <c>$env:DEEV_TIER</c>. Here the path is what the command is about, so it is also
+        /// positional and binds from files (<c>Get-ChildItem *.tier.yaml | Get-DeevTier</c>: FullName).
+        /// </summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Tier", "FullName", "Path")]
+        [ValidateNotNullOrEmpty]
+        public override string? TierPath { get; set; }
+
         protected override void ProcessRecord() => WriteObject(new TierSummary(LoadTier()));
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
@@ -20,6 +21,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = HostNameSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string HostName { get; set; } = string.Empty;
 
         /// <summary>The command line, run with /bin/sh -c on the host.</summary>

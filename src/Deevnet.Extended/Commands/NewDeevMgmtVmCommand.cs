@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
@@ -20,6 +21,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>The VMID the caller expects (from Get-DeevMgmtHost); must agree with the host's identity.</summary>

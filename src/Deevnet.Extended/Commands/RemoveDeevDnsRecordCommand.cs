@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dns;
 using Deevnet.Extended.Core.Errors;
 
@@ -22,6 +23,7 @@ namespace Deevnet.Extended.Commands
         /// <summary>Hosts whose A record (and PTR) go. Bound by property name (Name/HostName).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[]? HostName { get; set; }
 
         /// <summary>CNAMEs to remove (service names or FQDNs). Bound by property name; given alone, the host's A record stays.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
@@ -19,6 +20,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string Name { get; set; } = "";
 
         /// <summary>The VM's VMID; required for a VM the tier does not declare, checked against the identity otherwise.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
@@ -44,6 +45,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>The host's segment (from Get-DeevMgmtHost); hosts on static segments get no reservation.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(SegmentNameCompleter))]
         public string? Segment { get; set; }
 
         /// <summary>Emit the reservations as they are on the server afterwards.</summary>

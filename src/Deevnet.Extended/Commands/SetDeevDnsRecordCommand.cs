@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dns;
 using Deevnet.Extended.Core.Errors;
 
@@ -21,6 +22,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string HostName { get; set; } = "";
 
         /// <summary>The host's IPv4 address: its A record and PTR. Bound by property name.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
 
@@ -14,6 +15,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Emit the VM after starting it.</summary>

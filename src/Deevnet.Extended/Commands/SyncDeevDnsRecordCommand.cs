@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
+using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dns;
 using Deevnet.Extended.Core.Errors;
 
@@ -20,6 +21,7 @@ namespace Deevnet.Extended.Commands
         /// <summary>Only these hosts (names or FQDNs); bound by property name from Get-DeevMgmtHost and Get-DeevService.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
+        [ArgumentCompleter(typeof(HostNameCompleter))]
         public string[]? HostName { get; set; }
 
         /// <summary>Remove records the module owns that the tier no longer asks for. Needs the whole tier.</summary>

@@ -42,12 +42,29 @@ namespace Deevnet.Extended.Completers
         {
             var path = Value(bound, "TierPath") ?? Value(bound, "Tier") ?? Environment.GetEnvironmentVariable(TierCmdlet.TierEnvironmentVariable);
             if (string.IsNullOrEmpty(path)) return null;
-            if (!Path.IsPathRooted(path))
-            {
-                var location = Runspace.DefaultRunspace?.SessionStateProxy?.Path?.CurrentFileSystemLocation?.ProviderPath;
-                path = Path.Combine(location ?? Environment.CurrentDirectory, path);
-            }
+            if (!Path.IsPathRooted(path)) path = Path.Combine(CurrentLocation(), path);
             return File.Exists(path) ? TierLoader.Load(path) : null;
+        }
+
+        /// <summary>
+        /// The session's current file-system location, against which a relative -TierPath or $env:DEEV_TIER resolves
+        /// (as the cmdlets resolve it). Completion runs inside TabExpansion2's pipeline, where the runspace's
+        /// SessionStateProxy refuses to answer ("a pipeline is running"): a nested command on the current runspace
+        /// may. The process's working directory is not the session's location, so it is only the last resort.
+        /// </summary>
+        private static string CurrentLocation()
+        {
+            try
+            {
+                using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+                ps.AddScript("$ExecutionContext.SessionState.Path.CurrentFileSystemLocation.ProviderPath");
+                if (ps.Invoke().FirstOrDefault()?.BaseObject is string location && location.Length > 0) return location;
+            }
+            catch (Exception)
+            {
+                // Not on a runspace's thread (a host calling the completer directly): fall through.
+            }
+            return Environment.CurrentDirectory;
         }
 
         private static string? Value(IDictionary? bound, string key)
@@ -71,6 +88,16 @@ namespace Deevnet.Extended.Completers
     {
         protected override IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier) =>
             tier.Services.Select(s => (s.Name, $"{s.Name} ({s.Class.ToString().ToLowerInvariant()} on {s.Host})"));
+    }
+
+    /// <summary>The vias of the tier (how its hosts and servers are reached), as <c>-Via</c> takes them.</summary>
+    public sealed class ViaCompleter : TierNameCompleter
+    {
+        protected override IEnumerable<(string Name, string Tooltip)> Names(SiteTier tier) =>
+            tier.Hosts.Select(h => (tier.ViaOf(h).ToString(), $"{h.Name}"))
+                .Concat(new[] { tier.Dhcp, tier.Dns }.Concat(tier.Hypervisors)
+                    .Where(s => s?.Via != null && !s.Via.IsLocal).Select(s => (s!.Via!.ToString(), s.Section)))
+                .GroupBy(v => v.Item1, StringComparer.Ordinal).Select(g => (g.Key, string.Join(", ", g.Select(v => v.Item2))));
     }
 
     /// <summary>Segment names of the tier.</summary>

@@ -44,6 +44,32 @@ namespace Deevnet.Extended.Tests.Checks
         }
 
         [Fact]
+        public void A_hostile_server_answer_is_escaped_in_both_reports_and_the_xml_still_loads()
+        {
+            // ESC sequences, a lone surrogate, U+FFFF and a bidi override: XmlWriter refuses the first three outright.
+            var hostile = new CheckResult("svc\u202e", "h1", "", "http", "http://g/", CheckStatus.Failed,
+                "HTTP 500: \u001b[2J\u001b[31mpwned\ud800\uffff\nsecond line", TimeSpan.Zero);
+            var summary = CheckSummary.From("/t.yaml", new[] { hostile }, TimeSpan.FromSeconds(1));
+            var path = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("n") + ".xml");
+            try
+            {
+                CheckReport.Write(path, summary, new[] { hostile });
+                var failure = XDocument.Load(path).Descendants("failure").Single();
+                Assert.Equal("HTTP 500: \\x1b[2J\\x1b[31mpwned\\ud800\\uffff\\nsecond line", failure.Attribute("message")!.Value);
+                Assert.Equal("HTTP 500: \\x1b[2J\\x1b[31mpwned\\ud800\\uffff\nsecond line", failure.Value);
+                Assert.Equal("service svc\\u202e", XDocument.Load(path).Descendants("testsuite").Single().Attribute("name")!.Value);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+            using var doc = JsonDocument.Parse(CheckReport.ToJson(summary, new[] { hostile }));
+            var result = doc.RootElement.GetProperty("results")[0];
+            Assert.DoesNotContain('\u001b', result.GetProperty("detail").GetString()!);
+            Assert.Equal("svc\\u202e", result.GetProperty("service").GetString());
+        }
+
+        [Fact]
         public void JsonRoundTripsEveryResultAndTheCounts()
         {
             var summary = CheckSummary.From("/t.yaml", Results, TimeSpan.FromSeconds(1));

@@ -27,6 +27,7 @@ namespace Deevnet.Extended.Tests.Dhcp
         public Collection<PSObject> Output { get; private set; } = new Collection<PSObject>();
         public IReadOnlyList<ErrorRecord> Errors => _ps.Streams.Error.ToList();
         public IReadOnlyList<string> Information => _ps.Streams.Information.Select(i => i.MessageData?.ToString() ?? "").ToList();
+        public IReadOnlyList<string> Verbose => _ps.Streams.Verbose.Select(v => v.Message).ToList();
 
         /// <summary>Runs a script with <c>$tier</c> (and any other variables) set; errors are collected, not thrown.</summary>
         public Collection<PSObject> Run(string script, IDictionary<string, object?>? variables = null)

@@ -1,15 +1,14 @@
 using System;
 using System.Linq;
-using System.Net.Security;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Dhcp.OPNsense;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.OPNsense;
 using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Tests.Http;
 using Xunit;
 
 namespace Deevnet.Extended.Tests.Dhcp
@@ -19,7 +18,7 @@ namespace Deevnet.Extended.Tests.Dhcp
         private static readonly CancellationToken None = CancellationToken.None;
 
         private static OpnsenseDhcpBackend Backend(OpnsenseDouble api, string secret = OpnsenseDouble.Secret) =>
-            new OpnsenseDhcpBackend(api.Endpoint, OpnsenseDouble.Key, secret, TlsTrust.System);
+            new OpnsenseDhcpBackend(new OpnsenseClient(RestSpec.For(api.Endpoint.ToString()), OpnsenseDouble.Key, secret, NullOperationLog.Instance, TimeSpan.FromSeconds(10)));
 
         private static DhcpReservation Want(string mac, string ip, string name) => DhcpFields.Desired(mac, DhcpFields.ParseAddress(ip), name, null);
 
@@ -89,78 +88,6 @@ namespace Deevnet.Extended.Tests.Dhcp
             var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api, "not-the-secret").ReadAsync(None));
             Assert.Equal("AuthenticationFailed", ex.ErrorId);
             Assert.DoesNotContain("not-the-secret", ex.Message);
-        }
-
-        [Fact]
-        public void Plain_http_is_refused_unless_loopback() =>
-            Assert.Equal("EndpointInsecure", Assert.Throws<DeevException>(() => new OpnsenseDhcpBackend(new Uri("http://router.example"), "k", "s", TlsTrust.System)).ErrorId);
-
-        [Fact]
-        public void Skip_tls_verify_warns_loudly()
-        {
-            var log = new ListLog();
-            using var _ = new OpnsenseDhcpBackend(new Uri("https://router.example"), "k", "s", TlsTrust.Skip, log);
-            Assert.Contains(log.Warnings, w => w.Contains("TLS certificate checking is OFF"));
-        }
-
-        private sealed class ListLog : IOperationLog
-        {
-            public System.Collections.Generic.List<string> Warnings { get; } = new System.Collections.Generic.List<string>();
-            public void Verbose(string message) { }
-            public void Warning(string message) => Warnings.Add(message);
-        }
-    }
-
-    public class TlsTrustTests
-    {
-        private static X509Certificate2 SelfSigned(string cn, X509Certificate2? issuer = null, RSA? issuerKey = null)
-        {
-            using var key = RSA.Create(2048);
-            var req = new CertificateRequest($"CN={cn}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            if (issuer == null)
-            {
-                req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-                return req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-            }
-            return req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(20), new byte[] { 1, 2, 3, 4 });
-        }
-
-        [Fact]
-        public void Pinned_fingerprint_accepts_only_that_certificate()
-        {
-            var cert = SelfSigned("router");
-            var other = SelfSigned("router");
-            var trust = TlsTrust.Pinned(TlsTrust.FingerprintOf(cert).ToLowerInvariant());
-            Assert.True(trust.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
-            Assert.False(trust.Validate(other, null, SslPolicyErrors.RemoteCertificateChainErrors));
-        }
-
-        [Fact]
-        public void Ca_file_accepts_certificates_it_issued_and_refuses_others()
-        {
-            var ca = SelfSigned("deevnet-ca");
-            var path = System.IO.Path.GetTempFileName();
-            try
-            {
-                System.IO.File.WriteAllBytes(path, ca.Export(X509ContentType.Cert));
-                var trust = TlsTrust.FromCaFile(path);
-                var issued = SelfSigned("router", ca);
-                Assert.True(trust.Validate(issued, null, SslPolicyErrors.RemoteCertificateChainErrors));
-                Assert.False(trust.Validate(SelfSigned("router"), null, SslPolicyErrors.RemoteCertificateChainErrors));
-                Assert.False(trust.Validate(issued, null, SslPolicyErrors.RemoteCertificateNameMismatch));
-            }
-            finally
-            {
-                System.IO.File.Delete(path);
-            }
-        }
-
-        [Fact]
-        public void System_trust_refuses_any_policy_error_and_skip_accepts_everything()
-        {
-            var cert = SelfSigned("router");
-            Assert.False(TlsTrust.System.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
-            Assert.True(TlsTrust.Skip.Validate(cert, null, SslPolicyErrors.RemoteCertificateChainErrors));
         }
     }
 }

@@ -159,6 +159,20 @@ namespace Deevnet.Extended.Tests.Dns
             Assert.Contains(await query.QueryAsync("handmade." + S.Domain, DnsRecordType.A, CancellationToken.None), r => r.Value == S.Handmade);
         }
 
+        [LabFact]
+        public async Task PowerDns_http_api_on_the_servers_loopback_is_reached_through_an_ssh_tunnel_over_via()
+        {
+            var tier = DnsLab.Load(S, "powerdns");
+            Assert.Equal(DnsLab.PowerDnsEndpoint, tier.Dns!.Get("endpoint"));
+            Assert.NotNull(tier.Dns.Via);
+            using var pool = new TransportPool();
+            using var backend = DnsLab.Backend(tier, pool);
+            Assert.Contains("through SSH to ssh://root@", backend.Server);
+            // The hand-made record comes from the real PowerDNS, read over the tunnel with the key.
+            var read = await backend.ReadAsync(null, CancellationToken.None);
+            Assert.Contains(read.Foreign, r => r.Name == "handmade." + S.Domain && r.Type == DnsRecordType.A && r.Value == S.Handmade);
+        }
+
         [LabTheory]
         [MemberData(nameof(Kinds))]
         public async Task A_dead_server_gives_a_clear_error_instead_of_a_hang(string kind)
@@ -169,7 +183,7 @@ namespace Deevnet.Extended.Tests.Dns
                 "dnsmasq" => t.Replace("port: 53\n", "port: 5399\n"),
                 "unbound" => t.Replace("controlConfig: " + lab["DEEV_LAB_UNBOUND_CONF"], "controlConfig: " + DeadUnboundConfig(lab, S)),
                 "bind" => t.Replace("port: " + lab["DEEV_LAB_BIND_PORT"], "port: 5399"),
-                _ => t.Replace(lab["DEEV_LAB_PDNS_API"], "http://" + lab["DEEV_LAB_SSH_HOST"] + ":8099"),
+                _ => t.Replace(DnsLab.PowerDnsEndpoint, "http://127.0.0.1:8099"),
             };
             var tier = DnsLab.Load(S, kind, Dead);
             using var pool = new TransportPool();

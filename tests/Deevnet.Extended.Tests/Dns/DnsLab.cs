@@ -30,6 +30,9 @@ namespace Deevnet.Extended.Tests.Dns
     {
         public static readonly string[] Kinds = { "dnsmasq", "unbound", "bind", "powerdns" };
 
+        /// <summary>The PowerDNS API as the lab server sees it (the tiers reach it through SSH).</summary>
+        public const string PowerDnsEndpoint = "http://127.0.0.1:8081";
+
         /// <summary>Writes the variant tier for <paramref name="kind"/> into a fresh folder; <paramref name="edit"/> may change the text.</summary>
         public static string WriteTier(LabSpace space, string kind, Func<string, string>? edit = null, string? dnsOverride = null)
         {
@@ -58,7 +61,8 @@ namespace Deevnet.Extended.Tests.Dns
                 case "bind":
                     return $"dns:\n  kind: bind\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_BIND_PORT"]}\n  tsigKeyFile: {lab["DEEV_LAB_BIND_TSIG"]}\n\n";
                 case "powerdns":
-                    return $"dns:\n  kind: powerdns\n  server: {host}\n  port: {lab["DEEV_LAB_PDNS_PORT"]}\n  endpoint: {lab["DEEV_LAB_PDNS_API"]}\n  apiKeyEnv: DEEV_LAB_PDNS_API_KEY\n\n";
+                    // As in production: the http-only API on the server's loopback, through an SSH tunnel over via.
+                    return $"dns:\n  kind: powerdns\n  via: \"ssh://root@{host}\"\n  server: {host}\n  port: {lab["DEEV_LAB_PDNS_PORT"]}\n  endpoint: {PowerDnsEndpoint}\n  apiKeyEnv: DEEV_LAB_PDNS_API_KEY\n\n";
                 default: throw new ArgumentOutOfRangeException(nameof(kind));
             }
         }

@@ -113,7 +113,7 @@ namespace Deevnet.Extended.Tests.Dns
             using var dead = new RefusedPort();
             var endpoint = $"http://127.0.0.1:{dead.Port}";
             var error = await Assert.ThrowsAsync<DeevException>(() => SyncAsync(Tier(endpoint: endpoint)).WaitAsync(TimeSpan.FromMinutes(2)));
-            Assert.Equal(DnsErrors.ServerUnreachable, error.ErrorId);
+            Assert.Equal("ConnectionFailed", error.ErrorId); // the OPNsense client's id, the same for DHCP and DNS
             Assert.Contains(endpoint, error.Message);
         }
     }

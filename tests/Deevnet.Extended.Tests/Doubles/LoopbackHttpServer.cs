@@ -25,8 +25,8 @@ namespace Deevnet.Extended.Tests.Doubles
         public string BodyText => Encoding.UTF8.GetString(Body);
     }
 
-    /// <summary>What a handler answers: a status, a body (JSON unless the server says otherwise) and optionally the reason phrase.</summary>
-    internal readonly record struct HttpResponse(int Status, string Body, string? Reason = null)
+    /// <summary>What a handler answers: a status, a body (JSON unless the server says otherwise), optionally the reason phrase and a Location.</summary>
+    internal readonly record struct HttpResponse(int Status, string Body, string? Reason = null, string? Location = null)
     {
         public static implicit operator HttpResponse((int Status, string Body) r) => new HttpResponse(r.Status, r.Body);
     }
@@ -110,6 +110,7 @@ namespace Deevnet.Extended.Tests.Doubles
                         var head = Encoding.ASCII.GetBytes(
                             $"HTTP/1.1 {response.Status} {response.Reason ?? Reason(response.Status)}\r\n" +
                             $"Content-Type: {_contentType}\r\nContent-Length: {body.Length}\r\n" +
+                            (response.Location != null ? $"Location: {response.Location}\r\n" : "") +
                             (keepAlive ? "" : "Connection: close\r\n") + "\r\n");
                         var all = new byte[head.Length + (request.Method == "HEAD" ? 0 : body.Length)];
                         head.CopyTo(all, 0);

@@ -32,14 +32,14 @@ namespace Deevnet.Extended.Tests.Tier
             var random = new Random(Seed);
             var folder = Path.GetDirectoryName(TierTestFiles.RepoFile(source))!;
             var outcomes = new Dictionary<string, int>();
-            for (var i = 0; i < 1500; i++)
+            for (var i = 0; i < 1000; i++)
             {
                 var (kind, text) = Mutate(original, random);
                 var outcome = LoadOnce(Path.Combine(folder, $"fuzz-{i}.tier.yaml"), text, $"{source} case {i} ({kind})");
                 outcomes[outcome] = outcomes.TryGetValue(outcome, out var n) ? n + 1 : 1;
             }
             // The mutations must really break files most of the time, or this test proves little.
-            Assert.True(outcomes.GetValueOrDefault("invalid") > 1000, string.Join(", ", outcomes.Select(o => $"{o.Key}={o.Value}")));
+            Assert.True(outcomes.GetValueOrDefault("invalid") > 700, string.Join(", ", outcomes.Select(o => $"{o.Key}={o.Value}")));
         }
 
         [Fact]
@@ -209,7 +209,7 @@ namespace Deevnet.Extended.Tests.Tier
                     break;
                 case "huge-scalar":
                     var at = Line();
-                    lines[at] = lines[at] + new string('a', random.Next(1, 2_000_000));
+                    lines[at] = lines[at] + new string('a', random.Next(1, 300_000));
                     break;
                 case "duplicate-line":
                     var copy = Line();

@@ -1,4 +1,5 @@
-# PowerDNS Authoritative (gsqlite3) on 10.231.0.2:5356, HTTP API on 10.231.0.2:8081.
+# PowerDNS Authoritative (gsqlite3) on 10.231.0.2:5356, HTTP API on port 8081 of every address of dlab-srv: 10.231.0.2 for
+# the lab's own scripts, 127.0.0.1 for the module, which reaches it as production does, through an SSH tunnel over sshd.
 # The API key is random; pdns.conf holds only its scrypt hash, the plain key goes to lab.env alone.
 
 pdns_start() {
@@ -21,7 +22,7 @@ guardian=no
 disable-syslog=yes
 loglevel=4
 webserver=yes
-webserver-address=$SRV_IP
+webserver-address=0.0.0.0
 webserver-port=8081
 webserver-allow-from=0.0.0.0/0
 api=yes

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Text;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Core.Vm.Proxmox
@@ -63,7 +64,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
 
         public async Task<VmInfo?> FindByNameAsync(string name, CancellationToken cancellationToken)
         {
-            var entry = (await ListRawAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(e => ProxmoxClient.Str(e, "name") == name);
+            var entry = (await ListRawAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(e => Json.Str(e, "name") == name);
             return entry == null ? null : await ReadAsync(entry, cancellationToken).ConfigureAwait(false);
         }
 
@@ -193,7 +194,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private async Task<VmInfo?> OwnedAsync(VmSpec spec, JsonArray list, CancellationToken ct)
         {
             var byIdEntry = list.FirstOrDefault(e => VmIdOf(e) == spec.VmId);
-            var byNameEntry = list.FirstOrDefault(e => ProxmoxClient.Str(e, "name") == spec.Name && ProxmoxClient.Str(e, "template") != "1");
+            var byNameEntry = list.FirstOrDefault(e => Json.Str(e, "name") == spec.Name && !Json.Flag(e, "template"));
             var byId = byIdEntry == null ? null : await ReadAsync(byIdEntry, ct).ConfigureAwait(false);
             var byName = byNameEntry == null ? null : Summary(byNameEntry);
             return VmPlanning.CheckOwnership(spec, byId, byName, Target);
@@ -202,12 +203,12 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private (string Name, int VmId) NewestTemplate(JsonArray list)
         {
             var prefix = _hypervisor.Template;
-            var templates = list.Where(e => ProxmoxClient.Str(e, "template") == "1" && ProxmoxClient.Str(e, "name") != null).ToList();
-            var newest = TemplateOrder.Newest(templates.Select(e => ProxmoxClient.Str(e, "name")!), prefix)
+            var templates = list.Where(e => Json.Flag(e, "template") && Json.Str(e, "name") != null).ToList();
+            var newest = TemplateOrder.Newest(templates.Select(e => Json.Str(e, "name")!), prefix)
                 ?? throw VmErrors.Create(VmErrors.VmTemplateNotFound, DeevErrorKind.ObjectNotFound,
                     $"{Target} has no template whose name starts with '{prefix}'.", _hypervisor.Name,
                     "Build the template (image factory) or fix the hypervisor's 'template' prefix in the tier file.");
-            var entry = templates.Where(e => ProxmoxClient.Str(e, "name") == newest).OrderBy(VmIdOf).First();
+            var entry = templates.Where(e => Json.Str(e, "name") == newest).OrderBy(VmIdOf).First();
             return (newest, VmIdOf(entry));
         }
 
@@ -220,7 +221,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             var vmId = VmIdOf(entry);
             var raw = await _client.GetAsync($"{_nodePath}/qemu/{vmId}/config", ct).ConfigureAwait(false) as JsonObject;
             if (raw == null) return null;
-            var config = raw.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => ProxmoxClient.Str(raw, kv.Key)!, StringComparer.Ordinal);
+            var config = raw.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => Json.Str(raw, kv.Key)!, StringComparer.Ordinal);
             if (config.TryGetValue("sshkeys", out var keys)) config["sshkeys"] = Uri.UnescapeDataString(keys);
             var disks = ProxmoxConfig.Disks(config);
             var settings = new Dictionary<string, string>(config, StringComparer.Ordinal);
@@ -231,19 +232,19 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             if (data != null) settings[DataDiskKey] = $"{data.Slot} {data.SizeBytes >> 20}M serial={data.Serial}";
             var nic = ProxmoxConfig.Nic(config.TryGetValue("net0", out var n) ? n : null);
             return new VmInfo(
-                config.TryGetValue("name", out var name) ? name : ProxmoxClient.Str(entry, "name") ?? vmId.ToString(CultureInfo.InvariantCulture),
+                config.TryGetValue("name", out var name) ? name : Json.Str(entry, "name") ?? vmId.ToString(CultureInfo.InvariantCulture),
                 vmId, _hypervisor.Name, _node, nic.Mac, nic.Bridge, nic.Vlan,
-                ProxmoxClient.Str(entry, "status") ?? "unknown",
+                Json.Str(entry, "status") ?? "unknown",
                 config.TryGetValue("onboot", out var onboot) && onboot == "1",
                 ProxmoxConfig.StartupOrder(config.TryGetValue("startup", out var st) ? st : null),
                 Int(config, "cores", 1), Int(config, "memory", 512), disks,
-                ProxmoxClient.Str(entry, "template") == "1" || config.TryGetValue("template", out var t) && t == "1",
+                Json.Flag(entry, "template") || config.TryGetValue("template", out var t) && t == "1",
                 settings);
         }
 
         private VmInfo Summary(JsonNode? entry) =>
-            new VmInfo(ProxmoxClient.Str(entry, "name") ?? "", VmIdOf(entry), _hypervisor.Name, _node, null, null, null,
-                ProxmoxClient.Str(entry, "status") ?? "unknown", false, null, 0, 0, Array.Empty<VmDisk>(), ProxmoxClient.Str(entry, "template") == "1");
+            new VmInfo(Json.Str(entry, "name") ?? "", VmIdOf(entry), _hypervisor.Name, _node, null, null, null,
+                Json.Str(entry, "status") ?? "unknown", false, null, 0, 0, Array.Empty<VmDisk>(), Json.Flag(entry, "template"));
 
         private VmDisk? OsDisk(VmInfo vm) =>
             vm.Settings.TryGetValue(OsDiskKey, out var os) ? vm.Disks.FirstOrDefault(d => d.Slot == os.Split(' ')[0]) : null;
@@ -265,7 +266,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             throw VmErrors.BackendFailed(vm.Hypervisor, "data disk", $"VM {vm.VmId} has no free SCSI slot");
         }
 
-        private static int VmIdOf(JsonNode? entry) => int.TryParse(ProxmoxClient.Str(entry, "vmid"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1;
+        private static int VmIdOf(JsonNode? entry) => int.TryParse(Json.Str(entry, "vmid"), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1;
 
         private static int Int(Dictionary<string, string> config, string key, int fallback) =>
             config.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : fallback;

@@ -1,0 +1,59 @@
+using System.IO;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using System.Threading;
+using System.Management.Automation;
+
+namespace Deevnet.Extended.Loading
+{
+    /// <summary>
+    /// Keeps the module's dependencies (Core, YamlDotNet, SSH.NET, BouncyCastle, DnsClient) out of the session's default
+    /// load context, so a session that already loaded another version of one of them (powershell-yaml brings its own
+    /// YamlDotNet, Posh-SSH its own SSH.NET) can still import this module, and this module cannot break theirs.
+    /// <para>
+    /// The pattern PowerShell's documentation gives for binary modules: this assembly (the cmdlets) loads in the
+    /// default context and references only Core and PowerShell. The dependencies live in <c>module/bin/deps</c>, where
+    /// the default context never looks; when it cannot find Core, <see cref="Register"/>'s handler hands it the Core
+    /// loaded here, and everything Core needs is then resolved by this context from that folder first.
+    /// </para>
+    /// </summary>
+    internal sealed class DependencyLoadContext : AssemblyLoadContext
+    {
+        private const string CoreName = "Deevnet.Extended.Core";
+        private static readonly string Folder = Path.Combine(Path.GetDirectoryName(typeof(DependencyLoadContext).Assembly.Location) ?? ".", "deps");
+        private static readonly DependencyLoadContext Instance = new DependencyLoadContext();
+
+        private DependencyLoadContext() : base("Deevnet.Extended dependencies") { }
+
+        private static int _registered;
+
+        /// <summary>
+        /// Hooks the default context once. Called by PowerShell at import (<see cref="ModuleImport"/>), because
+        /// Get-Command reads the cmdlets' attributes (which name Core types) by reflection alone, and reflection never
+        /// runs a module initializer; and by the module initializer, for a host that loads this assembly otherwise.
+        /// </summary>
+#pragma warning disable CA2255 // a module initializer in a library is exactly what an isolated binary module needs
+        [ModuleInitializer]
+        internal static void Register()
+        {
+            // Only outside tests and tools that put every assembly in one folder (the xunit run) is there a deps folder.
+            if (!Directory.Exists(Folder) || Interlocked.Exchange(ref _registered, 1) == 1) return;
+            Default.Resolving += (_, name) => name.Name == CoreName ? Instance.LoadFromAssemblyName(name) : null;
+        }
+#pragma warning restore CA2255
+
+        /// <summary>A dependency from the deps folder; anything else (the framework, PowerShell) from the default context.</summary>
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            var path = Path.Combine(Folder, assemblyName.Name + ".dll");
+            return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+        }
+    }
+
+    /// <summary>PowerShell calls <see cref="OnImport"/> when the module is imported, before any command is looked at.</summary>
+    public sealed class ModuleImport : IModuleAssemblyInitializer
+    {
+        public void OnImport() => DependencyLoadContext.Register();
+    }
+}
