@@ -217,13 +217,15 @@ namespace Deevnet.Extended.Core.Tier
     /// <summary>The <c>backup</c> section.</summary>
     public sealed class BackupSettings
     {
-        public BackupSettings(string store, string recipient, string? identityFile, TimeSpan maxAge, int keep)
+        public BackupSettings(string store, string recipient, string? identityFile, TimeSpan maxAge, int keep, string? signingKeyFile = null, string? allowedSignersFile = null)
         {
             Store = store;
             Recipient = recipient;
             IdentityFile = identityFile;
             MaxAge = maxAge;
             Keep = keep;
+            SigningKeyFile = signingKeyFile;
+            AllowedSignersFile = allowedSignersFile;
         }
 
         /// <summary>A local directory (absolute) or <c>ssh://user@host[:port]/path</c>.</summary>
@@ -236,6 +238,12 @@ namespace Deevnet.Extended.Core.Tier
         public string? IdentityFile { get; }
         public TimeSpan MaxAge { get; }
         public int Keep { get; }
+
+        /// <summary>OpenSSH private key that signs each backup's seal; needed only where backups are taken.</summary>
+        public string? SigningKeyFile { get; }
+
+        /// <summary>OpenSSH allowed-signers file: the public keys whose seals list, test and restore accept.</summary>
+        public string? AllowedSignersFile { get; }
     }
 
     /// <summary>A data disk: created only when absent, found by its serial.</summary>

@@ -43,7 +43,7 @@ namespace Deevnet.Extended.Core.Tier
             new[] { "subnet" });
 
         public static readonly KeySchema Backup = new KeySchema(
-            new[] { "store", "recipient", "identityFile", "maxAge", "keep" },
+            new[] { "store", "recipient", "identityFile", "signingKeyFile", "allowedSignersFile", "maxAge", "keep" },
             new[] { "store", "recipient" });
 
         public static readonly KeySchema Host = new KeySchema(
