@@ -65,6 +65,7 @@ Describe 'Bad input: <Id>' -ForEach $cases {
     AfterEach { $env:DEEV_TIER = $saved }
 
     It 'is refused with the id <Id>' {
+        $ErrorActionPreference = 'Continue'   # every error of the case, not just the first (another file may have set Stop)
         $block = [scriptblock]::Create($Run)
         $errors = @(try { & $block 2>&1 6>$null } catch { $_ }) | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }
         $ids = @($errors | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] })
