@@ -42,11 +42,11 @@ namespace Deevnet.Extended.Core.Dns
         /// <summary>A host override or alias as OPNsense holds it.</summary>
         private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description)
         {
-            public string Fqdn => (Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.').ToLowerInvariant();
+            public string Fqdn => ((Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.')).ToLowerInvariant();
             public bool Owned => Description.StartsWith(Prefix, StringComparison.Ordinal);
 
-            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname").ToLowerInvariant(),
-                Field(n, "domain").ToLowerInvariant(), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
+            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname"),
+                Field(n, "domain"), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
         }
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
@@ -104,40 +104,47 @@ namespace Deevnet.Extended.Core.Dns
             if (lonePtr != null)
                 throw DnsRecord.Invalid($"OPNsense answers PTRs from host overrides only; {lonePtr.Name} PTR {lonePtr.Value} has no matching A record.", lonePtr.Name);
             var targetCname = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToDictionary(r => r.Name, StringComparer.Ordinal);
-            var ownedHosts = _rows.Where(r => r.Owned && !r.IsAlias).ToList();
-            var ownedAliases = _rows.Where(r => r.Owned && r.IsAlias).ToList();
+            // One owned row per wanted name is kept (an enabled one first); a disabled one is enabled again.
+            var keptHosts = _rows.Where(r => r.Owned && !r.IsAlias && targetA.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
+                .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var keptAliases = _rows.Where(r => r.Owned && r.IsAlias && targetCname.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
+                .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            // Owned hosts that go. Disabled ones the tier does not want serve nothing and are left as they are.
+            var doomedHosts = _rows.Where(r => r.Owned && !r.IsAlias && r.Enabled && !keptHosts.ContainsValue(r)).ToList();
+            bool OnDoomed(Row alias) => doomedHosts.Any(h => h.Uuid == alias.HostUuid);
+            RefuseForeignAliasesOn(doomedHosts);
+            var doomedAliases = _rows.Where(r => r.Owned && r.IsAlias && !keptAliases.ContainsValue(r) && (r.Enabled || OnDoomed(r))).ToList();
             var calls = new OpnsenseBatch(_api);
             try
             {
-                // Aliases that go or change target first, then hosts, then new aliases (they need their host's uuid).
-                foreach (var alias in ownedAliases.Where(a => !targetCname.ContainsKey(a.Fqdn)))
-                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias.Hostname, alias.Domain, alias.HostUuid, alias.Description), cancellationToken).ConfigureAwait(false);
+                // Upstream SettingsController::delHostOverrideAction deletes every alias whose host is the deleted
+                // override. So: owned aliases that go, first; then hosts set and added; then aliases set and added
+                // (they need their host's uuid); and hosts deleted last, when no alias the module keeps points at them
+                // (foreign ones were refused above), so the cascade deletes nothing the batch did not journal.
+                foreach (var alias in doomedAliases)
+                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias), cancellationToken).ConfigureAwait(false);
                 var hostUuids = _rows.Where(r => !r.IsAlias && r.Enabled).GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First().Uuid, StringComparer.Ordinal);
-                foreach (var host in ownedHosts)
-                {
-                    if (!targetA.TryGetValue(host.Fqdn, out var a))
-                        await calls.DeleteAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
-                    else if (a.Value != host.Server)
-                        await calls.SetAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)),
-                            HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
-                }
-                foreach (var a in targetA.Values.Where(a => !ownedHosts.Any(h => h.Fqdn == a.Name)))
+                foreach (var a in targetA.Values)
                 {
                     var (host, domain) = Split(a.Name);
-                    hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
+                    if (!keptHosts.TryGetValue(a.Name, out var row))
+                        hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
+                    else if (a.Value != row.Server || !row.Enabled)
+                        await calls.SetAsync(Host, row.Uuid, HostBody(row.Hostname, row.Domain, a.Value, Describe(a)), HostBody(row), cancellationToken).ConfigureAwait(false);
+                    if (row != null) hostUuids[a.Name] = row.Uuid;
                 }
                 foreach (var c in targetCname.Values)
                 {
                     if (!hostUuids.TryGetValue(c.Value, out var targetUuid))
                         throw DnsRecord.Invalid($"OPNsense aliases point at host overrides; {c.Value} (target of {c.Name}) has none.", c.Name);
-                    var existing = ownedAliases.FirstOrDefault(x => x.Fqdn == c.Name);
                     var (host, domain) = Split(c.Name);
-                    if (existing == null)
+                    if (!keptAliases.TryGetValue(c.Name, out var existing))
                         await calls.AddAsync(Alias, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                    else if (existing.HostUuid != targetUuid)
-                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)),
-                            AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), cancellationToken).ConfigureAwait(false);
+                    else if (existing.HostUuid != targetUuid || !existing.Enabled)
+                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)), AliasBody(existing), cancellationToken).ConfigureAwait(false);
                 }
+                foreach (var host in doomedHosts)
+                    await calls.DeleteAsync(Host, host.Uuid, HostBody(host), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
@@ -163,6 +170,27 @@ namespace Deevnet.Extended.Core.Dns
         }
 
         private static string Describe(DnsRecord r) => Prefix + r.Name;
+
+        /// <summary>
+        /// Deleting an override deletes the aliases on it (upstream <c>SettingsController::delHostOverrideAction</c>), so an
+        /// owned host that goes while an alias the module does not own points at it would take that alias along: refused
+        /// before any call, naming the aliases.
+        /// </summary>
+        private void RefuseForeignAliasesOn(List<Row> doomedHosts)
+        {
+            var clashes = doomedHosts.SelectMany(h => _rows.Where(r => r.IsAlias && !r.Owned && r.HostUuid == h.Uuid)
+                .Select(alias => $"{alias.Fqdn} ({(alias.Description.Length > 0 ? alias.Description : "no description")}) is an alias on {h.Fqdn}")).ToList();
+            if (clashes.Count == 0) return;
+            throw new DeevException(DnsErrors.RecordConflict, DeevErrorKind.ResourceExists,
+                $"Nothing was changed on {Server}: {string.Join("; ", clashes)}, which the module did not write; OPNsense deletes a host override's aliases with it.", Server)
+            {
+                RecommendedAction = "Move or remove the other alias by hand, or keep the host in the tier.",
+            };
+        }
+
+        private static object HostBody(Row r) => new { host = new { enabled = r.Enabled ? "1" : "0", hostname = r.Hostname, domain = r.Domain, server = r.Server, description = r.Description } };
+
+        private static object AliasBody(Row r) => new { alias = new { enabled = r.Enabled ? "1" : "0", host = r.HostUuid, hostname = r.Hostname, domain = r.Domain, description = r.Description } };
 
         private static object HostBody(string host, string domain, string ip, string description) =>
             new { host = new { enabled = "1", hostname = host, domain, server = ip, description } };

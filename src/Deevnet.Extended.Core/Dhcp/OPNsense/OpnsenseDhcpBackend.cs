@@ -65,14 +65,14 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             var calls = new OpnsenseBatch(_api);
             try
             {
-                foreach (var change in plan.Plan.Changes)
+                foreach (var step in Order(plan.Plan.Changes, owned, wanted))
                 {
-                    if (change.Action == Plans.ChangeAction.Add)
-                        await calls.AddAsync(Reservation, Body(wanted[change.Key], state), cancellationToken).ConfigureAwait(false);
-                    else if (change.Action == Plans.ChangeAction.Change)
-                        await calls.SetAsync(Reservation, owned[change.Key].Uuid, Body(wanted[change.Key], state), Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
-                    else if (change.Action == Plans.ChangeAction.Remove)
-                        await calls.DeleteAsync(Reservation, owned[change.Key].Uuid, Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    if (step.Action == Plans.ChangeAction.Remove)
+                        await calls.DeleteAsync(Reservation, owned[step.Key].Uuid, Body(owned[step.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    else if (step.Action == Plans.ChangeAction.Change)
+                        await calls.SetAsync(Reservation, owned[step.Key].Uuid, Body(wanted[step.Key], state), Body(owned[step.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    else
+                        await calls.AddAsync(Reservation, Body(wanted[step.Key], state), cancellationToken).ConfigureAwait(false);
                 }
                 await _api.ReconfigureAsync("kea", cancellationToken).ConfigureAwait(false);
             }
@@ -85,6 +85,30 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             }
             _log.Verbose($"{Server}: {plan.Plan.Summary}; Kea reconfigured.");
             return plan;
+        }
+
+        private sealed record Step(Plans.ChangeAction Action, string Key);
+
+        /// <summary>
+        /// The calls of a plan in an order upstream accepts. Every single add/set is validated against the whole model
+        /// (<c>ApiMutableModelControllerBase::addBase</c>/<c>setBase</c> → <c>validate</c>): <c>ip_address</c> unique across all
+        /// reservations and <c>hw_address</c> unique per subnet, case-insensitive (<c>KeaDhcpv4.xml</c> UniqueConstraint),
+        /// the address inside its subnet (<c>KeaDhcpv4::performValidation</c>). So removes run first and free their values;
+        /// a change whose new address another owned row still holds (a swap, or a chain) cannot be set in place: it is
+        /// deleted with the removes and added back with the adds. Then the other changes, then the adds.
+        /// </summary>
+        private static IEnumerable<Step> Order(IEnumerable<Plans.PlannedChange> changes, Dictionary<string, Row> owned, Dictionary<string, DhcpReservation> wanted)
+        {
+            var list = changes.Where(c => c.Action != Plans.ChangeAction.Unchanged).ToList();
+            var removed = list.Where(c => c.Action == Plans.ChangeAction.Remove).Select(c => c.Key).ToList();
+            var held = owned.Values.Where(r => !removed.Contains(r.Reservation.ClientId)).ToList();
+            // Owned rows are keyed by MAC, so only the address can collide between two of them (a foreign row that
+            // holds a wanted address or MAC is a conflict the planner already refused).
+            bool Blocked(string key) => held.Any(r => r.Reservation.ClientId != key && r.Reservation.IPAddress.Equals(wanted[key].IPAddress));
+            var moved = list.Where(c => c.Action == Plans.ChangeAction.Change && Blocked(c.Key)).Select(c => c.Key).ToList();
+            return removed.Concat(moved).Select(k => new Step(Plans.ChangeAction.Remove, k))
+                .Concat(list.Where(c => c.Action == Plans.ChangeAction.Change && !moved.Contains(c.Key)).Select(c => new Step(c.Action, c.Key)))
+                .Concat(list.Where(c => c.Action == Plans.ChangeAction.Add).Select(c => c.Key).Concat(moved).Select(k => new Step(Plans.ChangeAction.Add, k)));
         }
 
         private async Task<State> ReadStateAsync(CancellationToken cancellationToken)
