@@ -96,7 +96,19 @@ namespace Deevnet.Extended.Core.Dns
             return selected == null ? "" : Json.KeyOf(selected);
         }
 
-        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        /// <summary>The plan, checked as the commit will check it, so that -WhatIf shows a refusal too.</summary>
+        public override async Task<DnsPlan> PlanAsync(DnsBatch batch, CancellationToken cancellationToken)
+        {
+            var plan = await base.PlanAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (plan.HasChanges) Arrange(plan);
+            return plan;
+        }
+
+        /// <summary>Which owned rows a plan keeps (one per wanted name), deletes, and what it wants for A and CNAME names.</summary>
+        private sealed record Layout(Dictionary<string, DnsRecord> TargetA, Dictionary<string, DnsRecord> TargetCname,
+            Dictionary<string, Row> KeptHosts, Dictionary<string, Row> KeptAliases, List<Row> DoomedHosts, List<Row> DoomedAliases);
+
+        private Layout Arrange(DnsPlan plan)
         {
             var targetA = plan.TargetOwned.Where(r => r.Type == DnsRecordType.A).ToDictionary(r => r.Name, StringComparer.Ordinal);
             var lonePtr = plan.TargetOwned.FirstOrDefault(p => p.Type == DnsRecordType.PTR &&
@@ -111,9 +123,16 @@ namespace Deevnet.Extended.Core.Dns
                 .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             // Owned hosts that go. Disabled ones the tier does not want serve nothing and are left as they are.
             var doomedHosts = _rows.Where(r => r.Owned && !r.IsAlias && r.Enabled && !keptHosts.ContainsValue(r)).ToList();
-            bool OnDoomed(Row alias) => doomedHosts.Any(h => h.Uuid == alias.HostUuid);
             RefuseForeignAliasesOn(doomedHosts);
-            var doomedAliases = _rows.Where(r => r.Owned && r.IsAlias && !keptAliases.ContainsValue(r) && (r.Enabled || OnDoomed(r))).ToList();
+            // Owned aliases that go: enabled ones nobody wants, and disabled ones the host delete would take along.
+            var doomedAliases = _rows.Where(r => r.Owned && r.IsAlias && !keptAliases.ContainsValue(r)
+                && (r.Enabled || doomedHosts.Any(h => h.Uuid == r.HostUuid))).ToList();
+            return new Layout(targetA, targetCname, keptHosts, keptAliases, doomedHosts, doomedAliases);
+        }
+
+        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        {
+            var (targetA, targetCname, keptHosts, keptAliases, doomedHosts, doomedAliases) = Arrange(plan);
             var calls = new OpnsenseBatch(_api);
             try
             {

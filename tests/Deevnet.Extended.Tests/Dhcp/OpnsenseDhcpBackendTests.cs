@@ -148,6 +148,17 @@ namespace Deevnet.Extended.Tests.Dhcp
         }
 
         [Fact]
+        public async Task A_description_longer_than_upstream_keeps_is_refused_before_any_call()
+        {
+            using var api = new OpnsenseDouble();
+            var want = DhcpFields.Desired("02:de:20:00:00:cf", DhcpFields.ParseAddress("10.20.99.40"), "a", new string('\u00e9', 150)); // 300 bytes
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(new DhcpBatch(new[] { want }), None));
+            Assert.Equal(DhcpErrors.ReservationInvalid, ex.ErrorId);
+            Assert.Contains("255 bytes", ex.Message);
+            Assert.DoesNotContain(api.Calls, c => c.Contains("add_reservation"));
+        }
+
+        [Fact]
         public async Task Wrong_secret_is_an_authentication_error_that_does_not_show_the_secret()
         {
             using var api = new OpnsenseDouble();

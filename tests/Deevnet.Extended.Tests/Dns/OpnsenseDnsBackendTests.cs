@@ -130,6 +130,19 @@ namespace Deevnet.Extended.Tests.Dns
         }
 
         [Fact]
+        public async Task The_foreign_alias_conflict_shows_in_the_plan_before_anything_is_applied()
+        {
+            await SyncAsync(Tier());
+            _api.AddAlias(HostUuid("dv99acc001v01"), "legacy", "lab.deevnet.test", "Ansible managed - legacy");
+            var tier = Tier(t => t.Replace("dv99acc001v01", "dv99acc002v01"));
+            using var pool = new TransportPool();
+            using var backend = DnsBackendFactory.Create(tier, pool, null, TimeSpan.FromSeconds(2));
+            var error = await Assert.ThrowsAsync<DeevException>(() => backend.PlanAsync(new DnsBatch(DesiredRecords.FromTier(tier), prune: true), CancellationToken.None));
+            Assert.Equal(DnsErrors.RecordConflict, error.ErrorId);
+            Assert.Contains("legacy.lab.deevnet.test", error.Message);
+        }
+
+        [Fact]
         public async Task A_host_renamed_with_its_alias_moves_the_alias_and_deletes_the_old_host_last()
         {
             await SyncAsync(Tier());

@@ -51,13 +51,13 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
         public async Task<DhcpPlan> PlanAsync(DhcpBatch batch, CancellationToken cancellationToken)
         {
             var state = await ReadStateAsync(cancellationToken).ConfigureAwait(false);
-            return DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server);
+            return RefuseUnsendable(DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server));
         }
 
         public async Task<DhcpPlan> ApplyAsync(DhcpBatch batch, CancellationToken cancellationToken)
         {
             var state = await ReadStateAsync(cancellationToken).ConfigureAwait(false);
-            var plan = DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server);
+            var plan = RefuseUnsendable(DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server));
             if (!plan.Plan.HasChanges) return plan;
 
             var owned = state.Rows.Where(r => r.Reservation.IsOwned).GroupBy(r => r.Reservation.ClientId).ToDictionary(g => g.Key, g => g.First());
@@ -150,6 +150,21 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
                 state.Rows.Add(new Row(uuid, reservation, subnetUuid));
             }
             return state;
+        }
+
+        /// <summary>
+        /// Upstream's description is a DescriptionField (<c>DescriptionField::getValidators</c>: at most 255 bytes), so a
+        /// long non-ASCII description with the owner prefix would be refused mid-batch; it is refused before any call.
+        /// </summary>
+        private static DhcpPlan RefuseUnsendable(DhcpPlan plan)
+        {
+            foreach (var r in plan.Owned)
+            {
+                var description = OwnedDescription(r);
+                if (System.Text.Encoding.UTF8.GetByteCount(description) > 255)
+                    throw DhcpErrors.Invalid($"{r.ClientId}: OPNsense keeps at most 255 bytes of description, and '{description}' is longer.", r.Description);
+            }
+            return plan;
         }
 
         private static string OwnedDescription(DhcpReservation r) => OwnerPrefix + (r.Description ?? r.Name ?? r.ClientId);
