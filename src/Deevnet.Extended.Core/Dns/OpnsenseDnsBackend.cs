@@ -167,9 +167,10 @@ namespace Deevnet.Extended.Core.Dns
             }
             catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
-                await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
+                var restored = await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
                 if (ex is not DeevException { ErrorId: OpnsenseErrors.Rejected }) throw;
-                throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; nothing of the batch was applied.", Server, ex);
+                var outcome = restored ? "nothing of the batch was applied" : "the batch could not be undone completely (see the warnings); Unbound was not reconfigured";
+                throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; {outcome}.", Server, ex);
             }
             try
             {

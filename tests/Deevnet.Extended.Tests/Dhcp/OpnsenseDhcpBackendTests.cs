@@ -142,6 +142,7 @@ namespace Deevnet.Extended.Tests.Dhcp
             var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(
                 new DhcpBatch(new[] { Want("02:de:20:00:00:d0", "10.20.99.45", "a"), Want("02:de:20:00:00:d9", "10.20.99.46", "new") }), None));
             Assert.Equal("BackendReloadFailed", ex.ErrorId);
+            Assert.Contains("Restoring the previous configuration failed", ex.Message); // said, not hidden
             Assert.False(api.Rows.ContainsKey(changed));
             Assert.Single(api.Rows); // the foreign row only
             Assert.Contains(api.Calls, c => c.Contains("get_reservation/" + changed));
