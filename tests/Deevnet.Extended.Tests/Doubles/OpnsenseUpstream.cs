@@ -10,8 +10,10 @@ namespace Deevnet.Extended.Tests.Doubles
 {
     /// <summary>
     /// The field rules and answer shapes of OPNsense's MVC API that the Kea and Unbound doubles share, each following the
-    /// upstream file and function named in its comment (opnsense/core, read at the commit named in the README's "What the
-    /// tests run against"; paths below are under <c>src/opnsense/mvc/app/</c>).
+    /// upstream file and function named in its comment. Read at opnsense/core tag 26.7.2 (3fa8a4cfb5, 2026-08-12); the
+    /// files named here and in the doubles are unchanged up to master f95e81516e (2026-08-21). Paths are under
+    /// <c>src/opnsense/mvc/app/</c>; to re-check a newer release, diff those files between the two tags (README, "What the
+    /// tests run against").
     /// </summary>
     internal static class OpnsenseUpstream
     {
