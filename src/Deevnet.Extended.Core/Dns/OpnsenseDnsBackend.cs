@@ -39,14 +39,18 @@ namespace Deevnet.Extended.Core.Dns
         public override string Kind => "opnsense";
         public override string Server => _api.Server;
 
-        /// <summary>A host override or alias as OPNsense holds it.</summary>
-        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description)
+        /// <summary>
+        /// A host override or alias as OPNsense holds it. <c>Rr</c> is a host override's record type (Unbound.xml
+        /// <c>hosts.host.rr</c>: A, AAAA, MX or TXT; "A" when an older release has no such field).
+        /// </summary>
+        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description, string Rr)
         {
             public string Fqdn => ((Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.')).ToLowerInvariant();
             public bool Owned => Description.StartsWith(Prefix, StringComparison.Ordinal);
 
             public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname"),
-                Field(n, "domain"), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
+                Field(n, "domain"), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"),
+                alias ? "" : Field(n, "rr") is { Length: > 0 } rr ? rr : "A");
         }
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
@@ -71,7 +75,7 @@ namespace Deevnet.Extended.Core.Dns
             {
                 if (!r.IsAlias)
                 {
-                    list.AddRange(DesiredRecords.ForHost(r.Fqdn, r.Server));
+                    if (r.Rr == "A") list.AddRange(DesiredRecords.ForHost(r.Fqdn, r.Server));
                 }
                 else
                 {
@@ -116,13 +120,15 @@ namespace Deevnet.Extended.Core.Dns
             if (lonePtr != null)
                 throw DnsRecord.Invalid($"OPNsense answers PTRs from host overrides only; {lonePtr.Name} PTR {lonePtr.Value} has no matching A record.", lonePtr.Name);
             var targetCname = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToDictionary(r => r.Name, StringComparer.Ordinal);
-            // One owned row per wanted name is kept (an enabled one first); a disabled one is enabled again.
+            // One owned row per wanted name is kept (an enabled one first); a disabled one is enabled again, and one
+            // turned into another record type by hand becomes an A override again.
             var keptHosts = _rows.Where(r => r.Owned && !r.IsAlias && targetA.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
                 .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             var keptAliases = _rows.Where(r => r.Owned && r.IsAlias && targetCname.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
                 .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-            // Owned hosts that go. Disabled ones the tier does not want serve nothing and are left as they are.
-            var doomedHosts = _rows.Where(r => r.Owned && !r.IsAlias && r.Enabled && !keptHosts.ContainsValue(r)).ToList();
+            // Owned A overrides that go. Disabled ones (and other record types) the tier does not want are no records
+            // of the module's and are left as they are.
+            var doomedHosts = _rows.Where(r => r.Owned && !r.IsAlias && r.Enabled && r.Rr == "A" && !keptHosts.ContainsValue(r)).ToList();
             RefuseForeignAliasesOn(doomedHosts);
             // Owned aliases that go: enabled ones nobody wants, and disabled ones the host delete would take along.
             var doomedAliases = _rows.Where(r => r.Owned && r.IsAlias && !keptAliases.ContainsValue(r)
@@ -148,7 +154,7 @@ namespace Deevnet.Extended.Core.Dns
                     var (host, domain) = Split(a.Name);
                     if (!keptHosts.TryGetValue(a.Name, out var row))
                         hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
-                    else if (a.Value != row.Server || !row.Enabled)
+                    else if (a.Value != row.Server || !row.Enabled || row.Rr != "A")
                         await calls.SetAsync(Host, row.Uuid, HostBody(row.Hostname, row.Domain, a.Value, Describe(a)), HostBody(row), cancellationToken).ConfigureAwait(false);
                     if (row != null) hostUuids[a.Name] = row.Uuid;
                 }
@@ -208,12 +214,12 @@ namespace Deevnet.Extended.Core.Dns
             };
         }
 
-        private static object HostBody(Row r) => new { host = new { enabled = r.Enabled ? "1" : "0", hostname = r.Hostname, domain = r.Domain, server = r.Server, description = r.Description } };
+        private static object HostBody(Row r) => new { host = new { enabled = r.Enabled ? "1" : "0", hostname = r.Hostname, domain = r.Domain, rr = r.Rr, server = r.Server, description = r.Description } };
 
         private static object AliasBody(Row r) => new { alias = new { enabled = r.Enabled ? "1" : "0", host = r.HostUuid, hostname = r.Hostname, domain = r.Domain, description = r.Description } };
 
         private static object HostBody(string host, string domain, string ip, string description) =>
-            new { host = new { enabled = "1", hostname = host, domain, server = ip, description } };
+            new { host = new { enabled = "1", hostname = host, domain, rr = "A", server = ip, description } };
 
         private static object AliasBody(string host, string domain, string hostUuid, string description) =>
             new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } };

@@ -181,6 +181,19 @@ namespace Deevnet.Extended.Tests.Dns
         }
 
         [Fact]
+        public async Task An_owned_override_turned_into_another_record_type_by_hand_is_an_A_override_again()
+        {
+            await SyncAsync(Tier());
+            var uuid = HostUuid("dv99acc001v01");
+            _api.Hosts[uuid]["rr"] = "AAAA";
+            _api.Hosts[uuid]["server"] = "fd00::23";
+            await SyncAsync(Tier());
+            Assert.Equal("A", _api.Hosts[uuid]["rr"]);
+            Assert.Equal("10.231.99.23", _api.Applied["dv99acc001v01.lab.deevnet.test"]);
+            Assert.False((await SyncAsync(Tier())).HasChanges);
+        }
+
+        [Fact]
         public async Task Wrong_credentials_and_a_dead_endpoint_give_clear_errors()
         {
             Environment.SetEnvironmentVariable("DEEV_TEST_OPN_WRONG", "nope");

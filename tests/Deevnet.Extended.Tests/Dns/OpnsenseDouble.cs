@@ -41,7 +41,7 @@ namespace Deevnet.Extended.Tests.Dns
         public Dictionary<string, Dictionary<string, string>> Hosts { get; } = new();
         public Dictionary<string, Dictionary<string, string>> Aliases { get; } = new();
 
-        /// <summary>What the resolver serves: name → value (A: address, alias: target host's FQDN), after reconfigure.</summary>
+        /// <summary>What the resolver serves: name → value (A overrides: address, alias: target host's FQDN), after reconfigure.</summary>
         public Dictionary<string, string> Applied { get; private set; } = new();
         public int Reconfigures { get; private set; }
         public List<string> Calls { get; } = new();
@@ -196,7 +196,7 @@ namespace Deevnet.Extended.Tests.Dns
             Reconfigures++;
             var served = new Dictionary<string, string>();
             string Fqdn(Dictionary<string, string> r) => (r["hostname"].Length > 0 ? r["hostname"] + "." : "") + r["domain"];
-            foreach (var h in Hosts.Values.Where(h => h["enabled"] == "1")) served[Fqdn(h)] = h["server"];
+            foreach (var h in Hosts.Values.Where(h => h["enabled"] == "1" && h["rr"] == "A")) served[Fqdn(h)] = h["server"];
             foreach (var a in Aliases.Values.Where(a => a["enabled"] == "1" && Hosts.ContainsKey(a["host"]))) served[Fqdn(a)] = Fqdn(Hosts[a["host"]]);
             Applied = served;
         }
