@@ -23,6 +23,10 @@ namespace Deevnet.Extended.Commands
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
         public string[]? Service { get; set; }
 
+        /// <summary>A management host from Get-DeevMgmtHost: its services are selected (the pipeline binds it here).</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>Only services of these classes.</summary>
         [Parameter]
         public ServiceClass[]? Class { get; set; }
@@ -35,7 +39,7 @@ namespace Deevnet.Extended.Commands
         {
             var tier = LoadTier();
             var catalog = Catalog(tier);
-            var services = SelectServices(tier, Service, Class).Where(BackupEngine.Needs).Select(s => s.Name).ToList();
+            var services = SelectServices(tier, Service, Class, InputObject).Where(BackupEngine.Needs).Select(s => s.Name).ToList();
             if (services.Count == 0) return;
             try
             {
