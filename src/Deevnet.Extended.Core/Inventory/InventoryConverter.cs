@@ -62,7 +62,6 @@ namespace Deevnet.Extended.Core.Inventory
 
         private InventoryConversion Run()
         {
-            _warnings.AddRange(_inventory.Problems);
             var all = _inventory.GroupVars("all");
             var site = Site(all);
             var vlans = all.TryGetValue("deevnet_vlans", out var v) ? v : (Located?)null;
@@ -81,7 +80,7 @@ namespace Deevnet.Extended.Core.Inventory
             var tierText = _out.ToString();
             var identityText = IdentityFile.Render(_tierPath, _macNamespace, allocations);
             return new InventoryConversion(_inventory.Directory, _tierPath, IdentityFile.PathFor(_tierPath), site.Name, tierText, identityText,
-                hosts.Select(h => h.Host).ToList(), services, _warnings, _notes, Validate(tierText));
+                hosts.Select(h => h.Host).ToList(), services, _inventory.Problems.Concat(_warnings).ToList(), _notes, Validate(tierText));
         }
 
         /// <summary>The problems the tier loader finds in the text, as Get-DeevTier would report them.</summary>
@@ -141,7 +140,7 @@ namespace Deevnet.Extended.Core.Inventory
             if (!TierSyntax.IsName(name)) return Skip(listed, $"host '{name}': not a tier host name (lowercase a-z, 0-9, '-'); not mapped");
             if (!CurrentHostName.IsMatch(name)) _notes.Add(listed.Problem($"host '{name}' has an early name (ADR-0008); kept, so its FQDN and identity stay as they are"));
             var vars = _inventory.HostVars(name);
-            if (vars.Count == 0) return Skip(listed, $"host '{name}' in management_plane has no host_vars ({_inventory.HostVarsPath(name)}); not mapped");
+            if (vars.Count == 0) return Skip(listed, $"host '{name}' in management_plane has no readable host_vars ({_inventory.HostVarsPath(name)}); not mapped");
             var env = vars.TryGetValue("env", out var e) ? e : (Located?)null;
             var interfaces = env?["interfaces"];
             var onSegment = (interfaces?.Entries ?? Enumerable.Empty<(string Key, YamlDotNet.RepresentationModel.YamlNode KeyNode, Located Value)>())
