@@ -7,7 +7,11 @@ using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Commands
 {
-    /// <summary>Lists whole backups in the store (newest first) with time, size, age and status; reads no key.</summary>
+    /// <summary>
+    /// Lists whole backups in the store (newest first) with time, size, age and status; reads no private key. Each
+    /// backup's seal is verified against the tier's allowed signers: one that does not verify is listed with status
+    /// Unauthenticated (and a warning when its seal is forged or belongs to another archive) and is never "newest good".
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "DeevBackup")]
     [OutputType(typeof(BackupInfo))]
     public sealed class GetDeevBackupCommand : BackupCmdlet
@@ -23,7 +27,7 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public ServiceClass[]? Class { get; set; }
 
-        /// <summary>Only the newest good backup of each service.</summary>
+        /// <summary>Only the newest good backup of each service (authenticated, not failed a test).</summary>
         [Parameter]
         public SwitchParameter Latest { get; set; }
 
@@ -37,6 +41,8 @@ namespace Deevnet.Extended.Commands
             {
                 var backups = RunAsync(token => catalog.ListAsync(services, token));
                 var shown = Latest ? backups.Where(b => b.IsGood).GroupBy(b => b.Service).Select(g => g.First()) : backups;
+                foreach (var b in backups.Where(b => b.Signature == BackupSignature.Invalid))
+                    WriteWarning($"Backup {b.BackupName} of {b.Service} is not authenticated: {b.SignatureProblem}. It is never used; find out who wrote it to the store.");
                 foreach (var b in shown)
                 {
                     b.TierPath = tier.SourcePath;
