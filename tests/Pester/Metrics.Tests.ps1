@@ -183,3 +183,34 @@ Describe 'examples/deevnet-tier.rules.yml' -Skip:(-not $HasPromtool) {
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
     }
 }
+
+Describe 'examples/deevnet-tier-check.service and .timer' {
+    BeforeAll {
+        $script:service = Get-Content (Join-Path $RepoRoot 'examples/deevnet-tier-check.service')
+        $script:timer = Get-Content (Join-Path $RepoRoot 'examples/deevnet-tier-check.timer')
+    }
+
+    It 'runs a PowerShell command that parses and writes the textfile and the JUnit report of one run' {
+        $exec = @($service | Where-Object { $_ -like 'ExecStart=*' })
+        $exec.Count | Should -Be 1
+        $exec[0] -match '^ExecStart=/usr/bin/pwsh -NoProfile -NonInteractive -Command "(.+)"$' | Should -BeTrue -Because $exec[0]
+        $command = $Matches[1]
+        $errors = $null
+        [System.Management.Automation.Language.Parser]::ParseInput($command, [ref] $null, [ref] $errors) | Out-Null
+        $errors | Should -BeNullOrEmpty
+        $command | Should -Match 'Test-DeevExtendedTier -Quiet -OutFile \S+\.prom, \S+\.xml'
+        $service | Should -Contain 'Type=oneshot'
+    }
+
+    It 'runs every 5 minutes, the period the alert rules assume' {
+        $timer | Should -Contain 'OnUnitActiveSec=5min'
+        $timer | Should -Contain 'WantedBy=timers.target'
+        Get-Content -Raw (Join-Path $RepoRoot 'examples/deevnet-tier.rules.yml') | Should -Match '20 minutes is four missed runs of the 5-minute timer'
+    }
+
+    It 'passes systemd-analyze verify (but for pwsh not being installed at /usr/bin here)' -Skip:(-not (Get-Command systemd-analyze -CommandType Application -ErrorAction SilentlyContinue)) {
+        Push-Location (Join-Path $RepoRoot 'examples')
+        try { $out = @(systemd-analyze verify ./deevnet-tier-check.service ./deevnet-tier-check.timer 2>&1 | ForEach-Object { "$_" }) } finally { Pop-Location }
+        $out | Where-Object { $_ -and $_ -notmatch 'Command /usr/bin/pwsh is not executable' } | Should -BeNullOrEmpty
+    }
+}
