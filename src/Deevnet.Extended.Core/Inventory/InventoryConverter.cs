@@ -159,7 +159,7 @@ namespace Deevnet.Extended.Core.Inventory
 
             var mgmt = vars.TryGetValue("mgmt_vm", out var m) ? m : (Located?)null;
             var vmidAt = mgmt?["vmid"];
-            var vmidText = vmidAt == null ? null : Resolve(vmidAt.Value, vars, name, out var fromVar);
+            var vmidText = vmidAt == null ? null : Resolve(vmidAt.Value, vars, name);
             var fixedVmId = vmidAt?.Text != null && !IsTemplate(vmidAt.Value.Text!);
             int? vmid = null;
             if (vmidText != null && vmidText != "0")
@@ -169,7 +169,7 @@ namespace Deevnet.Extended.Core.Inventory
                 vmid = id;
             }
             var macAt = vars.TryGetValue("infrastructure", out var infra) ? infra["interfaces"]?[ifKey]?["mac"] : null;
-            var macText = macAt == null ? null : Resolve(macAt.Value, vars, name, out _);
+            var macText = macAt == null ? null : Resolve(macAt.Value, vars, name);
             if (macText != null && (macText.Length == 0 || string.Equals(macText, "UNKNOWN", StringComparison.OrdinalIgnoreCase))) macText = null;
             string? mac = null;
             if (macText != null)
@@ -202,9 +202,8 @@ namespace Deevnet.Extended.Core.Inventory
         /// The text of a scalar with the one Jinja idiom resolved from the host's variables; null (with a warning) for
         /// any other template: nothing is evaluated.
         /// </summary>
-        private string? Resolve(Located at, IReadOnlyDictionary<string, Located> vars, string host, out bool fromVariable)
+        private string? Resolve(Located at, IReadOnlyDictionary<string, Located> vars, string host)
         {
-            fromVariable = false;
             var text = at.Text;
             if (text == null || !IsTemplate(text)) return text;
             var match = VarWithDefault.Match(text.Trim());
@@ -213,7 +212,6 @@ namespace Deevnet.Extended.Core.Inventory
                 _warnings.Add(at.Problem($"host '{host}': the template '{text}' is not evaluated (only {{{{ var | default(x) }}}} is); not mapped"));
                 return null;
             }
-            fromVariable = true;
             if (vars.TryGetValue(match.Groups[1].Value, out var value) && value.Text is string resolved && !IsTemplate(resolved)) return resolved;
             return match.Groups[2].Success ? match.Groups[2].Value : match.Groups[3].Success ? match.Groups[3].Value : match.Groups[4].Success ? match.Groups[4].Value : null;
         }
