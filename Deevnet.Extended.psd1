@@ -27,6 +27,7 @@
         'Get-DeevTier'
         'Get-DeevMgmtHost'
         'Get-DeevService'
+        'ConvertFrom-DeevAnsibleInventory'
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'

@@ -26,6 +26,11 @@ BeforeDiscovery {
         @{ Id = 'BatchRefused'; Run = ' Set-DeevDnsRecord -TierPath $lab -HostName ''bad_name!'' -IPAddress 10.231.99.53 -WhatIf ' }
         @{ Id = 'VmIdentityMismatch'; Run = ' $h = Get-DeevMgmtHost -TierPath $lab | Where-Object VmId | Select-Object -First 1; New-DeevMgmtVm -TierPath $lab -Name $h.Name -VmId ($h.VmId + 1) -WhatIf ' }
         @{ Id = 'CheckReportFormatUnknown'; Run = ' Test-DeevExtendedTier -TierPath (New-TestTierFile -Yaml $minimal -Name ''report.tier.yaml'') -OutFile (Join-Path $TestDrive ''report.txt'') ' }
+        @{ Id = 'InventoryNotFound'; Run = ' ConvertFrom-DeevAnsibleInventory -Path (Join-Path $TestDrive ''no-inventory'') -TierPath (Join-Path $TestDrive ''inv.tier.yaml'') ' }
+        @{ Id = 'InventoryNotConvertible'; Run = '
+                $site = New-Item -ItemType Directory -Force (Join-Path $TestDrive ''inventory'')
+                Set-Content (Join-Path $site ''hosts.yml'') "all:`n  hosts:`n    h1:`n"
+                ConvertFrom-DeevAnsibleInventory -Path $site -TierPath (Join-Path $TestDrive ''inv.tier.yaml'') ' }
         @{ Id = 'BackupNotConfigured'; Run = ' Get-DeevBackup -TierPath (New-TestTierFile -Yaml $minimalNoBackup -Name ''nobackup.tier.yaml'') ' }
         @{ Id = 'TlsCaFileInvalid'; Run = '
                 $yaml = $minimal + "dhcp: { kind: opnsense, endpoint: ''https://127.0.0.1:9'', apiKeyEnv: HOME, apiSecretEnv: HOME, caFile: /no/such/ca.pem }`n"
