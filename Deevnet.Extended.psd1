@@ -21,11 +21,13 @@
         'module/Formats/Rebuild.Format.ps1xml'
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Backup.Format.ps1xml'
+        'module/Formats/Journal.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
         'Get-DeevMgmtHost'
         'Get-DeevService'
+        'ConvertFrom-DeevAnsibleInventory'
         'Get-DeevHostIdentity'
         'New-DeevHostIdentity'
         'Test-DeevHostIdentity'
@@ -40,7 +42,7 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
-        'Test-DeevExtendedTier'
+        'Test-DeevExtendedTier', 'Get-DeevChange'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'

@@ -118,6 +118,45 @@ Describe 'DHCP reservations in the lab (<Server>)' -Skip:(-not $LabUp) -ForEach 
         Get-ServerPart | Should -Be $before
     }
 
+    Context 'with a change journal' {
+        BeforeAll {
+            $script:journal = Join-Path $TestDrive "changes-$Server.jsonl"
+            $script:journaled = Join-Path $TestDrive "journaled-$Server.tier.yaml"
+            Set-Content -LiteralPath $journaled -Value ((Get-Content -Raw -LiteralPath $tier) + "journal: $journal`n") -NoNewline
+            Copy-Item -LiteralPath ($tier -replace '\.tier\.yaml$', '.identity.yaml') -Destination ($journaled -replace '\.tier\.yaml$', '.identity.yaml')
+            $script:first = $hosts[0]
+        }
+        AfterAll { $first | Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false -ErrorAction SilentlyContinue }
+
+        It 'records each applied change with who, what, before and after, and Get-DeevChange finds it' {
+            $first | Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false -ErrorAction SilentlyContinue
+            $first | Set-DeevDhcpReservation -TierPath $journaled | Out-Null
+            $changes = @(Get-DeevChange -TierPath $journaled -Kind Reservation -HostName $first.Name)
+            $changes.Count | Should -Be 1
+            $changes[0].Action | Should -Be 'Add'
+            $changes[0].Key | Should -Be $first.MacAddress
+            $changes[0].After | Should -Match ([regex]::Escape($first.IPAddress))
+            $changes[0].Result | Should -Be 'applied'
+            $changes[0].Operator | Should -Be "$([Environment]::UserName)@$([Environment]::MachineName)"
+            $changes[0].TierSha256 | Should -Be (Get-FileHash -LiteralPath $journaled -Algorithm SHA256).Hash.ToLowerInvariant()
+            @(Get-DeevChange -TierPath $journaled -Since (Get-Date).AddMinutes(5)).Count | Should -Be 0
+            @(Get-DeevChange -TierPath $journaled -Kind CNAME).Count | Should -Be 0
+        }
+
+        It 'stops the change before it is made when the journal cannot be written, unless -SkipJournal' {
+            $first | Remove-DeevDhcpReservation -TierPath $tier -Confirm:$false
+            $broken = Join-Path $TestDrive "broken-$Server.tier.yaml"
+            Set-Content -LiteralPath $broken -Value ((Get-Content -Raw -LiteralPath $tier) + "journal: $TestDrive`n") -NoNewline   # a folder
+            Copy-Item -LiteralPath ($tier -replace '\.tier\.yaml$', '.identity.yaml') -Destination ($broken -replace '\.tier\.yaml$', '.identity.yaml')
+            $before = Get-ServerPart
+            { $first | Set-DeevDhcpReservation -TierPath $broken -ErrorAction Stop } | Should -Throw -ErrorId 'JournalUnwritable*'
+            Get-ServerPart | Should -Be $before
+            $first | Set-DeevDhcpReservation -TierPath $broken -SkipJournal -WarningVariable warned 3>$null | Out-Null
+            ($warned | Out-String) | Should -Match 'not recorded'
+            Get-ServerPart | Should -Not -Be $before
+        }
+    }
+
     It 'skips hosts on a static segment that come from the pipeline, with a verbose note and no error' {
         $before = Get-ServerPart
         $verbose = Get-DeevMgmtHost -TierPath $tier -Segment platform | Set-DeevDhcpReservation -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1

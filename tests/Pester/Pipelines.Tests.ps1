@@ -22,3 +22,27 @@ Describe 'Get-DeevTier takes the tier file the way file cmdlets do' {
         (Get-DeevTier -Tier ./mobile.tier.yaml).Name | Should -Be 'mobile'
     }
 }
+
+Describe 'A host piped into the backup cmdlets selects its services' {
+    It '<Command> -WhatIf plans the host''s services only, with no ServiceNotFound' -ForEach @(
+        @{ Command = 'Backup-DeevService -WhatIf' }
+    ) {
+        $tier = Join-Path $examples 'lab.tier.yaml'
+        $hostName = (Get-DeevService -TierPath $tier -Name jump).HostName
+        # -WhatIf lines go to the host, so the pipeline runs in a pwsh of its own and its screen is read.
+        $script = "Import-Module '$ManifestPath'; Get-DeevMgmtHost -TierPath '$tier' -Name $hostName | $Command -TierPath '$tier'"
+        $lines = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1
+        $text = $lines -join "`n"
+        $text | Should -Match "on target `"jump on $hostName`"" -Because $text
+        $text | Should -Not -Match 'metrics on|runner on|ServiceNotFound' -Because $text
+    }
+
+    It 'a service name piped as a string selects that service, and an object that names none selects nothing' {
+        $tier = Join-Path $examples 'lab.tier.yaml'
+        $script = "Import-Module '$ManifestPath'; 'metrics' | Backup-DeevService -TierPath '$tier' -WhatIf; [pscustomobject]@{ X = 1 } | Backup-DeevService -TierPath '$tier' -WhatIf"
+        $text = (& dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
+        $text | Should -Match 'on target "metrics on '
+        $text | Should -Not -Match 'jump on|runner on'
+        $text | Should -Match 'names no service'
+    }
+}

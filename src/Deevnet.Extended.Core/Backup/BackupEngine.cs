@@ -65,6 +65,8 @@ namespace Deevnet.Extended.Core.Backup
             var store = Catalog.Store;
             var host = _tier.FindHost(service.Host) ?? throw new BackupException("BackupNotConfigured", DeevErrorKind.InvalidData, $"The host '{service.Host}' of '{service.Name}' is not in the tier.", service.Name);
             var paths = BackupScripts.RelativePaths(service.Backup.Paths, service.Name);
+            // Signing must work before the host is touched: an unsigned backup would be refused when it is needed.
+            await Catalog.Signer.PreflightAsync(cancellationToken).ConfigureAwait(false);
             var hostTransport = _transports(_tier.ViaOf(host));
             var storeTransport = Catalog.StoreTransport;
             var watch = Stopwatch.StartNew();
@@ -133,6 +135,7 @@ namespace Deevnet.Extended.Core.Backup
             var afterStatus = BackupScripts.Status(stderr, "after");
             var whole = hostError == null && hostResult != null && (tarStatus == "0" || tarStatus == "1") && pipe.Ended && credits.EndSeen;
             BackupManifest? manifest = null;
+            byte[]? manifestBytes = null;
             if (whole)
             {
                 if (pipe.Entries.Any(e => e.Path == TarPipe.ManifestName))
@@ -141,7 +144,8 @@ namespace Deevnet.Extended.Core.Backup
                     new[] { tarVersion, "age " + ageVersion, "Deevnet.Extended " + ModuleVersion }, pipe.Entries.ToList());
                 try
                 {
-                    pipe.Finish(manifest.ToBytes(), ToUnix(time));
+                    manifestBytes = manifest.ToBytes();
+                    pipe.Finish(manifestBytes, ToUnix(time));
                 }
                 catch (IOException ex)
                 {
@@ -168,15 +172,24 @@ namespace Deevnet.Extended.Core.Backup
             if (ageExit != 0) throw AgeFailed(ageExit, ageError, service.Name);
             if (!whole) throw HostFailed(service, host.Name, hostError, hostResult, beforeStatus, tarStatus, afterStatus, pipe);
 
-            // Whole: commit by renaming, then describe it in the sidecar.
+            // Whole: sign its seal (the archive's bytes and its MANIFEST), store the seal, commit by renaming, then
+            // describe it in the sidecar. An archive is never whole without its seal.
+            var cipherSha256 = cipher.Sha256();
+            var seal = new BackupSeal(baseName, service.Name, host.Name, time, cipher.Bytes, cipherSha256, BackupSeal.Sha256Hex(manifestBytes!),
+                pipe.BytesRead, manifest!.Entries.Count, manifest.Paths, manifest.Tools);
+            var message = seal.ToMessage();
+            var signature = await Catalog.Signer.SignAsync(message, cancellationToken).ConfigureAwait(false);
+            await store.WriteTextAsync(storeTransport, service.Name, baseName + BackupStore.SealSuffix, Encoding.UTF8.GetString(BackupSeal.Combine(message, signature)), cancellationToken).ConfigureAwait(false);
             await store.RenameAsync(storeTransport, service.Name, partial, baseName + BackupStore.ArchiveSuffix, cancellationToken).ConfigureAwait(false);
             var info = new BackupInfo(service.Name, host.Name, baseName, time, cipher.Bytes, BackupStatus.Unverified, store.Location)
             {
                 PlainSize = pipe.BytesRead,
-                EntryCount = manifest!.Entries.Count,
-                Sha256 = cipher.Sha256(),
-                Paths = service.Backup.Paths.ToList(),
+                EntryCount = manifest.Entries.Count,
+                Sha256 = cipherSha256,
+                Paths = manifest.Paths,
                 Age = _clock() - time,
+                Signature = BackupSignature.Valid,
+                Seal = seal,
             };
             await store.WriteTextAsync(storeTransport, service.Name, baseName + BackupStore.MetaSuffix, Sidecar(info, settings.Recipient, manifest.Tools), cancellationToken).ConfigureAwait(false);
 

@@ -9,7 +9,8 @@ namespace Deevnet.Extended.Core.Backup
     /// <c>BackupAfterFailed</c>, <c>BackupInterrupted</c>, <c>BackupStoreFailed</c>, <c>BackupToolMissing</c>,
     /// <c>BackupEncryptFailed</c>, <c>BackupNotFound</c>, <c>BackupKeyMissing</c>, <c>BackupKeyMismatch</c>,
     /// <c>BackupCorrupted</c>, <c>BackupManifestInvalid</c>, <c>BackupVerificationFailed</c>, <c>RestoreFailed</c>,
-    /// <c>RestoreVerificationFailed</c>.
+    /// <c>RestoreVerificationFailed</c>, <c>BackupUnauthenticated</c>, <c>BackupSigningKeyMissing</c>,
+    /// <c>BackupSigningFailed</c>, <c>BackupSignersMissing</c>.
     /// </summary>
     public sealed class BackupException : DeevException
     {

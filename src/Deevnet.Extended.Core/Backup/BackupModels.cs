@@ -15,6 +15,12 @@ namespace Deevnet.Extended.Core.Backup
 
         /// <summary>The last Test-DeevBackup of it failed: never counted as good.</summary>
         Failed,
+
+        /// <summary>
+        /// Its origin is not proven (no seal, a seal that does not verify, or one that belongs to another archive):
+        /// never counted as good, never chosen as the newest, never removed by retention; test and restore refuse it.
+        /// </summary>
+        Unauthenticated,
     }
 
     /// <summary>Backup names: <c>&lt;service&gt;-&lt;host&gt;-&lt;yyyyMMddTHHmmssZ&gt;</c> plus a suffix.</summary>
@@ -70,6 +76,18 @@ namespace Deevnet.Extended.Core.Backup
         public long Size { get; }
         public BackupStatus Status { get; internal set; }
 
+        /// <summary>Whether its seal proves who took it (<see cref="SignatureProblem"/> says why not).</summary>
+        public BackupSignature Signature { get; internal set; } = BackupSignature.Unchecked;
+
+        /// <summary>Why the backup is not authenticated; null when it is.</summary>
+        public string? SignatureProblem { get; internal set; }
+
+        /// <summary>The allowed signer (principal) whose key signed it.</summary>
+        public string? SignedBy { get; internal set; }
+
+        /// <summary>The verified seal (null unless <see cref="Signature"/> is Valid): the only source of what a restore shows.</summary>
+        public BackupSeal? Seal { get; internal set; }
+
         /// <summary>The store, as the tier names it.</summary>
         public string Store { get; }
 
@@ -85,10 +103,10 @@ namespace Deevnet.Extended.Core.Backup
         /// <summary>Members archived (files, folders, links).</summary>
         public int? EntryCount { get; internal set; }
 
-        /// <summary>SHA-256 of the encrypted archive as written (from the sidecar).</summary>
+        /// <summary>SHA-256 of the encrypted archive as written (from the verified seal; from the sidecar for an unauthenticated one).</summary>
         public string? Sha256 { get; internal set; }
 
-        /// <summary>The service's declared paths when it was backed up.</summary>
+        /// <summary>The service's declared paths when it was backed up (from the verified seal; empty when unauthenticated).</summary>
         public IReadOnlyList<string> Paths { get; internal set; } = Array.Empty<string>();
 
         /// <summary>When the last Test-DeevBackup ran on it (UTC).</summary>
@@ -97,7 +115,8 @@ namespace Deevnet.Extended.Core.Backup
         /// <summary>The path the tier was loaded from, for pipelines into cmdlets that load it again.</summary>
         public string? TierPath { get; set; }
 
-        public bool IsGood => Status != BackupStatus.Failed;
+        /// <summary>Authenticated and not known to be bad: may be the newest good one, counts for freshness and retention.</summary>
+        public bool IsGood => Status == BackupStatus.Verified || Status == BackupStatus.Unverified;
     }
 
     /// <summary>What <c>Backup-DeevService</c> did for one service.</summary>
@@ -210,8 +229,9 @@ namespace Deevnet.Extended.Core.Backup
     /// <summary>The freshness of one service's backups, for the checks engine.</summary>
     public sealed class BackupFreshness
     {
-        public BackupFreshness(string service, bool needed, BackupInfo? newestGood, TimeSpan maxAge, DateTime nowUtc, string? noneReason)
+        public BackupFreshness(string service, bool needed, BackupInfo? newestGood, TimeSpan maxAge, DateTime nowUtc, string? noneReason, string? unauthenticatedNote = null)
         {
+            UnauthenticatedNote = unauthenticatedNote;
             Service = service;
             Needed = needed;
             NewestGood = newestGood;
@@ -228,10 +248,13 @@ namespace Deevnet.Extended.Core.Backup
         public TimeSpan? Age { get; }
         public TimeSpan MaxAge { get; }
         public string? NoneReason { get; }
+
+        /// <summary>Set when there is no good backup but unauthenticated ones exist (why they do not count).</summary>
+        public string? UnauthenticatedNote { get; }
         public bool IsFresh => !Needed || (Age.HasValue && Age.Value < MaxAge);
 
         public string Message => !Needed ? $"nothing to back up: {NoneReason}"
-            : NewestGood == null ? "no good backup in the store"
+            : NewestGood == null ? "no good backup in the store" + (UnauthenticatedNote != null ? $" ({UnauthenticatedNote})" : "")
             : IsFresh ? $"newest good backup {NewestGood.BackupName} is {Format(Age!.Value)} old (limit {Format(MaxAge)})"
             : $"newest good backup {NewestGood.BackupName} is {Format(Age!.Value)} old, older than {Format(MaxAge)}";
 

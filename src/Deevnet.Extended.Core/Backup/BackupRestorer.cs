@@ -38,6 +38,19 @@ namespace Deevnet.Extended.Core.Backup
 
         public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromHours(24);
 
+        /// <summary>Accept a backup without a seal (-AllowUnsigned); a seal that does not verify is refused always.</summary>
+        public bool AllowUnsigned { get; set; }
+
+        /// <summary>
+        /// Refuses, before anything is touched, a backup whose origin is not proven (<c>BackupUnauthenticated</c>):
+        /// its seal must verify, and the archive's bytes must be the ones the seal signed.
+        /// </summary>
+        private async Task RequireAuthenticatedAsync(BackupInfo backup, CancellationToken cancellationToken)
+        {
+            BackupCatalog.RequireAuthenticated(backup, AllowUnsigned);
+            await Catalog.RequireSealedArchiveAsync(backup, StreamTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
         /// <summary>What a restore would do (-WhatIf), without touching anything.</summary>
         public ChangePlan Plan(Service service, BackupInfo backup, RestoreTarget target)
         {
@@ -53,6 +66,7 @@ namespace Deevnet.Extended.Core.Backup
 
         public async Task<RestoreResult> RestoreAsync(Service service, BackupInfo backup, RestoreTarget target, CancellationToken cancellationToken, string? identityFile = null)
         {
+            await RequireAuthenticatedAsync(backup, cancellationToken).ConfigureAwait(false);
             var key = BackupReader.RequireIdentity(Catalog, identityFile);
             var host = ResolveHost(service, target);
             var root = CheckRoot(target.Root);
@@ -99,6 +113,7 @@ namespace Deevnet.Extended.Core.Backup
         /// </summary>
         public async Task<RestoreResult> CompareAsync(Service service, BackupInfo backup, RestoreTarget target, CancellationToken cancellationToken, string? identityFile = null)
         {
+            BackupCatalog.RequireAuthenticated(backup, AllowUnsigned);
             var key = BackupReader.RequireIdentity(Catalog, identityFile);
             var host = ResolveHost(service, target);
             var root = CheckRoot(target.Root);
@@ -108,6 +123,7 @@ namespace Deevnet.Extended.Core.Backup
             if (outcome.AgeExit != 0 || outcome.StoreError != null || outcome.TarError != null || !pipe.Ended || pipe.Manifest == null)
                 throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData,
                     $"The MANIFEST of {backup.BackupName} could not be read: {(outcome.AgeExit != 0 ? BackupStore.FirstLine(outcome.AgeError) : outcome.StoreError?.Message ?? outcome.TarError?.Message ?? "the archive ends early or has no MANIFEST")}. Run Test-DeevBackup.", backup.BackupName);
+            BackupCatalog.RequireSealedBytes(backup, outcome.CipherSha256);
             var manifest = BackupManifest.Parse(pipe.Manifest, backup.BackupName);
             var transport = _transports(_tier.ViaOf(host));
             var (problems, extras) = await CheckHostAsync(service, manifest, transport, host.Name, root, cancellationToken).ConfigureAwait(false);

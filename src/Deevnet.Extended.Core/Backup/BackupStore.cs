@@ -13,8 +13,9 @@ namespace Deevnet.Extended.Core.Backup
     /// <summary>
     /// Where backups live: a directory, on this machine (<c>/srv/deevnet-backups</c>) or on an SSH host
     /// (<c>ssh://user@host[:port]/path</c>). One folder per service, created 0700; each backup is
-    /// <c>&lt;service&gt;-&lt;host&gt;-&lt;stamp&gt;.tar.age</c> plus a small unencrypted <c>.meta</c> sidecar and,
-    /// once tested, a <c>.verify</c> sidecar. Every operation is a quoted shell command through the store's transport,
+    /// <c>&lt;service&gt;-&lt;host&gt;-&lt;stamp&gt;.tar.age</c> plus its signed <c>.seal</c> (<see cref="BackupSeal"/>), a
+    /// small unencrypted <c>.meta</c> sidecar (informational only: nothing trusts it) and, once tested, a <c>.verify</c>
+    /// sidecar. Every operation is a quoted shell command through the store's transport,
     /// so a local store and an SSH store behave the same (and are tested the same).
     /// </summary>
     public sealed class BackupStore
@@ -22,6 +23,7 @@ namespace Deevnet.Extended.Core.Backup
         public const string ArchiveSuffix = ".tar.age";
         public const string MetaSuffix = ".meta";
         public const string VerifySuffix = ".verify";
+        public const string SealSuffix = ".seal";
         public const string PartialSuffix = ".partial";
 
         public BackupStore(Via via, string root)
@@ -142,7 +144,9 @@ namespace Deevnet.Extended.Core.Backup
             foreach (var s in services) sb.Append(' ').Append(Q(s));
             sb.Append("; do [ -d ").Append(Q(Root)).Append("/\"$d\" ] || continue; for f in ").Append(Q(Root)).Append("/\"$d\"/*; do [ -f \"$f\" ] || continue; ")
               .Append("printf '@file %s %s %s\\n' \"$d\" \"$(stat -c %s -- \"$f\")\" \"${f##*/}\"; ")
-              .Append("case $f in *").Append(MetaSuffix).Append("|*").Append(VerifySuffix).Append(") tr -d '\\r' < \"$f\" | sed 's/^/ /';; esac; done; done");
+              .Append("case $f in *").Append(MetaSuffix).Append("|*").Append(VerifySuffix).Append(") tr -d '\\r' < \"$f\" | sed 's/^/ /';; ")
+              // A seal is read byte for byte (its signature covers exact bytes), as one base64 line, capped.
+              .Append("*").Append(SealSuffix).Append(") printf ' @base64 '; head -c ").Append(BackupSeal.MaxBytes).Append(" -- \"$f\" | base64 -w0; echo;; esac; done; done");
             var result = await t.RunAsync(sb.ToString(), ct).ConfigureAwait(false);
             if (!result.Succeeded) throw Failed("list backups", result);
             var files = new List<StoredFile>();
@@ -158,6 +162,17 @@ namespace Deevnet.Extended.Core.Backup
                         files.Add(current);
                     }
                     else current = null;
+                }
+                else if (line.StartsWith(" @base64 ", StringComparison.Ordinal) && current != null)
+                {
+                    try
+                    {
+                        current.Content = Convert.FromBase64String(line.Substring(" @base64 ".Length).Trim());
+                    }
+                    catch (FormatException)
+                    {
+                        current.Content = Array.Empty<byte>();
+                    }
                 }
                 else if (line.StartsWith(" ", StringComparison.Ordinal) && current != null)
                 {
@@ -205,6 +220,9 @@ namespace Deevnet.Extended.Core.Backup
         public string Name { get; }
         public long Size { get; }
         public List<KeyValuePair<string, string>> Values { get; } = new List<KeyValuePair<string, string>>();
+
+        /// <summary>The exact bytes of a <c>.seal</c> file (null for other files).</summary>
+        public byte[]? Content { get; set; }
 
         public string? Get(string key)
         {

@@ -147,10 +147,10 @@ namespace Deevnet.Extended.Core.Checks
         /// <summary>Probes each port with a short connect from the vantage; prints <c>open N</c> / <c>closed N</c>.</summary>
         internal static string VantageScript(string address, IEnumerable<int> ports)
         {
-            var ip = ShellQuote.Quote(address);
-            return "probe() { if command -v bash >/dev/null 2>&1; then timeout 2 bash -c \"exec 3<>/dev/tcp/$1/$2\" 2>/dev/null; " +
-                   "elif command -v nc >/dev/null 2>&1; then nc -z -w 2 \"$1\" \"$2\" 2>/dev/null; else exit 90; fi; }; " +
-                   $"for p in {string.Join(" ", ports)}; do if probe {ip} $p; then echo \"open $p\"; else echo \"closed $p\"; fi; done";
+            var numbers = ports.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return ShellQuote.Line($"probe() {{ if command -v bash >/dev/null 2>&1; then timeout 2 bash -c \"exec 3<>/dev/tcp/$1/$2\" 2>/dev/null; " +
+                   $"elif command -v nc >/dev/null 2>&1; then nc -z -w 2 \"$1\" \"$2\" 2>/dev/null; else exit 90; fi; }}; " +
+                   $"for p in {numbers}; do if probe {address} $p; then echo \"open $p\"; else echo \"closed $p\"; fi; done");
         }
     }
 }

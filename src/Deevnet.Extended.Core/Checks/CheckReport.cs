@@ -9,24 +9,42 @@ using System.Xml;
 namespace Deevnet.Extended.Core.Checks
 {
     /// <summary>
-    /// Writes check results for schedulers and CI: JUnit XML (one test suite per service or host, one test case per
-    /// check; Failed = failure, Skipped = skipped, Warning = passed with the warning in system-out) or JSON.
+    /// Writes check results for schedulers, CI and monitoring: JUnit XML (one test suite per service or host, one test
+    /// case per check; Failed = failure, Skipped = skipped, Warning = passed with the warning in system-out), JSON, or
+    /// the Prometheus text exposition format for node_exporter's textfile collector (<see cref="PrometheusReport"/>).
     /// </summary>
     public static class CheckReport
     {
-        /// <summary>Writes <paramref name="path"/> as JUnit XML (<c>.xml</c>) or JSON (<c>.json</c>).</summary>
-        public static void Write(string path, CheckSummary summary, IReadOnlyList<CheckResult> results)
+        /// <summary>The extensions <see cref="Write"/> knows, each naming its format.</summary>
+        public static readonly IReadOnlyList<string> Extensions = new[] { ".xml", ".json", ".prom" };
+
+        /// <summary>
+        /// Writes <paramref name="path"/> as JUnit XML (<c>.xml</c>), JSON (<c>.json</c>) or Prometheus metrics
+        /// (<c>.prom</c>; <paramref name="site"/> labels the series, <paramref name="finishedAt"/> is the run's time).
+        /// </summary>
+        public static void Write(string path, CheckSummary summary, IReadOnlyList<CheckResult> results, string site = "", DateTimeOffset? finishedAt = null)
         {
             var ext = Path.GetExtension(path).ToLowerInvariant();
             var text = ext == ".xml" ? ToJUnit(summary, results) : ext == ".json" ? ToJson(summary, results)
-                : throw new ArgumentException($"'{path}': the report format follows the extension, .xml (JUnit) or .json.", nameof(path));
-            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+                : ext == ".prom" ? PrometheusReport.Render(summary, results, site, finishedAt ?? DateTimeOffset.UtcNow)
+                : throw new ArgumentException($"'{path}': the report format follows the extension, .xml (JUnit), .json or .prom (Prometheus).", nameof(path));
+            var full = Path.GetFullPath(path);
+            var dir = Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            // Written whole then renamed, so a scheduler never picks up half a report.
-            var temp = path + ".partial";
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
-            if (File.Exists(path)) File.Delete(path);
-            File.Move(temp, path);
+            // Written whole under a unique hidden name in the same folder, then renamed over the old file in one step
+            // (rename(2)), so a scheduler or node_exporter never reads half a report, two runs never share a temp file,
+            // and the temp name never ends in .prom (the textfile collector would read it).
+            var temp = Path.Combine(dir ?? ".", "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".partial");
+            try
+            {
+                File.WriteAllText(temp, text, new UTF8Encoding(false));
+                File.Move(temp, full, overwrite: true);
+            }
+            catch
+            {
+                try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                throw;
+            }
         }
 
         public static string ToJUnit(CheckSummary summary, IReadOnlyList<CheckResult> results)

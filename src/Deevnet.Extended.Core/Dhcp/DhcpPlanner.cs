@@ -136,9 +136,10 @@ namespace Deevnet.Extended.Core.Dhcp
         /// <summary>
         /// A batch that names one MAC, one address or one host name twice (after normalisation) is ambiguous: which one
         /// was meant? Silently keeping the last would drop a reservation without a word, so the batch is refused whole,
-        /// naming both entries, before anything is sent.
+        /// naming both entries, before anything is sent. Cmdlets call it before they read the server; planning calls it
+        /// again for every other caller.
         /// </summary>
-        private static void RefuseDuplicates(DhcpBatch batch)
+        public static void RefuseDuplicates(DhcpBatch batch)
         {
             var problems = new List<string>();
             void Check(string what, Func<DhcpReservation, string?> key)

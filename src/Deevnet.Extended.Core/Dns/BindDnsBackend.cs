@@ -50,19 +50,20 @@ namespace Deevnet.Extended.Core.Dns
                 if (n.EndsWith(".in-addr.arpa", StringComparison.Ordinal)) candidates.AddRange(ParentZones(n));
             candidates = candidates.Distinct(StringComparer.Ordinal).ToList();
 
+            var sections = new OutputSections();
             var sb = new StringBuilder();
             foreach (var z in candidates)
             {
                 // The forward zone comes first; when the server does not answer at all, stop instead of timing out again.
-                sb.Append($"echo '@@zone {z}'; out=$(dig -k {ShellQuote.Quote(_keyFile)} -p {Settings.Port} @{ShellQuote.Quote(Settings.ServerAddress)} " +
-                          $"+time={TimeoutSeconds} +tries=1 +nocmd +nostats +nocomments +noquestion axfr {ShellQuote.Quote(z + ".")} 2>&1); echo \"$out\"; " +
-                          "case \"$out\" in *'timed out'*|*'communications error'*|*'no servers could be reached'*) exit 9;; esac\n");
+                sb.Append(ShellQuote.Line($"{sections.Start(z)}; out=$(dig -k {_keyFile} -p {Settings.Port} {"@" + Settings.ServerAddress} " +
+                          $"+time={TimeoutSeconds} +tries=1 +nocmd +nostats +nocomments +noquestion axfr {z + "."} 2>&1); printf '%s\\n' \"$out\"; " +
+                          $"case \"$out\" in *'timed out'*|*'communications error'*|*'no servers could be reached'*) exit 9;; esac\n"));
             }
             var result = await _transport.RunAsync(sb.ToString(), cancellationToken, null, Settings.Timeout + Settings.Timeout).ConfigureAwait(false);
-            var sections = SplitSections(result.StandardOutput);
+            var parts = sections.Split(result.StandardOutput).ToDictionary(p => p.Name, p => p.Text, StringComparer.Ordinal);
             if (result.ExitStatus == 9)
                 throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError,
-                    $"{Server} did not answer a zone transfer of {Zone} within {TimeoutSeconds} s: {Trim(sections.Values.LastOrDefault() ?? result.StandardError)}", Server)
+                    $"{Server} did not answer a zone transfer of {Zone} within {TimeoutSeconds} s: {Trim(parts.Values.LastOrDefault() ?? result.StandardError)}", Server)
                 { RecommendedAction = "Check that named runs and that dns.server / dns.port point at it." };
             if (!result.Succeeded)
                 throw new DeevException(DnsErrors.ServerUnreachable, DeevErrorKind.ConnectionError, $"{Server}: reading the zones failed: {Trim(result.StandardError)}", Server);
@@ -70,7 +71,7 @@ namespace Deevnet.Extended.Core.Dns
             var records = new List<DnsRecord>();
             var markers = new HashSet<string>(StringComparer.Ordinal);
             var served = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var section in sections)
+            foreach (var section in parts)
             {
                 var zoneRecords = ParseAxfr(section.Key, section.Value, markers);
                 if (zoneRecords == null) continue;
@@ -79,7 +80,7 @@ namespace Deevnet.Extended.Core.Dns
             }
             if (!served.Contains(Zone))
                 throw new DeevException(DnsErrors.ZoneNotServed, DeevErrorKind.ObjectNotFound,
-                    $"{Server} refused a transfer of {Zone} with the key in {_keyFile}: {Trim(sections.TryGetValue(Zone, out var s) ? s : "")}", Zone)
+                    $"{Server} refused a transfer of {Zone} with the key in {_keyFile}: {Trim(parts.TryGetValue(Zone, out var s) ? s : "")}", Zone)
                 { RecommendedAction = "Check the zone name (dns.zone) and that the TSIG key may transfer and update it (allow-transfer, allow-update)." };
             _servedZones = served;
             var owned = records.Where(r => markers.Contains(r.Key)).Select(r => r.As(true, Server)).ToList();
@@ -128,7 +129,7 @@ namespace Deevnet.Extended.Core.Dns
         private async Task<string?> SendAsync(string zone, string body, CancellationToken cancellationToken)
         {
             var input = $"server {Settings.ServerAddress} {Settings.Port}\nzone {zone}.\n{body}send\n";
-            var cmd = $"nsupdate -v -t {TimeoutSeconds} -k {ShellQuote.Quote(_keyFile)}";
+            var cmd = ShellQuote.Line($"nsupdate -v -t {TimeoutSeconds} -k {_keyFile}");
             var r = await _transport.RunAsync(cmd, cancellationToken, input, Settings.Timeout + Settings.Timeout).ConfigureAwait(false);
             return r.Succeeded ? null : Trim(r.StandardError + " " + r.StandardOutput);
         }
@@ -137,25 +138,6 @@ namespace Deevnet.Extended.Core.Dns
         {
             var labels = reverseName.Split('.');
             for (var skip = 1; skip < labels.Length - 2; skip++) yield return string.Join(".", labels.Skip(skip));
-        }
-
-        private static Dictionary<string, string> SplitSections(string output)
-        {
-            var sections = new Dictionary<string, string>(StringComparer.Ordinal);
-            string? current = null;
-            var sb = new StringBuilder();
-            foreach (var line in output.Split('\n'))
-            {
-                if (line.StartsWith("@@zone ", StringComparison.Ordinal))
-                {
-                    if (current != null) sections[current] = sb.ToString();
-                    current = line.Substring(7).Trim();
-                    sb.Clear();
-                }
-                else sb.Append(line).Append('\n');
-            }
-            if (current != null) sections[current] = sb.ToString();
-            return sections;
         }
 
         /// <summary>The A/PTR/CNAME records of a transfer (null when it failed); markers go into <paramref name="markers"/>.</summary>

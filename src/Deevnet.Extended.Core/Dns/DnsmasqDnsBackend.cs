@@ -6,6 +6,7 @@ using System.Net;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Deevnet.Extended.Core.Dhcp.Dnsmasq;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Transport;
 
@@ -88,13 +89,13 @@ namespace Deevnet.Extended.Core.Dns
             var paths = _cnameFile == null ? new[] { _recordsFile } : new[] { _recordsFile, _cnameFile };
             var planned = OwnedKeys(plan.Current.Owned);
             var cnameChanged = false;
-            var pid = ShellQuote.Quote(_pidFile);
-            // The restart is chosen from what is about to change, so it is computed from what compute sees.
+            // The restart is chosen from what is about to change, so it is computed from what compute sees. The operator's
+            // command runs in a shell of its own: whatever it does (an exit, say), the wait for the new process still runs.
             string Reload() => cnameChanged
-                ? $"old=$(cat {pid}); {_restartCommand}; i=0; while [ $i -lt 100 ]; do new=$(cat {pid} 2>/dev/null); " +
-                  "if [ -n \"$new\" ] && [ \"$new\" != \"$old\" ] && kill -0 \"$new\" 2>/dev/null; then exit 0; fi; sleep 0.1; i=$((i+1)); done; " +
-                  "echo 'dnsmasq did not come back after the restart' >&2; exit 1"
-                : $"pid=$(cat {pid}) && case \"$pid\" in ''|*[!0-9]*) echo \"no pid in {_pidFile}\"; false;; *) kill -HUP \"$pid\";; esac";
+                ? ShellQuote.Line($"{ShellFragments.ReadPid(_pidFile, ShellFragment.Trusted("pid="))}; old=$pid; sh -c {_restartCommand!}; i=0; while [ $i -lt 100 ]; do " +
+                  $"{ShellFragments.ReadPid(_pidFile, ShellFragment.Trusted("pid="))}; if [ -n \"$pid\" ] && [ \"$pid\" != \"$old\" ] && kill -0 \"$pid\" 2>/dev/null; then exit 0; fi; " +
+                  $"sleep 0.1; i=$((i+1)); done; {ShellFragments.Exit(1, "dnsmasq did not come back after the restart")}")
+                : ShellFragments.HangUp(_pidFile);
             IReadOnlyList<string?>? Compute(IReadOnlyList<string?> current)
             {
                 var cnameText = current.Count > 1 ? current[1] : null;
@@ -161,16 +162,13 @@ namespace Deevnet.Extended.Core.Dns
 
         /// <summary>
         /// The A and PTR records dnsmasq derives from its current DHCP leases, as <c>name type value</c> keys. The lease
-        /// file is found the way dnsmasq finds it: its command line, else its configuration file, else the default.
+        /// file is found the way dnsmasq finds it (<see cref="DnsmasqConfigReader"/>: its command line, its configuration).
         /// </summary>
         private async Task<HashSet<string>> ReadLeaseRecordsAsync(CancellationToken cancellationToken)
         {
-            var script = $"p=$(cat {ShellQuote.Quote(_pidFile)} 2>/dev/null) || exit 0; args=$(tr '\\0' '\\n' < /proc/$p/cmdline); " +
-                         "lf=$(printf '%s\\n' \"$args\" | sed -n 's/^--dhcp-leasefile=//p' | head -n 1); " +
-                         "confs=$(printf '%s\\n' \"$args\" | sed -n 's/^--conf-file=//p'); [ -n \"$confs\" ] || confs=/etc/dnsmasq.conf; " +
-                         "if [ -z \"$lf\" ]; then for c in $confs; do lf=$(sed -n 's/^[[:space:]]*dhcp-leasefile=//p' \"$c\" 2>/dev/null | head -n 1); [ -n \"$lf\" ] && break; done; fi; " +
-                         "cat \"${lf:-/var/lib/misc/dnsmasq.leases}\" 2>/dev/null; exit 0";
-            var result = await _transport.RunAsync(script, cancellationToken, null, Settings.Timeout).ConfigureAwait(false);
+            var (config, _) = await DnsmasqConfigReader.ReadAsync(_transport, _pidFile, _recordsFile, Server, Log, cancellationToken).ConfigureAwait(false);
+            if (config.LeaseFile == null) return new HashSet<string>();
+            var result = await _transport.RunAsync(ShellQuote.Line($"cat {config.LeaseFile} 2>/dev/null; exit 0"), cancellationToken, null, Settings.Timeout).ConfigureAwait(false);
             return ParseLeaseRecords(result.StandardOutput, Zone);
         }
 

@@ -39,14 +39,18 @@ namespace Deevnet.Extended.Core.Dns
         public override string Kind => "opnsense";
         public override string Server => _api.Server;
 
-        /// <summary>A host override or alias as OPNsense holds it.</summary>
-        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description)
+        /// <summary>
+        /// A host override or alias as OPNsense holds it. <c>Rr</c> is a host override's record type (Unbound.xml
+        /// <c>hosts.host.rr</c>: A, AAAA, MX or TXT; "A" when an older release has no such field).
+        /// </summary>
+        private sealed record Row(string Uuid, bool IsAlias, bool Enabled, string Hostname, string Domain, string Server, string HostUuid, string Description, string Rr)
         {
-            public string Fqdn => (Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.').ToLowerInvariant();
+            public string Fqdn => ((Hostname.Length > 0 ? Hostname + "." : "") + Domain.TrimEnd('.')).ToLowerInvariant();
             public bool Owned => Description.StartsWith(Prefix, StringComparison.Ordinal);
 
-            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname").ToLowerInvariant(),
-                Field(n, "domain").ToLowerInvariant(), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"));
+            public static Row From(JsonNode n, bool alias) => new Row(Json.KeyOf(n), alias, Field(n, "enabled") == "1", Field(n, "hostname"),
+                Field(n, "domain"), alias ? "" : Field(n, "server"), alias ? Field(n, "host") : "", Field(n, "description"),
+                alias ? "" : Field(n, "rr") is { Length: > 0 } rr ? rr : "A");
         }
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
@@ -71,7 +75,7 @@ namespace Deevnet.Extended.Core.Dns
             {
                 if (!r.IsAlias)
                 {
-                    list.AddRange(DesiredRecords.ForHost(r.Fqdn, r.Server));
+                    if (r.Rr == "A") list.AddRange(DesiredRecords.ForHost(r.Fqdn, r.Server));
                 }
                 else
                 {
@@ -96,7 +100,19 @@ namespace Deevnet.Extended.Core.Dns
             return selected == null ? "" : Json.KeyOf(selected);
         }
 
-        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        /// <summary>The plan, checked as the commit will check it, so that -WhatIf shows a refusal too.</summary>
+        public override async Task<DnsPlan> PlanAsync(DnsBatch batch, CancellationToken cancellationToken)
+        {
+            var plan = await base.PlanAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (plan.HasChanges) Arrange(plan);
+            return plan;
+        }
+
+        /// <summary>Which owned rows a plan keeps (one per wanted name), deletes, and what it wants for A and CNAME names.</summary>
+        private sealed record Layout(Dictionary<string, DnsRecord> TargetA, Dictionary<string, DnsRecord> TargetCname,
+            Dictionary<string, Row> KeptHosts, Dictionary<string, Row> KeptAliases, List<Row> DoomedHosts, List<Row> DoomedAliases);
+
+        private Layout Arrange(DnsPlan plan)
         {
             var targetA = plan.TargetOwned.Where(r => r.Type == DnsRecordType.A).ToDictionary(r => r.Name, StringComparer.Ordinal);
             var lonePtr = plan.TargetOwned.FirstOrDefault(p => p.Type == DnsRecordType.PTR &&
@@ -104,46 +120,63 @@ namespace Deevnet.Extended.Core.Dns
             if (lonePtr != null)
                 throw DnsRecord.Invalid($"OPNsense answers PTRs from host overrides only; {lonePtr.Name} PTR {lonePtr.Value} has no matching A record.", lonePtr.Name);
             var targetCname = plan.TargetOwned.Where(r => r.Type == DnsRecordType.CNAME).ToDictionary(r => r.Name, StringComparer.Ordinal);
-            var ownedHosts = _rows.Where(r => r.Owned && !r.IsAlias).ToList();
-            var ownedAliases = _rows.Where(r => r.Owned && r.IsAlias).ToList();
+            // One owned row per wanted name is kept (an enabled one first); a disabled one is enabled again, and one
+            // turned into another record type by hand becomes an A override again.
+            var keptHosts = _rows.Where(r => r.Owned && !r.IsAlias && targetA.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
+                .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var keptAliases = _rows.Where(r => r.Owned && r.IsAlias && targetCname.ContainsKey(r.Fqdn)).OrderByDescending(r => r.Enabled)
+                .GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            // Owned A overrides that go. Disabled ones (and other record types) the tier does not want are no records
+            // of the module's and are left as they are.
+            var doomedHosts = _rows.Where(r => r.Owned && !r.IsAlias && r.Enabled && r.Rr == "A" && !keptHosts.ContainsValue(r)).ToList();
+            RefuseForeignAliasesOn(doomedHosts);
+            // Owned aliases that go: enabled ones nobody wants, and disabled ones the host delete would take along.
+            var doomedAliases = _rows.Where(r => r.Owned && r.IsAlias && !keptAliases.ContainsValue(r)
+                && (r.Enabled || doomedHosts.Any(h => h.Uuid == r.HostUuid))).ToList();
+            return new Layout(targetA, targetCname, keptHosts, keptAliases, doomedHosts, doomedAliases);
+        }
+
+        protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
+        {
+            var (targetA, targetCname, keptHosts, keptAliases, doomedHosts, doomedAliases) = Arrange(plan);
             var calls = new OpnsenseBatch(_api);
             try
             {
-                // Aliases that go or change target first, then hosts, then new aliases (they need their host's uuid).
-                foreach (var alias in ownedAliases.Where(a => !targetCname.ContainsKey(a.Fqdn)))
-                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias.Hostname, alias.Domain, alias.HostUuid, alias.Description), cancellationToken).ConfigureAwait(false);
+                // Upstream SettingsController::delHostOverrideAction deletes every alias whose host is the deleted
+                // override. So: owned aliases that go, first; then hosts set and added; then aliases set and added
+                // (they need their host's uuid); and hosts deleted last, when no alias the module keeps points at them
+                // (foreign ones were refused above), so the cascade deletes nothing the batch did not journal.
+                foreach (var alias in doomedAliases)
+                    await calls.DeleteAsync(Alias, alias.Uuid, AliasBody(alias), cancellationToken).ConfigureAwait(false);
                 var hostUuids = _rows.Where(r => !r.IsAlias && r.Enabled).GroupBy(r => r.Fqdn).ToDictionary(g => g.Key, g => g.First().Uuid, StringComparer.Ordinal);
-                foreach (var host in ownedHosts)
-                {
-                    if (!targetA.TryGetValue(host.Fqdn, out var a))
-                        await calls.DeleteAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
-                    else if (a.Value != host.Server)
-                        await calls.SetAsync(Host, host.Uuid, HostBody(host.Hostname, host.Domain, a.Value, Describe(a)),
-                            HostBody(host.Hostname, host.Domain, host.Server, host.Description), cancellationToken).ConfigureAwait(false);
-                }
-                foreach (var a in targetA.Values.Where(a => !ownedHosts.Any(h => h.Fqdn == a.Name)))
+                foreach (var a in targetA.Values)
                 {
                     var (host, domain) = Split(a.Name);
-                    hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
+                    if (!keptHosts.TryGetValue(a.Name, out var row))
+                        hostUuids[a.Name] = await calls.AddAsync(Host, HostBody(host, domain, a.Value, Describe(a)), cancellationToken).ConfigureAwait(false);
+                    else if (a.Value != row.Server || !row.Enabled || row.Rr != "A")
+                        await calls.SetAsync(Host, row.Uuid, HostBody(row.Hostname, row.Domain, a.Value, Describe(a)), HostBody(row), cancellationToken).ConfigureAwait(false);
+                    if (row != null) hostUuids[a.Name] = row.Uuid;
                 }
                 foreach (var c in targetCname.Values)
                 {
                     if (!hostUuids.TryGetValue(c.Value, out var targetUuid))
                         throw DnsRecord.Invalid($"OPNsense aliases point at host overrides; {c.Value} (target of {c.Name}) has none.", c.Name);
-                    var existing = ownedAliases.FirstOrDefault(x => x.Fqdn == c.Name);
                     var (host, domain) = Split(c.Name);
-                    if (existing == null)
+                    if (!keptAliases.TryGetValue(c.Name, out var existing))
                         await calls.AddAsync(Alias, AliasBody(host, domain, targetUuid, Describe(c)), cancellationToken).ConfigureAwait(false);
-                    else if (existing.HostUuid != targetUuid)
-                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)),
-                            AliasBody(existing.Hostname, existing.Domain, existing.HostUuid, existing.Description), cancellationToken).ConfigureAwait(false);
+                    else if (existing.HostUuid != targetUuid || !existing.Enabled)
+                        await calls.SetAsync(Alias, existing.Uuid, AliasBody(host, domain, targetUuid, Describe(c)), AliasBody(existing), cancellationToken).ConfigureAwait(false);
                 }
+                foreach (var host in doomedHosts)
+                    await calls.DeleteAsync(Host, host.Uuid, HostBody(host), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is DeevException || ex is OperationCanceledException)
             {
-                await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
+                var restored = await calls.UndoAsync(Log).ConfigureAwait(false); // a cancel, too, leaves nothing staged
                 if (ex is not DeevException { ErrorId: OpnsenseErrors.Rejected }) throw;
-                throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; nothing of the batch was applied.", Server, ex);
+                var outcome = restored ? "nothing of the batch was applied" : "the batch could not be undone completely (see the warnings); Unbound was not reconfigured";
+                throw new DeevException(DnsErrors.UpdateRejected, DeevErrorKind.InvalidData, $"{ex.Message}; {outcome}.", Server, ex);
             }
             try
             {
@@ -164,8 +197,29 @@ namespace Deevnet.Extended.Core.Dns
 
         private static string Describe(DnsRecord r) => Prefix + r.Name;
 
+        /// <summary>
+        /// Deleting an override deletes the aliases on it (upstream <c>SettingsController::delHostOverrideAction</c>), so an
+        /// owned host that goes while an alias the module does not own points at it would take that alias along: refused
+        /// before any call, naming the aliases.
+        /// </summary>
+        private void RefuseForeignAliasesOn(List<Row> doomedHosts)
+        {
+            var clashes = doomedHosts.SelectMany(h => _rows.Where(r => r.IsAlias && !r.Owned && r.HostUuid == h.Uuid)
+                .Select(alias => $"{alias.Fqdn} ({(alias.Description.Length > 0 ? alias.Description : "no description")}) is an alias on {h.Fqdn}")).ToList();
+            if (clashes.Count == 0) return;
+            throw new DeevException(DnsErrors.RecordConflict, DeevErrorKind.ResourceExists,
+                $"Nothing was changed on {Server}: {string.Join("; ", clashes)}, which the module did not write; OPNsense deletes a host override's aliases with it.", Server)
+            {
+                RecommendedAction = "Move or remove the other alias by hand, or keep the host in the tier.",
+            };
+        }
+
+        private static object HostBody(Row r) => new { host = new { enabled = r.Enabled ? "1" : "0", hostname = r.Hostname, domain = r.Domain, rr = r.Rr, server = r.Server, description = r.Description } };
+
+        private static object AliasBody(Row r) => new { alias = new { enabled = r.Enabled ? "1" : "0", host = r.HostUuid, hostname = r.Hostname, domain = r.Domain, description = r.Description } };
+
         private static object HostBody(string host, string domain, string ip, string description) =>
-            new { host = new { enabled = "1", hostname = host, domain, server = ip, description } };
+            new { host = new { enabled = "1", hostname = host, domain, rr = "A", server = ip, description } };
 
         private static object AliasBody(string host, string domain, string hostUuid, string description) =>
             new { alias = new { enabled = "1", host = hostUuid, hostname = host, domain, description } };

@@ -31,14 +31,20 @@ namespace Deevnet.Extended.Core.Dns
         {
             _transport = settings.RequireTransport();
             _include = settings.Spec.Require("include");
+            // unbound expands * ? [ in an include path as a pattern: such a path would match nothing, silently, and the
+            // check before the swap would pass on a configuration without the new file.
+            if (_include.IndexOfAny(new[] { '*', '?', '[' }) >= 0)
+                throw new DeevException(DnsErrors.NotConfigured, DeevErrorKind.InvalidData,
+                    $"dns.include '{_include}' holds * ? or [, which unbound reads as a pattern; choose a path without them.", "dns.include");
             _controlConfig = settings.Spec.Get("controlConfig");
         }
 
         public override string Kind => "unbound";
         public override string Server => $"unbound {Settings.ServerAddress}:{Settings.Port}";
 
-        private string Control(string command) =>
-            "unbound-control " + (_controlConfig != null ? "-c " + ShellQuote.Quote(_controlConfig) + " " : "") + command;
+        private ShellFragment Control(string command) => _controlConfig != null
+            ? ShellQuote.Line($"unbound-control -c {_controlConfig} {command}")
+            : ShellQuote.Line($"unbound-control {command}");
 
         public override async Task<DnsRecordSet> ReadAsync(IEnumerable<string>? names, CancellationToken cancellationToken)
         {
@@ -57,33 +63,38 @@ namespace Deevnet.Extended.Core.Dns
             var removeList = string.Concat(touched.OrderBy(n => n, StringComparer.Ordinal).Select(n => n + ".\n"));
             var addList = string.Concat(plan.TargetOwned.Where(r => touched.Contains(r.Name)).Select(r => RuntimeLine(r) + "\n"));
 
-            // The checker reads the main configuration: check a copy of it whose include of the module's file names the
-            // staged file instead, so the new records are checked before they replace the old ones.
-            var main = _controlConfig ?? "/etc/unbound/unbound.conf";
-            string Check(string staged) =>
-                $"m={ShellQuote.Quote(main)}; t={ShellQuote.Quote(_include)}; c={staged}.main.conf; " +
-                $"T=\"$t\" S={staged} awk '{{ i = index($0, ENVIRON[\"T\"]); if (i > 0 && $0 ~ /^[ \\t]*include:/) {{ $0 = substr($0, 1, i - 1) ENVIRON[\"S\"] substr($0, i + length(ENVIRON[\"T\"])); n++ }} print }} END {{ exit n ? 0 : 3 }}' \"$m\" > \"$c\"; rc=$?; " +
-                // Included through a pattern instead (Debian's own unbound.conf.d/*.conf): check the copy with the staged file
-                // included as well. The old file still comes in through the pattern, which only adds records to the check.
-                "if [ $rc -eq 3 ]; then rc=1; set -f; for p in $(sed -n -E 's/^[ \t]*include(-toplevel)?:[ \t]*\"?([^\"]*)\"?[ \t]*$/\\2/p' \"$m\"); do " +
-                "case \"$t\" in $p) rc=0;; esac; done; set +f; " +
-                "if [ $rc -ne 0 ]; then echo \"$m does not include $t: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
-                // In a server: clause of its own, as the module's file holds server options without a clause line.
-                $"printf '\\nserver:\\n  include: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
-                "[ $rc -eq 0 ] || { rm -f \"$c\"; exit 1; }; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc";
             // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
-            string Step(string cmd, string input) => $"out=$(printf '%s' {ShellQuote.Quote(input)} | {Control(cmd)} 2>&1); rc=$?; echo \"$out\"; " +
-                                                     "[ $rc -eq 0 ] && ! printf '%s' \"$out\" | grep -qi error";
-            var runtime = $"{Step("local_datas_remove", removeList)} && {Step("local_datas", addList)}";
+            ShellFragment Step(string cmd, string input) => ShellQuote.Line($"out=$(printf '%s' {input} | {Control(cmd)} 2>&1); rc=$?; printf '%s\\n' \"$out\"; " +
+                                                     $"[ $rc -eq 0 ] && ! printf '%s' \"$out\" | grep -qi error");
+            var runtime = ShellQuote.Line($"{Step("local_datas_remove", removeList)} && {Step("local_datas", addList)}");
+            var main = _controlConfig ?? "/etc/unbound/unbound.conf";
             await ManagedFile.UpdateAsync(_transport, _include, current =>
             {
                 if (!OwnedKeys(Parse(current)).SetEquals(planned))
                     throw new DeevException(DnsErrors.ConcurrentChange, DeevErrorKind.ResourceUnavailable,
                         $"{Server}: the module's records changed since they were read (another writer); nothing was changed. Run the command again.", Server);
                 return Render(plan.TargetOwned);
-            }, p => "(" + Check(p) + ")", runtime, cancellationToken, FileOptions(null, Control("reload_keep_cache"))).ConfigureAwait(false);
+            }, p => CheckCommand(main, _include, ShellFragment.Trusted(p)), runtime, cancellationToken, FileOptions(null, Control("reload_keep_cache"))).ConfigureAwait(false);
             return false;
         }
+
+        /// <summary>
+        /// The checker reads the main configuration: check a copy of it whose include of the module's file names the
+        /// staged file (<paramref name="staged"/>, quoted by the file transaction) instead, so the new records are
+        /// checked before they replace the old ones.
+        /// </summary>
+        internal static string CheckCommand(string main, string include, ShellFragment staged) =>
+            ShellQuote.Line(
+                $"(m={main}; t={include}; c={staged}.main.conf; " +
+                $"T=\"$t\" S={staged} awk '{{ i = index($0, ENVIRON[\"T\"]); if (i > 0 && $0 ~ /^[ \\t]*include:/) {{ $0 = substr($0, 1, i - 1) ENVIRON[\"S\"] substr($0, i + length(ENVIRON[\"T\"])); n++ }} print }} END {{ exit n ? 0 : 3 }}' \"$m\" > \"$c\"; rc=$?; " +
+                // Included through a pattern instead (Debian's own unbound.conf.d/*.conf): check the copy with the staged file
+                // included as well. The old file still comes in through the pattern, which only adds records to the check.
+                $"if [ $rc -eq 3 ]; then rc=1; set -f; for p in $(sed -n -E 's/^[ \t]*include(-toplevel)?:[ \t]*\"?([^\"]*)\"?[ \t]*$/\\2/p' \"$m\"); do " +
+                $"case \"$t\" in $p) rc=0;; esac; done; set +f; " +
+                $"if [ $rc -ne 0 ]; then echo \"$m does not include $t: cannot check the new file before it replaces the old one\"; rm -f \"$c\"; exit 1; fi; " +
+                // In a server: clause of its own, as the module's file holds server options without a clause line.
+                $"printf '\\nserver:\\n  include: \"%s\"\\n' {staged} >> \"$c\"; fi; " +
+                $"[ $rc -eq 0 ] || {{ rm -f \"$c\"; exit 1; }}; unbound-checkconf \"$c\"; rc=$?; rm -f \"$c\"; exit $rc)");
 
         /// <summary>The line unbound-control takes for one record (PTRs in their reverse-name form).</summary>
         internal static string RuntimeLine(DnsRecord r) => r.Type == DnsRecordType.A

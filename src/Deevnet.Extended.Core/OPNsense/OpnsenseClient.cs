@@ -80,6 +80,16 @@ namespace Deevnet.Extended.Core.OPNsense
         public Task SetAsync(string path, string uuid, object row, CancellationToken cancellationToken) =>
             WriteAsync(path + "/" + Uri.EscapeDataString(uuid), Json.Write(row), "saved", cancellationToken);
 
+        /// <summary>
+        /// Whether a <c>get*/&lt;uuid&gt;</c> command finds the row. Upstream <c>ApiMutableModelControllerBase::getBase</c>
+        /// answers <c>{"&lt;item&gt;": {…}}</c> for a known uuid and an empty array for an unknown one.
+        /// </summary>
+        public async Task<bool> ExistsAsync(string path, string uuid, CancellationToken cancellationToken)
+        {
+            var answer = await GetAsync(path + "/" + Uri.EscapeDataString(uuid), cancellationToken).ConfigureAwait(false);
+            return answer is JsonObject row && row.Any(m => m.Value is JsonObject);
+        }
+
         /// <summary>A <c>del*/&lt;uuid&gt;</c> command.</summary>
         public Task DeleteAsync(string path, string uuid, CancellationToken cancellationToken) =>
             WriteAsync(path + "/" + Uri.EscapeDataString(uuid), "{}", "deleted", cancellationToken);
@@ -121,21 +131,33 @@ namespace Deevnet.Extended.Core.OPNsense
             new DeevException(OpnsenseErrors.ResponseInvalid, DeevErrorKind.InvalidData, $"{Server}: {what}", Server, inner);
     }
 
-    /// <summary>One kind of row and its <c>add</c>/<c>set</c>/<c>del</c> commands (<c>addHostOverride</c>, <c>add_reservation</c>).</summary>
-    public sealed record OpnsenseItem(string Add, string Set, string Del)
+    /// <summary>One kind of row and its <c>get</c>/<c>add</c>/<c>set</c>/<c>del</c> commands (<c>addHostOverride</c>, <c>add_reservation</c>).</summary>
+    public sealed record OpnsenseItem(string Get, string Add, string Set, string Del)
     {
-        public static OpnsenseItem Camel(string controller, string item) => new($"{controller}/add{item}", $"{controller}/set{item}", $"{controller}/del{item}");
-        public static OpnsenseItem Snake(string controller, string item) => new($"{controller}/add_{item}", $"{controller}/set_{item}", $"{controller}/del_{item}");
+        public static OpnsenseItem Camel(string controller, string item) =>
+            new($"{controller}/get{item}", $"{controller}/add{item}", $"{controller}/set{item}", $"{controller}/del{item}");
+        public static OpnsenseItem Snake(string controller, string item) =>
+            new($"{controller}/get_{item}", $"{controller}/add_{item}", $"{controller}/set_{item}", $"{controller}/del_{item}");
     }
 
     /// <summary>
     /// The writes of one batch and how to take each back. The API has no transaction, so when a later call fails the
     /// earlier ones are undone newest first: an add by its delete, a set by setting the old row, a delete by adding it again.
+    /// Two upstream facts shape the undo:
+    /// <list type="bullet">
+    /// <item>a deleted row comes back through <c>add</c> under a NEW uuid (<c>ApiMutableModelControllerBase::addBase</c>
+    /// makes the uuid), so the batch remembers old → new and rewrites every later undo that names the old uuid (an alias's
+    /// <c>host</c>, the uuid of a set);</item>
+    /// <item><c>set*/&lt;uuid&gt;</c> on a uuid the appliance does not know CREATES the row (<c>setBase</c> is an "upsert" since
+    /// OPNsense 23.1), so the undo of a set first asks <c>get*/&lt;uuid&gt;</c> whether the row is still there and, if someone
+    /// deleted it meanwhile, leaves it deleted (and reports the undo incomplete) rather than resurrect it.</item>
+    /// </list>
     /// </summary>
     public sealed class OpnsenseBatch
     {
         private readonly OpnsenseClient _api;
         private readonly Stack<Func<Task>> _undo = new Stack<Func<Task>>();
+        private readonly Dictionary<string, string> _renamed = new Dictionary<string, string>(StringComparer.Ordinal);
 
         public OpnsenseBatch(OpnsenseClient api) => _api = api;
 
@@ -149,13 +171,20 @@ namespace Deevnet.Extended.Core.OPNsense
         public async Task SetAsync(OpnsenseItem item, string uuid, object row, object previous, CancellationToken cancellationToken)
         {
             await _api.SetAsync(item.Set, uuid, row, cancellationToken).ConfigureAwait(false);
-            _undo.Push(() => _api.SetAsync(item.Set, uuid, previous, CancellationToken.None));
+            _undo.Push(async () =>
+            {
+                var current = Renamed(uuid);
+                if (!await _api.ExistsAsync(item.Get, current, CancellationToken.None).ConfigureAwait(false))
+                    throw new DeevException(OpnsenseErrors.Rejected, DeevErrorKind.InvalidOperation,
+                        $"{_api.Server}: {item.Set}/{current} is gone (deleted by someone else); it is not re-created.", _api.Server);
+                await _api.SetAsync(item.Set, current, Renamed(previous), CancellationToken.None).ConfigureAwait(false);
+            });
         }
 
         public async Task DeleteAsync(OpnsenseItem item, string uuid, object previous, CancellationToken cancellationToken)
         {
             await _api.DeleteAsync(item.Del, uuid, cancellationToken).ConfigureAwait(false);
-            _undo.Push(() => _api.AddAsync(item.Add, previous, CancellationToken.None));
+            _undo.Push(async () => _renamed[uuid] = await _api.AddAsync(item.Add, Renamed(previous), CancellationToken.None).ConfigureAwait(false));
         }
 
         /// <summary>Undoes every write, newest first, even after a cancel; false (each failure logged) when one could not be undone.</summary>
@@ -168,6 +197,28 @@ namespace Deevnet.Extended.Core.OPNsense
                 catch (DeevException ex) { ok = false; log.Warning($"{_api.Server}: undoing a call of the failed batch failed: {ex.Message}"); }
             }
             return ok;
+        }
+
+        private string Renamed(string uuid) => _renamed.TryGetValue(uuid, out var now) ? now : uuid;
+
+        /// <summary>The row with every string that is a re-created row's old uuid replaced by its new one.</summary>
+        private JsonNode Renamed(object row)
+        {
+            var node = JsonNode.Parse(Json.Write(row))!;
+            Rewrite(node);
+            return node;
+        }
+
+        private void Rewrite(JsonNode node)
+        {
+            if (node is JsonObject o)
+            {
+                foreach (var name in o.Select(m => m.Key).ToList())
+                {
+                    if (o[name] is JsonValue v && v.TryGetValue<string>(out var s) && _renamed.TryGetValue(s, out var now)) o[name] = now;
+                    else if (o[name] is JsonNode child) Rewrite(child);
+                }
+            }
         }
     }
 }

@@ -13,8 +13,10 @@ namespace Deevnet.Extended.Core.Tier
     {
         public SiteTier(string sourcePath, SiteInfo site, AccessSettings access, IReadOnlyList<Segment> segments,
             IReadOnlyList<Hypervisor> hypervisors, BackendSpec? dhcp, BackendSpec? dns, BackupSettings? backup,
-            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services, IsolationSettings? isolation = null)
+            IReadOnlyList<MgmtHost> hosts, IReadOnlyList<Service> services, IsolationSettings? isolation = null,
+            Journal.JournalLocation? journal = null)
         {
+            Journal = journal;
             SourcePath = sourcePath;
             Site = site;
             Access = access;
@@ -49,6 +51,9 @@ namespace Deevnet.Extended.Core.Tier
 
         /// <summary>The optional <c>isolation</c> section (a vantage on a tenant segment), or null.</summary>
         public IsolationSettings? Isolation { get; }
+
+        /// <summary>Where every applied change is recorded (<c>journal:</c>); null when the tier keeps no journal.</summary>
+        public Journal.JournalLocation? Journal { get; }
 
         public Segment? FindSegment(string name) => _segments.TryGetValue(name, out var s) ? s : null;
         public MgmtHost? FindHost(string name) => _hosts.TryGetValue(name, out var h) ? h : null;
@@ -212,13 +217,15 @@ namespace Deevnet.Extended.Core.Tier
     /// <summary>The <c>backup</c> section.</summary>
     public sealed class BackupSettings
     {
-        public BackupSettings(string store, string recipient, string? identityFile, TimeSpan maxAge, int keep)
+        public BackupSettings(string store, string recipient, string? identityFile, TimeSpan maxAge, int keep, string? signingKeyFile = null, string? allowedSignersFile = null)
         {
             Store = store;
             Recipient = recipient;
             IdentityFile = identityFile;
             MaxAge = maxAge;
             Keep = keep;
+            SigningKeyFile = signingKeyFile;
+            AllowedSignersFile = allowedSignersFile;
         }
 
         /// <summary>A local directory (absolute) or <c>ssh://user@host[:port]/path</c>.</summary>
@@ -231,6 +238,12 @@ namespace Deevnet.Extended.Core.Tier
         public string? IdentityFile { get; }
         public TimeSpan MaxAge { get; }
         public int Keep { get; }
+
+        /// <summary>OpenSSH private key that signs each backup's seal; needed only where backups are taken.</summary>
+        public string? SigningKeyFile { get; }
+
+        /// <summary>OpenSSH allowed-signers file: the public keys whose seals list, test and restore accept.</summary>
+        public string? AllowedSignersFile { get; }
     }
 
     /// <summary>A data disk: created only when absent, found by its serial.</summary>

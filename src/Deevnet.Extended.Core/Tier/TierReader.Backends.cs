@@ -140,10 +140,15 @@ namespace Deevnet.Extended.Core.Tier
             else if (recipient != null && !TierSyntax.IsAgeRecipient(recipient))
                 Problem(f["recipient"]!, $"backup.recipient: '{recipient}' is not a valid age recipient (age1 followed by 58 bech32 characters)");
             var identityFile = LocalPath(f, "identityFile");
+            var signingKeyFile = LocalPath(f, "signingKeyFile");
+            var allowedSignersFile = LocalPath(f, "allowedSignersFile");
+            // A machine that signs must be able to check its own signatures (else every backup it takes is refused later).
+            if (signingKeyFile != null && allowedSignersFile == null && !f.Has("allowedSignersFile"))
+                Problem(f["signingKeyFile"]!, "backup.signingKeyFile needs backup.allowedSignersFile (the OpenSSH allowed-signers file that lists its public key)");
             var maxAge = Duration(f, "maxAge") ?? TimeSpan.FromHours(36);
             var keep = Int(f, "keep", 1, 100000) ?? 30;
             if (_problems.Count > before || store == null || recipient == null) return null;
-            return new BackupSettings(store, recipient, identityFile, maxAge, keep);
+            return new BackupSettings(store, recipient, identityFile, maxAge, keep, signingKeyFile, allowedSignersFile);
         }
     }
 }

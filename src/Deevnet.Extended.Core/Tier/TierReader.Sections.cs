@@ -48,10 +48,11 @@ namespace Deevnet.Extended.Core.Tier
             var hosts = ReadHosts(top);
             var services = ReadServices(top);
             var isolation = ReadIsolation(Section(top, "isolation"));
+            var journal = ReadJournal(top);
 
             if (_problems.Count > 0) return null;
             return new SiteTier(_file, _site!, access!, _segments.Values.ToList(), _hypervisors.Values.ToList(), dhcp, dns, _backup,
-                hosts, services, isolation);
+                hosts, services, isolation, journal);
         }
 
         /// <summary>A top-level section as fields, anchored at its key so "required" problems point at the section name.</summary>

@@ -216,6 +216,12 @@ namespace Deevnet.Extended.Core.Tier
         {
             var text = Scalar(f, key);
             if (text == null) return null;
+            // These paths go on command lines and some are written: a control character in one is a mistake or an attack.
+            if (text.Any(char.IsControl))
+            {
+                Problem(f[key]!, $"{f.PathOf(key)}: the path holds a control character (newline, tab, …); a path on a server must be one line of plain text");
+                return null;
+            }
             if (via != null && via.IsLocal) return ResolveLocal(text);
             if (text.StartsWith("/", StringComparison.Ordinal)) return text;
             Problem(f[key]!, $"{f.PathOf(key)}: '{text}' must be an absolute path on the server ({via?.ToString() ?? "via"})");

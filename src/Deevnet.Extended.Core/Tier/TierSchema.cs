@@ -28,7 +28,7 @@ namespace Deevnet.Extended.Core.Tier
     internal static class TierSchema
     {
         public static readonly KeySchema Root = new KeySchema(
-            new[] { "site", "access", "segments", "hypervisors", "dhcp", "dns", "backup", "hosts", "services", "isolation" },
+            new[] { "site", "access", "segments", "hypervisors", "dhcp", "dns", "backup", "hosts", "services", "isolation", "journal" },
             new[] { "site", "segments", "hosts", "services" });
 
         public static readonly KeySchema Site = new KeySchema(
@@ -43,7 +43,7 @@ namespace Deevnet.Extended.Core.Tier
             new[] { "subnet" });
 
         public static readonly KeySchema Backup = new KeySchema(
-            new[] { "store", "recipient", "identityFile", "maxAge", "keep" },
+            new[] { "store", "recipient", "identityFile", "signingKeyFile", "allowedSignersFile", "maxAge", "keep" },
             new[] { "store", "recipient" });
 
         public static readonly KeySchema Host = new KeySchema(

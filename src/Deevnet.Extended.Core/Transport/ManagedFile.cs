@@ -168,11 +168,15 @@ namespace Deevnet.Extended.Core.Transport
 
         private static void ValidatePath(string path)
         {
-            if (string.IsNullOrEmpty(path) || path[0] != '/' || path.EndsWith("/", StringComparison.Ordinal) || path.IndexOf('\0') >= 0 || path.IndexOf('\n') >= 0)
+            // A control character (a newline above all) would let one path read as two lines of the scripts below.
+            if (string.IsNullOrEmpty(path) || path[0] != '/' || path.EndsWith("/", StringComparison.Ordinal) || path.Any(char.IsControl))
             {
-                throw new ArgumentException($"'{path}' is not an absolute file path.", nameof(path));
+                throw new ArgumentException($"'{Printable(path)}' is not an absolute file path without control characters.", nameof(path));
             }
         }
+
+        private static string Printable(string? text) =>
+            string.Concat((text ?? "").Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 
         private static List<string> LockPaths(IEnumerable<string> paths, ManagedFileOptions o)
         {

@@ -225,7 +225,7 @@ namespace Deevnet.Extended.Core.Transport
         {
             try
             {
-                using var kill = client.CreateCommand($"kill -TERM -{pid} 2>/dev/null; sleep 1; kill -KILL -{pid} 2>/dev/null; true", Utf8);
+                using var kill = client.CreateCommand(ShellQuote.Line($"kill -TERM -{pid} 2>/dev/null; sleep 1; kill -KILL -{pid} 2>/dev/null; true"), Utf8);
                 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 await kill.ExecuteAsync(limit.Token).ConfigureAwait(false);
                 _log.Verbose($"SSH: stopped the cancelled command's process group {pid} on {Endpoint}.");

@@ -34,11 +34,27 @@ namespace Deevnet.Extended
             }
         }
 
-        /// <summary>Services by name patterns and classes; none given: every service of the tier.</summary>
-        protected List<Service> SelectServices(SiteTier tier, string[]? names, ServiceClass[]? classes) =>
-            SelectByName(tier.Services, s => s.Name, names, "ServiceNotFound", "service", tier.SourcePath)
-                .Where(s => classes == null || classes.Length == 0 || classes.Contains(s.Class))
-                .ToList();
+        /// <summary>
+        /// Services by name patterns and classes; none given: every service of the tier. A management host piped in
+        /// (<c>Get-DeevMgmtHost x | …</c>) selects that host's services: a host binds as a host everywhere, although its
+        /// <c>Name</c> property also reached the service-name parameter by property name.
+        /// </summary>
+        protected List<Service> SelectServices(SiteTier tier, string[]? names, ServiceClass[]? classes, PSObject? pipedObject = null)
+        {
+            var piped = pipedObject?.BaseObject;
+            if (piped is string name) names = new[] { name };   // 'metrics' | Backup-DeevService
+            else if (piped != null && piped is not MgmtHostInfo && (names == null || names.Length == 0))
+            {
+                // Something piped that names no service: never read as "every service".
+                WriteError(NewError("ServiceNotFound", ErrorCategory.InvalidArgument,
+                    $"The piped {piped.GetType().Name} names no service (no Name or Service property, not a host).", piped));
+                return new List<Service>();
+            }
+            var services = piped is MgmtHostInfo host
+                ? tier.ServicesOn(host.Name)
+                : SelectByName(tier.Services, s => s.Name, names, "ServiceNotFound", "service", tier.SourcePath);
+            return services.Where(s => classes == null || classes.Length == 0 || classes.Contains(s.Class)).ToList();
+        }
 
         protected override void EndProcessing() => ClosePool();
     }

@@ -36,11 +36,12 @@ namespace Deevnet.Extended
         /// them and -Confirm can decline single ones), prints every plan line, and applies what was approved as one
         /// transaction. Returns the applied plan, or null when nothing was applied (what-if, declined, conflict).
         /// </summary>
-        protected DhcpPlan? PlanAndApply(IDhcpBackend backend, DhcpBatch batch)
+        protected DhcpPlan? PlanAndApply(SiteTier tier, IDhcpBackend backend, DhcpBatch batch)
         {
             DhcpPlan planned;
             try
             {
+                DhcpPlanner.RefuseDuplicates(batch);   // bad input: refused before the server is read
                 planned = RunAsync(token => backend.PlanAsync(batch, token));
             }
             catch (DeevException ex)
@@ -62,14 +63,17 @@ namespace Deevnet.Extended
 
             var declined = planned.Plan.Changes.Where(c => c.Action != ChangeAction.Unchanged && !approved.Contains(c.Key)).Select(c => c.Key).ToList();
             var toApply = declined.Count == 0 ? batch : Without(batch, planned, declined);
+            var journal = OpenJournal(tier);
             try
             {
                 var applied = RunAsync(token => backend.ApplyAsync(toApply, token));
                 WriteInformation($"{backend.Server}: applied: {applied.Plan.Summary}", new[] { "DeevPlan" });
+                Record(journal, tier, applied.Plan, backend.Server, "applied");
                 return applied;
             }
             catch (DeevException ex)
             {
+                Record(journal, tier, planned.Plan, backend.Server, "failed: " + ex.ErrorId);
                 WriteDeevError(ex);
                 return null;
             }

@@ -41,9 +41,9 @@ namespace Deevnet.Extended
 
         /// <summary>Plans <paramref name="batch"/>, asks ShouldProcess once for the server with the whole plan, applies it.</summary>
         protected DnsSyncResult? PlanAndApply(SiteTier tier, DnsBatch batch, string verb) =>
-            WithBackend(tier, backend => PlanAndApply(backend, batch, verb));
+            WithBackend(tier, backend => PlanAndApply(tier, backend, batch, verb));
 
-        protected DnsSyncResult? PlanAndApply(IDnsBackend backend, DnsBatch batch, string verb)
+        protected DnsSyncResult? PlanAndApply(SiteTier tier, IDnsBackend backend, DnsBatch batch, string verb)
         {
             var watch = Stopwatch.StartNew();
             var plan = RunAsync(token => backend.PlanAsync(batch, token));
@@ -54,7 +54,17 @@ namespace Deevnet.Extended
                 // Declined (or -WhatIf, which has printed the plan): nothing was done, so nothing is reported.
                 if (!ShouldProcess(Describe(backend.Server, plan.Changes), Describe(backend.Server, plan.Changes), $"{verb} DNS records on {backend.Server}"))
                     return null;
-                restarted = RunAsync(token => backend.ApplyAsync(plan, token)).Restarted;
+                var journal = OpenJournal(tier);
+                try
+                {
+                    restarted = RunAsync(token => backend.ApplyAsync(plan, token)).Restarted;
+                }
+                catch (DeevException ex)
+                {
+                    Record(journal, tier, plan.Changes, backend.Server, "failed: " + ex.ErrorId);
+                    throw;
+                }
+                Record(journal, tier, plan.Changes, backend.Server, "applied");
                 applied = true;
             }
             return new DnsSyncResult(backend.Server, plan.Changes, applied, restarted, watch.Elapsed, plan.Skipped.Count);

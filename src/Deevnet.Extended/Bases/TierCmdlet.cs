@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Journal;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended
@@ -61,6 +63,50 @@ namespace Deevnet.Extended
                 if (!WildcardPattern.ContainsWildcardCharacters(p) && !list.Any(i => string.Equals(name(i), p, StringComparison.OrdinalIgnoreCase)))
                     WriteError(NewError(notFoundId, ErrorCategory.ObjectNotFound, $"The tier '{tierPath}' has no {what} '{p}'.", p));
             return list.Where(i => matchers.Any(m => m.IsMatch(name(i))));
+        }
+
+        /// <summary>The writing cmdlets' <c>-SkipJournal</c>: each declares the parameter and returns it here.</summary>
+        protected virtual bool JournalSkipped => false;
+
+        /// <summary>
+        /// The tier's change journal, proven writable, before a change is made: a journal that cannot be written stops
+        /// the change (terminating <c>JournalUnwritable</c>) unless <c>-SkipJournal</c> was given, which is said as a
+        /// warning. Null when the tier keeps no journal or it is skipped.
+        /// </summary>
+        protected ChangeJournal? OpenJournal(SiteTier tier)
+        {
+            if (tier.Journal == null) return null;
+            if (JournalSkipped)
+            {
+                WriteWarning($"-SkipJournal: this change is not recorded in the change journal {tier.Journal}.");
+                return null;
+            }
+            var journal = new ChangeJournal(tier.Journal, via => Pool.Get(via, tier.Access));
+            try
+            {
+                RunAsync(token => journal.EnsureWritableAsync(token));
+            }
+            catch (DeevException ex)
+            {
+                ThrowDeevError(ex);
+            }
+            return journal;
+        }
+
+        /// <summary>Appends what was done (or tried) to the journal; a record that cannot be written is an error that says the change itself stands.</summary>
+        protected void Record(ChangeJournal? journal, SiteTier tier, ChangePlan plan, string server, string result)
+        {
+            if (journal == null || !plan.HasChanges) return;
+            var record = ChangeJournal.RecordOf(plan, server, MyInvocation.Line, tier.SourcePath, result);
+            try
+            {
+                RunAsync(token => journal.AppendAsync(record, token));
+            }
+            catch (DeevException ex)
+            {
+                WriteError(NewError(ex.ErrorId, ErrorCategory.WriteError,
+                    $"The change on {server} was {result}, but recording it failed: {ex.Message}", journal.Location.ToString()));
+            }
         }
 
         /// <summary>True when <paramref name="value"/> matches one of the patterns (or there are none).</summary>

@@ -21,6 +21,10 @@ namespace Deevnet.Extended.Commands
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
         public string[]? Name { get; set; }
 
+        /// <summary>A management host from Get-DeevMgmtHost: its services are selected (the pipeline binds it here).</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>Only services of these classes.</summary>
         [Parameter]
         public ServiceClass[]? Class { get; set; }
@@ -30,7 +34,7 @@ namespace Deevnet.Extended.Commands
             var tier = LoadTier();
             var catalog = Catalog(tier);
             var engine = new BackupEngine(tier, Transports(tier), Log, Progress);
-            foreach (var service in SelectServices(tier, Name, Class))
+            foreach (var service in SelectServices(tier, Name, Class, InputObject))
             {
                 if (!BackupEngine.Needs(service))
                 {

@@ -7,7 +7,11 @@ using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Commands
 {
-    /// <summary>Lists whole backups in the store (newest first) with time, size, age and status; reads no key.</summary>
+    /// <summary>
+    /// Lists whole backups in the store (newest first) with time, size, age and status; reads no private key. Each
+    /// backup's seal is verified against the tier's allowed signers: one that does not verify is listed with status
+    /// Unauthenticated (and a warning when its seal is forged or belongs to another archive) and is never "newest good".
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "DeevBackup")]
     [OutputType(typeof(BackupInfo))]
     public sealed class GetDeevBackupCommand : BackupCmdlet
@@ -19,11 +23,15 @@ namespace Deevnet.Extended.Commands
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
         public string[]? Service { get; set; }
 
+        /// <summary>A management host from Get-DeevMgmtHost: its services are selected (the pipeline binds it here).</summary>
+        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>Only services of these classes.</summary>
         [Parameter]
         public ServiceClass[]? Class { get; set; }
 
-        /// <summary>Only the newest good backup of each service.</summary>
+        /// <summary>Only the newest good backup of each service (authenticated, not failed a test).</summary>
         [Parameter]
         public SwitchParameter Latest { get; set; }
 
@@ -31,12 +39,14 @@ namespace Deevnet.Extended.Commands
         {
             var tier = LoadTier();
             var catalog = Catalog(tier);
-            var services = SelectServices(tier, Service, Class).Where(BackupEngine.Needs).Select(s => s.Name).ToList();
+            var services = SelectServices(tier, Service, Class, InputObject).Where(BackupEngine.Needs).Select(s => s.Name).ToList();
             if (services.Count == 0) return;
             try
             {
                 var backups = RunAsync(token => catalog.ListAsync(services, token));
                 var shown = Latest ? backups.Where(b => b.IsGood).GroupBy(b => b.Service).Select(g => g.First()) : backups;
+                foreach (var b in backups.Where(b => b.Signature == BackupSignature.Invalid))
+                    WriteWarning($"Backup {b.BackupName} of {b.Service} is not authenticated: {b.SignatureProblem}. It is never used; find out who wrote it to the store.");
                 foreach (var b in shown)
                 {
                     b.TierPath = tier.SourcePath;

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Identity;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Commands
@@ -29,6 +30,12 @@ namespace Deevnet.Extended.Commands
         /// <summary>Also drop entries for hosts that left the tier or now have a fixed VMID.</summary>
         [Parameter]
         public SwitchParameter Prune { get; set; }
+
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -63,15 +70,21 @@ namespace Deevnet.Extended.Commands
                     var description = $"Write the identity file '{plan.CompanionPath}':\n{plan.Describe()}\nNew content:\n{plan.Text}";
                     if (!ShouldProcess(description, $"Write the identity file '{plan.CompanionPath}' ({plan.Added.Count} new allocation(s))?", "New-DeevHostIdentity"))
                         continue;
+                    var journal = OpenJournal(tier);
+                    var changes = new ChangePlan(plan.CompanionPath,
+                        plan.Added.Select(a => new PlannedChange(ChangeAction.Add, "Identity", a.HostName, null, $"vmid {a.VmId}, mac {a.MacAddress}"))
+                            .Concat(plan.Pruned.Select(p => new PlannedChange(ChangeAction.Remove, "Identity", p, "allocated", null))).ToList());
                     try
                     {
                         IdentityResolver.Apply(plan);
                     }
                     catch (DeevException ex)
                     {
+                        Record(journal, tier, changes, plan.CompanionPath, "failed: " + ex.ErrorId);
                         WriteDeevError(ex);
                         continue;
                     }
+                    Record(journal, tier, changes, plan.CompanionPath, "applied");
                     WriteVerbose(plan.Describe());
                 }
                 else WriteVerbose($"Every requested host of '{tier.SourcePath}' already has a VMID; nothing to write.");

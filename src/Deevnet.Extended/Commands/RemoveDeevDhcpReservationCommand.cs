@@ -36,6 +36,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = CurrentTier();
@@ -72,7 +78,7 @@ namespace Deevnet.Extended.Commands
                         }
                     }
                     if (removals.Count == 0) continue;
-                    var applied = PlanAndApply(backend, new DhcpBatch(removals: removals.Distinct()));
+                    var applied = PlanAndApply(tier, backend, new DhcpBatch(removals: removals.Distinct()));
                     if (applied == null || !PassThru) continue;
                     var gone = new HashSet<string>(applied.Plan.Changes.Where(c => c.Action == Core.Plans.ChangeAction.Remove).Select(c => c.Key), StringComparer.Ordinal);
                     WriteObject(before.Where(r => r.IsOwned && gone.Contains(r.ClientId)).Select(r => r.WithTierPath(tier.SourcePath)), true);

@@ -35,6 +35,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -72,7 +78,7 @@ namespace Deevnet.Extended.Commands
                 }
                 foreach (var a in _aliases.Distinct(StringComparer.Ordinal))
                     removals.AddRange(current.All.Where(r => r.Name == a && r.Type == DnsRecordType.CNAME).Take(1));
-                return PlanAndApply(backend, new DnsBatch(new DnsRecord[0], removals), "Remove");
+                return PlanAndApply(tier, backend, new DnsBatch(new DnsRecord[0], removals), "Remove");
             });
             if (result != null && PassThru) WriteObject(result);
         }

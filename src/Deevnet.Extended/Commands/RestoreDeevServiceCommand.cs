@@ -41,6 +41,13 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public string? IdentityFile { get; set; }
 
+        /// <summary>
+        /// Accept a backup that has no seal (taken before signing was turned on); name it with -BackupName. The plan
+        /// then shows the tier's paths. A backup whose seal does not verify or belongs to another archive is refused even so.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter AllowUnsigned { get; set; }
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -50,7 +57,7 @@ namespace Deevnet.Extended.Commands
                 WriteError(NewError("ServiceNotFound", ErrorCategory.ObjectNotFound, $"The tier '{tier.SourcePath}' has no service '{Service}'.", Service));
                 return;
             }
-            var restorer = new BackupRestorer(tier, Transports(tier), Log, Progress);
+            var restorer = new BackupRestorer(tier, Transports(tier), Log, Progress) { AllowUnsigned = AllowUnsigned };
             var target = new RestoreTarget(TargetHost, Root, !SkipCommands);
             var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
             try
@@ -59,9 +66,14 @@ namespace Deevnet.Extended.Commands
                     ? await restorer.Catalog.FindAsync(Service, BackupName, token).ConfigureAwait(false)
                     : await restorer.Catalog.NewestGoodAsync(Service, token).ConfigureAwait(false)
                       ?? await restorer.Catalog.FindAsync(Service, null, token).ConfigureAwait(false));
+                // Refused before the plan is shown: what a confirmation says comes from the verified seal (or, for an
+                // unsigned backup accepted with -AllowUnsigned, from the tier), never from the unauthenticated sidecar.
+                BackupCatalog.RequireAuthenticated(backup, AllowUnsigned);
                 var plan = restorer.Plan(service, backup, target);
                 foreach (var change in plan.Changes) WriteVerbose($"Restore plan for {service.Name} on {plan.Target}: {change.Kind} {change.Key}: {change.After}");
-                var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
+                var origin = backup.Signature == BackupSignature.Valid ? $"signed by {backup.SignedBy}" : "UNSIGNED, paths as the tier declares them";
+                WriteVerbose($"Restore plan for {service.Name}: {backup.BackupName} is {origin}.");
+                var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z, {origin}): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
                 var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
                 WriteObject(result);

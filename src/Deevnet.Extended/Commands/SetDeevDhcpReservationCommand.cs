@@ -52,6 +52,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = CurrentTier();
@@ -87,7 +93,7 @@ namespace Deevnet.Extended.Commands
                 foreach (var (tier, items) in _batches.Values)
                 {
                     var backend = BackendFor(tier);
-                    var applied = PlanAndApply(backend, new DhcpBatch(items));
+                    var applied = PlanAndApply(tier, backend, new DhcpBatch(items));
                     if (applied == null || !PassThru) continue;
                     var macs = new HashSet<string>(items.Select(i => i.ClientId), StringComparer.Ordinal);
                     WriteObject(applied.Owned.Where(r => macs.Contains(r.ClientId)).Select(r => r.WithTierPath(tier.SourcePath)), true);

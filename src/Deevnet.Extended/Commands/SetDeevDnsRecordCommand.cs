@@ -43,6 +43,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();

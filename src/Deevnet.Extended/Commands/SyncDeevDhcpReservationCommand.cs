@@ -22,6 +22,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter Prune { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void EndProcessing()
         {
             try
@@ -59,7 +65,7 @@ namespace Deevnet.Extended.Commands
                 }
 
                 var backend = BackendFor(tier);
-                var applied = PlanAndApply(backend, new DhcpBatch(upserts, prune: Prune));
+                var applied = PlanAndApply(tier, backend, new DhcpBatch(upserts, prune: Prune));
                 if (applied == null) return;
                 var changed = applied.Plan.HasChanges;
                 foreach (var line in applied.Plan.Changes)

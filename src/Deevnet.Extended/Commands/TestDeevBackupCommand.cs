@@ -24,13 +24,20 @@ namespace Deevnet.Extended.Commands
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
         public string Service { get; set; } = "";
 
-        /// <summary>The backup (base name as Get-DeevBackup shows it). Default: the newest whole backup.</summary>
+        /// <summary>The backup (base name as Get-DeevBackup shows it). Default: the newest authenticated whole backup.</summary>
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         public string? BackupName { get; set; }
 
         /// <summary>The age private key file. Default: the tier's backup.identityFile.</summary>
         [Parameter]
         public string? IdentityFile { get; set; }
+
+        /// <summary>
+        /// Accept a backup that has no seal (taken before signing was turned on); name it with -BackupName. A backup
+        /// whose seal does not verify or belongs to another archive is refused even so.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter AllowUnsigned { get; set; }
 
         /// <summary>Compare a host's files with the backup's manifest instead of testing the archive (read-only).</summary>
         [Parameter(Mandatory = true, ParameterSetName = HostSet)]
@@ -49,7 +56,7 @@ namespace Deevnet.Extended.Commands
                 return;
             }
             var tier = LoadTier();
-            var verifier = new BackupVerifier(tier, Transports(tier), Progress);
+            var verifier = new BackupVerifier(tier, Transports(tier), Progress) { AllowUnsigned = AllowUnsigned };
             var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
             try
             {
@@ -79,7 +86,7 @@ namespace Deevnet.Extended.Commands
                 WriteError(NewError("ServiceNotFound", ErrorCategory.ObjectNotFound, $"The tier '{tier.SourcePath}' has no service '{Service}'.", Service));
                 return;
             }
-            var restorer = new BackupRestorer(tier, Transports(tier), Log, Progress);
+            var restorer = new BackupRestorer(tier, Transports(tier), Log, Progress) { AllowUnsigned = AllowUnsigned };
             var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
             try
             {

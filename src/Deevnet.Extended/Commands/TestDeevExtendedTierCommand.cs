@@ -66,20 +66,19 @@ namespace Deevnet.Extended.Commands
         [ValidateRange(0.1, 3600)]
         public double TimeoutSec { get; set; } = CheckPlanner.DefaultTimeout.TotalSeconds;
 
-        /// <summary>Also write every result to this file: JUnit XML (<c>.xml</c>) or JSON (<c>.json</c>).</summary>
+        /// <summary>Also write every result to these files: JUnit XML (<c>.xml</c>), JSON (<c>.json</c>) or Prometheus metrics (<c>.prom</c>).</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string? OutFile { get; set; }
+        public string[]? OutFile { get; set; }
 
         protected override void BeginProcessing()
         {
-            if (OutFile != null)
+            foreach (var file in OutFile ?? Array.Empty<string>())
             {
-                var ext = Path.GetExtension(OutFile).ToLowerInvariant();
-                if (ext != ".xml" && ext != ".json")
+                if (!CheckReport.Extensions.Contains(Path.GetExtension(file).ToLowerInvariant()))
                 {
                     ThrowTerminatingError(NewError("CheckReportFormatUnknown", ErrorCategory.InvalidArgument,
-                        $"-OutFile '{OutFile}': the format follows the extension, .xml (JUnit) or .json.", OutFile));
+                        $"-OutFile '{file}': the format follows the extension, .xml (JUnit), .json or .prom (Prometheus textfile).", file));
                 }
             }
         }
@@ -109,7 +108,7 @@ namespace Deevnet.Extended.Commands
                 var results = Run(tier, pair.Value);
                 var summary = CheckSummary.From(tier.SourcePath, results, watch.Elapsed);
                 WriteVerbose($"{summary.Total} checks in {watch.Elapsed.TotalSeconds:0.00} s: {summary.Passed} passed, {summary.Failed} failed, {summary.Warning} warnings, {summary.Skipped} skipped.");
-                if (OutFile != null) WriteReport(summary, results);
+                foreach (var file in OutFile ?? Array.Empty<string>()) WriteReport(file, tier.Site.Name, summary, results);
                 if (Quiet) WriteObject(summary.Success);
                 else if (Summary) WriteObject(summary);
                 else foreach (var result in results) WriteObject(result);
@@ -130,12 +129,12 @@ namespace Deevnet.Extended.Commands
             });
         }
 
-        private void WriteReport(CheckSummary summary, IReadOnlyList<CheckResult> results)
+        private void WriteReport(string file, string site, CheckSummary summary, IReadOnlyList<CheckResult> results)
         {
-            var path = GetUnresolvedProviderPathFromPSPath(OutFile);
+            var path = GetUnresolvedProviderPathFromPSPath(file);
             try
             {
-                CheckReport.Write(path, summary, results);
+                CheckReport.Write(path, summary, results, site);
                 WriteVerbose($"Wrote {results.Count} results to {path}.");
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)

@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
@@ -43,6 +46,10 @@ namespace Deevnet.Extended.Loading
         }
 #pragma warning restore CA2255
 
+        /// <summary>Core as the cmdlets will see it: from this context when the module runs isolated, else null.</summary>
+        internal static Assembly? LoadCore() =>
+            Directory.Exists(Folder) ? Instance.LoadFromAssemblyName(new AssemblyName(CoreName)) : null;
+
         /// <summary>A dependency from the deps folder; anything else (the framework, PowerShell) from the default context.</summary>
         protected override Assembly? Load(AssemblyName assemblyName)
         {
@@ -51,9 +58,45 @@ namespace Deevnet.Extended.Loading
         }
     }
 
-    /// <summary>PowerShell calls <see cref="OnImport"/> when the module is imported, before any command is looked at.</summary>
-    public sealed class ModuleImport : IModuleAssemblyInitializer
+    /// <summary>
+    /// PowerShell calls <see cref="OnImport"/> when the module is imported, before any command is looked at, and
+    /// <see cref="OnRemove"/> when it is removed.
+    /// <para>
+    /// PowerShell resolves a type literal (<c>[Deevnet.Extended.Core.Checks.CheckResult]</c>) only among assemblies of the
+    /// default load context, so Core's public types would be out of reach of scripts and Pester tests. Each is therefore
+    /// registered as a type accelerator under its own full name: a literal resolves to the very type the cmdlets use.
+    /// </para>
+    /// </summary>
+    public sealed class ModuleImport : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
-        public void OnImport() => DependencyLoadContext.Register();
+        private static readonly List<string> Accelerators = new List<string>();
+
+        public void OnImport()
+        {
+            DependencyLoadContext.Register();
+            var core = DependencyLoadContext.LoadCore();
+            if (core == null) return;
+            var table = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+            var add = table?.GetMethod("Add", new[] { typeof(string), typeof(Type) });
+            if (add == null) return;   // a PowerShell without the table: literals stay unavailable, cmdlets still work
+            lock (Accelerators)
+            {
+                foreach (var type in core.GetExportedTypes().Where(t => t.FullName != null && !t.IsGenericTypeDefinition))
+                {
+                    add.Invoke(null, new object[] { type.FullName!, type });
+                    Accelerators.Add(type.FullName!);
+                }
+            }
+        }
+
+        public void OnRemove(PSModuleInfo module)
+        {
+            var remove = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators")?.GetMethod("Remove", new[] { typeof(string) });
+            lock (Accelerators)
+            {
+                if (remove != null) foreach (var name in Accelerators) remove.Invoke(null, new object[] { name });
+                Accelerators.Clear();
+            }
+        }
     }
 }

@@ -26,13 +26,16 @@ namespace Deevnet.Extended.Tests.Backup
             var result = await w.Engine(progress).BackupAsync(w.Service, None);
 
             Assert.Null(result.AfterFailure);
-            Assert.Equal(new[] { result.BackupName + ".meta", result.BackupName + ".tar.age" }, w.StoreFiles());
+            Assert.Equal(new[] { result.BackupName + ".meta", result.BackupName + ".seal", result.BackupName + ".tar.age" }, w.StoreFiles());
             Assert.StartsWith("age-encryption.org/v1\n", Encoding.ASCII.GetString(File.ReadAllBytes(Path.Combine(w.ServiceStore, result.Backup.FileName)).Take(22).ToArray()));
             if (bigFile > 0) Assert.Contains(progress.Seen, s => s.Contains("MiB", StringComparison.Ordinal));
 
             var listed = Assert.Single(await w.Catalog().ListAsync("files", None));
             Assert.Equal(result.BackupName, listed.BackupName);
             Assert.Equal(BackupStatus.Unverified, listed.Status);
+            Assert.Equal(BackupSignature.Valid, listed.Signature);
+            Assert.Equal("deevnet-backup", listed.SignedBy);
+            Assert.Equal(new[] { w.Data }, listed.Paths);
             Assert.Equal(new FileInfo(Path.Combine(w.ServiceStore, listed.FileName)).Length, listed.Size);
 
             var test = await w.Verifier().TestAsync(listed, None);
@@ -89,7 +92,7 @@ namespace Deevnet.Extended.Tests.Backup
             Assert.True(File.Exists(afterMarker), "the after command did not run after the interrupted backup: " + ex.Message);
 
             var next = await w.Engine().BackupAsync(w.Service, None);
-            Assert.Equal(new[] { next.BackupName + ".meta", next.BackupName + ".tar.age" }, w.StoreFiles());
+            Assert.Equal(new[] { next.BackupName + ".meta", next.BackupName + ".seal", next.BackupName + ".tar.age" }, w.StoreFiles());
         }
 
         /// <summary>
@@ -161,28 +164,29 @@ namespace Deevnet.Extended.Tests.Backup
             var file = Path.Combine(w.ServiceStore, result.Backup.FileName);
             var pristine = File.ReadAllBytes(file);
 
+            // Anyone with the public recipient can re-encrypt a changed archive: it is not the one that was signed, so
+            // Test refuses it as unauthenticated, naming what differs inside it.
             // 1. One byte of plain.txt's content (the marker) changed.
             Reencrypt(w, file, pristine, plain => Replace(plain, w.Marker, "X" + w.Marker.Substring(1)));
-            var test = await w.Verifier().TestAsync(Listed(w), None, record: false);
+            var ex = await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(Listed(w), None, record: false));
+            Assert.Equal("BackupUnauthenticated", ex.ErrorId);
+            Assert.Contains("replaced", ex.Message);
             // plain.txt and hard-link are one inode: tar stores the content under whichever name it meets first.
-            static bool IsPlain(BackupProblem p) => p.Path.EndsWith("/data/plain.txt", StringComparison.Ordinal) || p.Path.EndsWith("/data/hard-link", StringComparison.Ordinal);
-            var problem = Assert.Single(test.Problems, IsPlain);
-            Assert.Contains("content differs", problem.Problem);
-            Assert.Contains(test.Problems, p => p.Path.EndsWith(result.Backup.FileName, StringComparison.Ordinal) && p.Problem.Contains("SHA-256", StringComparison.Ordinal));
+            Assert.True(ex.Message.Contains("/data/plain.txt: content differs", StringComparison.Ordinal) || ex.Message.Contains("/data/hard-link: content differs", StringComparison.Ordinal), ex.Message);
 
             // 2. The manifest's hash of plain.txt changed.
             var sha = Sh.Run($"sha256sum < {Sh.Q(Path.Combine(w.Data, "plain.txt"))}").Substring(0, 64);
             Reencrypt(w, file, pristine, plain => Replace(plain, sha, new string('0', 64)));
-            test = await w.Verifier().TestAsync(Listed(w), None, record: false);
-            problem = Assert.Single(test.Problems, p => !p.Path.EndsWith(".tar.age", StringComparison.Ordinal));
-            Assert.True(IsPlain(problem), problem.ToString());
+            ex = await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(Listed(w), None, record: false));
+            Assert.Equal("BackupUnauthenticated", ex.ErrorId);
+            Assert.True(ex.Message.Contains("/data/plain.txt:", StringComparison.Ordinal) || ex.Message.Contains("/data/hard-link:", StringComparison.Ordinal), ex.Message);
 
             // 3. The manifest's first line broken.
             Reencrypt(w, file, pristine, plain => Replace(plain, "# deevnet-backup manifest 1", "# deevnet-backup manifest X"));
-            test = await w.Verifier().TestAsync(Listed(w), None, record: false);
-            problem = Assert.Single(test.Problems, p => !p.Path.EndsWith(".tar.age", StringComparison.Ordinal));
-            Assert.Equal("MANIFEST", problem.Path);
-            Assert.Contains("line 1", problem.Problem);
+            ex = await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(Listed(w), None, record: false));
+            Assert.Equal("BackupUnauthenticated", ex.ErrorId);
+            Assert.Contains("Inside it: MANIFEST: ", ex.Message);
+            Assert.Contains("line 1", ex.Message);
 
             // Untouched again: passes (the checks above failed for the tampering, not for the method).
             File.WriteAllBytes(file, pristine);
@@ -225,8 +229,9 @@ namespace Deevnet.Extended.Tests.Backup
             {
                 var bytes = File.ReadAllBytes(Path.Combine(w.ServiceStore, f));
                 Assert.DoesNotContain(w.Marker, Encoding.Latin1.GetString(bytes));
+                Assert.DoesNotContain(PrivateKeyBody(w.SigningKeyFile), Encoding.Latin1.GetString(bytes));
                 if (f.EndsWith(".tar.age", StringComparison.Ordinal)) Assert.StartsWith("age-encryption.org/v1", Encoding.ASCII.GetString(bytes, 0, 21));
-                else Assert.EndsWith(".meta", f);
+                else if (!f.EndsWith(".seal", StringComparison.Ordinal)) Assert.EndsWith(".meta", f);
             }
             var leaks = Sh.Run($"find /tmp /var/tmp /dev/shm {Sh.Q(w.Root)} -xdev -type f -newer {Sh.Q(stamp)} ! -path {Sh.Q(w.Data + "/*")} -size -300M -print0 2>/dev/null | xargs -0r grep -l -F -- {Sh.Q(w.Marker)} 2>/dev/null || true");
             Assert.Equal("", leaks.Trim());
@@ -256,6 +261,111 @@ namespace Deevnet.Extended.Tests.Backup
             Assert.Empty(removed);
             Assert.Equal(names[2], (await w.Catalog().NewestGoodAsync("files", None))!.BackupName);
         }
+
+        /// <summary>
+        /// Backups planted in the store by someone who has the public recipient (a plausible archive, MANIFEST and
+        /// .meta, written by the module itself): one with no seal, one sealed with a key that is not in the allowed
+        /// signers. Both are listed as Unauthenticated and never chosen as the newest; Test, Restore and the host
+        /// comparison refuse them with BackupUnauthenticated and nothing reaches the host; -AllowUnsigned accepts the
+        /// unsigned one only, named; retention neither counts nor removes them, so they never push the real one out.
+        /// </summary>
+        public static async Task PlantedBackupsAreRefusedAndNeverChosen(BackupWorld w, string restoreParent)
+        {
+            w.CreateTree();
+            var real = await w.Engine().BackupAsync(w.Service, None);
+            var unsigned = w.Plant(signed: false);
+            var foreign = w.Plant(signed: true);
+
+            var listed = await w.Catalog().ListAsync("files", None);
+            Assert.Equal(new[] { foreign.BackupName, unsigned.BackupName, real.BackupName }, listed.Select(b => b.BackupName));
+            var u = listed[1];
+            var f = listed[0];
+            Assert.Equal((BackupStatus.Unauthenticated, BackupSignature.Missing), (u.Status, u.Signature));
+            Assert.Equal((BackupStatus.Unauthenticated, BackupSignature.Invalid), (f.Status, f.Signature));
+            Assert.Contains("allowed signers", f.SignatureProblem);
+            Assert.Empty(u.Paths);   // nothing from the planted .meta is taken as true
+            Assert.Equal(real.BackupName, (await w.Catalog().NewestGoodAsync("files", None))!.BackupName);
+            Assert.Equal(real.BackupName, (await w.Catalog().FindAsync("files", null, None)).BackupName);
+
+            foreach (var planted in new[] { u, f })
+            {
+                var test = await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(planted, None));
+                Assert.Equal("BackupUnauthenticated", test.ErrorId);
+                var root = Path.Combine(restoreParent, "restored-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+                var restore = await Assert.ThrowsAsync<BackupException>(() => w.Restorer().RestoreAsync(w.Service, planted, new RestoreTarget("bkdst", root), None));
+                Assert.Equal("BackupUnauthenticated", restore.ErrorId);
+                Assert.False(Directory.Exists(root), "a refused restore wrote to the host");
+                var compare = await Assert.ThrowsAsync<BackupException>(() => w.Restorer().CompareAsync(w.Service, planted, new RestoreTarget("bkdst", root, false), None));
+                Assert.Equal("BackupUnauthenticated", compare.ErrorId);
+            }
+
+            // -AllowUnsigned: a backup without a seal may be used when named; a forged seal never.
+            var allowing = w.Verifier();
+            allowing.AllowUnsigned = true;
+            Assert.True((await allowing.TestAsync(u, None, record: false)).Passed);
+            Assert.Equal("BackupUnauthenticated", (await Assert.ThrowsAsync<BackupException>(() => allowing.TestAsync(f, None, record: false))).ErrorId);
+
+            // Retention (keep 3, three whole backups, two planted and newer): nothing is removed, the real one stays good.
+            for (var i = 0; i < 3; i++) w.Plant(signed: i == 0);
+            Assert.Empty(await w.Catalog().ApplyRetentionAsync("files", None));
+            Assert.True(File.Exists(Path.Combine(w.ServiceStore, real.Backup.FileName)));
+            Assert.Equal(real.BackupName, (await w.Catalog().NewestGoodAsync("files", None))!.BackupName);
+        }
+
+        /// <summary>
+        /// A genuine seal cannot vouch for another archive: (1) another backup's archive put under this one's name
+        /// (same size, so only its bytes tell) is refused by Test and Restore with BackupUnauthenticated, the host is
+        /// untouched and the backup no longer counts as good; (2) a seal copied beside another backup is Invalid.
+        /// </summary>
+        public static async Task SealPairedWithAnotherArchiveIsRefused(BackupWorld w, string restoreParent)
+        {
+            w.CreateTree();
+            var a = await w.Engine().BackupAsync(w.Service, None);
+            var b = await w.Engine().BackupAsync(w.Service, None);
+            var aFile = Path.Combine(w.ServiceStore, a.Backup.FileName);
+            var bFile = Path.Combine(w.ServiceStore, b.Backup.FileName);
+            Assert.Equal(new FileInfo(aFile).Length, new FileInfo(bFile).Length);
+            File.Copy(bFile, aFile, overwrite: true);
+
+            var listedA = (await w.Catalog().ListAsync("files", None)).Single(x => x.BackupName == a.BackupName);
+            Assert.Equal(BackupSignature.Valid, listedA.Signature); // same size: the listing cannot tell, the bytes do
+            var root = Path.Combine(restoreParent, "restored-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            var restore = await Assert.ThrowsAsync<BackupException>(() => w.Restorer().RestoreAsync(w.Service, listedA, new RestoreTarget("bkdst", root), None));
+            Assert.Equal("BackupUnauthenticated", restore.ErrorId);
+            Assert.Contains("replaced", restore.Message);
+            Assert.False(Directory.Exists(root), "a refused restore wrote to the host");
+            var test = await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(listedA, None));
+            Assert.Equal("BackupUnauthenticated", test.ErrorId);
+            Assert.False((await w.Catalog().ListAsync("files", None)).Single(x => x.BackupName == a.BackupName).IsGood);
+
+            File.Copy(Path.Combine(w.ServiceStore, a.BackupName + ".seal"), Path.Combine(w.ServiceStore, b.BackupName + ".seal"), overwrite: true);
+            var listedB = (await w.Catalog().ListAsync("files", None)).Single(x => x.BackupName == b.BackupName);
+            Assert.Equal(BackupSignature.Invalid, listedB.Signature);
+            Assert.Contains(a.BackupName, listedB.SignatureProblem);
+            Assert.Equal("BackupUnauthenticated", (await Assert.ThrowsAsync<BackupException>(() => w.Verifier().TestAsync(listedB, None))).ErrorId);
+            Assert.Null(await w.Catalog().NewestGoodAsync("files", None));
+        }
+
+        /// <summary>What a restore's plan (its -WhatIf and confirmation text) names comes from the verified seal: a .meta sidecar rewritten to name another path and host changes nothing.</summary>
+        public static async Task RestorePlanComesFromTheSealNotTheSidecar(BackupWorld w)
+        {
+            w.CreateTree();
+            var result = await w.Engine().BackupAsync(w.Service, None);
+            var meta = Path.Combine(w.ServiceStore, result.BackupName + ".meta");
+            var text = File.ReadAllText(meta);
+            Assert.Contains("path=" + w.Data + "\n", text);
+            File.WriteAllText(meta, text.Replace("path=" + w.Data + "\n", "path=/etc/planted-path\n").Replace("host=bksrc", "host=elsewhere"));
+
+            var listed = (await w.Catalog().ListAsync("files", None)).Single();
+            Assert.Equal("bksrc", listed.HostName);
+            var plan = w.Restorer().Plan(w.Service, listed, new RestoreTarget("bkdst", "/restore-root"));
+            var shown = string.Join("\n", plan.Changes.Select(c => $"{c.Key}: {c.After}"));
+            Assert.DoesNotContain("planted-path", shown);
+            Assert.Contains("/restore-root" + w.Data, shown);
+        }
+
+        private static string PrivateKeyBody(string keyFile) =>
+            string.Concat(File.ReadAllLines(keyFile).Where(l => !l.StartsWith("-----", StringComparison.Ordinal))).Substring(0, 40);
 
         private static BackupInfo Listed(BackupWorld w) => w.Catalog().ListAsync("files", None).GetAwaiter().GetResult().First();
 

@@ -61,6 +61,9 @@ namespace Deevnet.Extended.Tests.Backup
             Store = Path.Combine(Root, "store");
             KeyFile = Path.Combine(Root, "age.key");
             Recipient = NewKey(KeyFile);
+            SigningKeyFile = Path.Combine(Root, "signing.key");
+            AllowedSignersFile = Path.Combine(Root, "allowed_signers");
+            NewSigningKey(SigningKeyFile, AllowedSignersFile);
             Marker = "MARKER-" + Guid.NewGuid().ToString("N");
             var storeText = storeVia == null ? Store : storeVia + Store;
             var paths = new List<string> { Data };
@@ -73,7 +76,7 @@ namespace Deevnet.Extended.Tests.Backup
 {access ?? ""}
 segments:
   mgmt: {{ subnet: 10.231.25.0/24, gateway: 10.231.25.1, addressing: static }}
-backup: {{ store: {Yaml(storeText)}, recipient: {Recipient}, identityFile: {Yaml(KeyFile)}, maxAge: 36h, keep: {keep} }}
+backup: {{ store: {Yaml(storeText)}, recipient: {Recipient}, identityFile: {Yaml(KeyFile)}, signingKeyFile: {Yaml(SigningKeyFile)}, allowedSignersFile: {Yaml(AllowedSignersFile)}, maxAge: 36h, keep: {keep} }}
 hosts:
   bksrc: {{ segment: mgmt, ip: 10.231.25.60, via: {Yaml(sourceVia)} }}
   bkdst: {{ segment: mgmt, ip: 10.231.25.61, via: {Yaml(targetVia)} }}
@@ -83,13 +86,22 @@ services:
 ");
             Tier = TierLoader.Load(TierPath);
             _pool = new TransportPool();
+            _storeText = storeText;
+            _sourceVia = sourceVia;
+            _access = access;
         }
+
+        private readonly string _storeText;
+        private readonly string _sourceVia;
+        private readonly string? _access;
 
         public string Root { get; }
         public string Data { get; }
         public string Store { get; }
         public string KeyFile { get; }
         public string Recipient { get; }
+        public string SigningKeyFile { get; }
+        public string AllowedSignersFile { get; }
         public string Marker { get; }
         public string TierPath { get; }
         public SiteTier Tier { get; }
@@ -108,6 +120,46 @@ services:
         public string ServiceStore => Path.Combine(Store, "files");
 
         public string[] StoreFiles() => Directory.Exists(ServiceStore) ? Directory.GetFiles(ServiceStore).Select(f => Path.GetFileName(f)!).OrderBy(n => n, StringComparer.Ordinal).ToArray() : Array.Empty<string>();
+
+        /// <summary>A new OpenSSH ed25519 signing key in <paramref name="keyFile"/>, listed (principal deevnet-backup) in <paramref name="allowedSigners"/>.</summary>
+        public static void NewSigningKey(string keyFile, string allowedSigners)
+        {
+            Sh.Run($"umask 077; ssh-keygen -q -t ed25519 -N '' -C deevnet-backup-test -f {Sh.Q(keyFile)}");
+            Sh.Run($"printf 'deevnet-backup namespaces=\"deevnet-backup\" %s\\n' \"$(cat {Sh.Q(keyFile + ".pub")})\" >> {Sh.Q(allowedSigners)}");
+        }
+
+        /// <summary>
+        /// Someone else's backup of this service, put into this world's store: a tree of their own under
+        /// <c>Root/planted-&lt;n&gt;</c> (with a marker file), archived by the module itself with the world's public
+        /// recipient (so archive, MANIFEST and .meta are all plausible) and sealed with a key of theirs
+        /// (<paramref name="signed"/>) or with no seal at all. Returns the planted backup's name and its data folder.
+        /// </summary>
+        public (string BackupName, string Data) Plant(bool signed)
+        {
+            var dir = Path.Combine(Root, "planted-" + Guid.NewGuid().ToString("N").Substring(0, 6));
+            var data = Path.Combine(dir, "evil");
+            Directory.CreateDirectory(data);
+            File.WriteAllText(Path.Combine(data, "planted.txt"), "planted by someone else\n");
+            var key = Path.Combine(dir, "their.key");
+            var allowed = Path.Combine(dir, "their_signers");
+            NewSigningKey(key, allowed);
+            var tierPath = Path.Combine(dir, "their.tier.yaml");
+            File.WriteAllText(tierPath, $@"site: {{ name: bk, domain: bk.test, macNamespace: ""02:de:77"", vmidRange: [100, 199] }}
+{_access ?? ""}
+segments:
+  mgmt: {{ subnet: 10.231.25.0/24, gateway: 10.231.25.1, addressing: static }}
+backup: {{ store: {Yaml(_storeText)}, recipient: {Recipient}, signingKeyFile: {Yaml(key)}, allowedSignersFile: {Yaml(allowed)}, keep: 100 }}
+hosts:
+  bksrc: {{ segment: mgmt, ip: 10.231.25.60, via: {Yaml(_sourceVia)} }}
+services:
+  files: {{ class: observability, host: bksrc, backup: {{ paths: [{Yaml(data)}] }} }}
+");
+            var theirs = TierLoader.Load(tierPath);
+            using var pool = new TransportPool();
+            var result = new BackupEngine(theirs, via => pool.Get(via, theirs.Access)).BackupAsync(theirs.Services.Single(), CancellationToken.None).GetAwaiter().GetResult();
+            if (!signed) File.Delete(Path.Combine(ServiceStore, result.BackupName + BackupStore.SealSuffix));
+            return (result.BackupName, data);
+        }
 
         /// <summary>A new age key pair in <paramref name="file"/>; returns its recipient.</summary>
         public static string NewKey(string file)

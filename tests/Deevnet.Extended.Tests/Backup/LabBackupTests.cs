@@ -126,6 +126,22 @@ namespace Deevnet.Extended.Tests.Backup
             await BackupScenarios.RetentionKeepsTheNewestAndTheLastGood(w);
         }
 
+        [LabFact]
+        public async Task PlantedBackupsOnAnSshStoreAreRefusedAndNeverChosen()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, targetVia: Server, storeVia: Server, access: Access(lab));
+            await BackupScenarios.PlantedBackupsAreRefusedAndNeverChosen(w, w.Root);
+        }
+
+        [LabFact]
+        public async Task ASealPairedWithAnotherArchiveOnAnSshStoreIsRefused()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, targetVia: Server, storeVia: Server, access: Access(lab));
+            await BackupScenarios.SealPairedWithAnotherArchiveIsRefused(w, w.Root);
+        }
+
         /// <summary>The tar process archiving this world's data (the script around it has the same words on its command line).</summary>
         internal static string TarPid(BackupWorld w)
         {

@@ -111,6 +111,38 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public async Task PlantedBackupsAreRefusedAndNeverChosen()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.PlantedBackupsAreRefusedAndNeverChosen(w, w.Root);
+        }
+
+        [Fact]
+        public async Task ASealPairedWithAnotherArchiveIsRefused()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.SealPairedWithAnotherArchiveIsRefused(w, w.Root);
+        }
+
+        [Fact]
+        public async Task RestorePlanComesFromTheSealNotTheSidecar()
+        {
+            using var w = new BackupWorld(Parent);
+            await BackupScenarios.RestorePlanComesFromTheSealNotTheSidecar(w);
+        }
+
+        [Fact]
+        public async Task AnUnauthenticatedBackupIsNotFreshAndTheCheckSaysWhy()
+        {
+            using var w = new BackupWorld(Parent);
+            var planted = w.Plant(signed: false);
+            var fresh = await w.Catalog().FreshnessAsync(w.Service, CancellationToken.None);
+            Assert.False(fresh.IsFresh);
+            Assert.Null(fresh.NewestGood);
+            Assert.Contains($"1 unauthenticated backup(s) do not count, e.g. {planted.BackupName}: it has no .seal", fresh.Message);
+        }
+
+        [Fact]
         public async Task ServicesWithoutBackupAreNotBackedUpAndAreAlwaysFresh()
         {
             using var w = new BackupWorld(Parent);

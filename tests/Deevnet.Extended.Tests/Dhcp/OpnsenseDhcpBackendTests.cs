@@ -82,6 +82,84 @@ namespace Deevnet.Extended.Tests.Dhcp
         }
 
         [Fact]
+        public async Task Moving_an_address_to_a_new_mac_deletes_the_old_row_before_adding_the_new_one()
+        {
+            // A host that gets a new VMID (so a new MAC) keeps its address: upstream refuses an add whose ip_address
+            // another row still holds (KeaDhcpv4.xml UniqueConstraint), so the old row must go first.
+            using var api = new OpnsenseDouble();
+            var old = api.Add("02:DE:20:00:00:D0", "10.20.99.41", "web", "Deevnet.Extended - web");
+            var plan = await Backend(api).ApplyAsync(new DhcpBatch(new[] { Want("02:de:20:00:00:e0", "10.20.99.41", "web") }, prune: true), None);
+            Assert.Equal(1, plan.Plan.Count(ChangeAction.Add));
+            Assert.Equal(1, plan.Plan.Count(ChangeAction.Remove));
+            Assert.False(api.Rows.ContainsKey(old));
+            Assert.Single(api.Rows.Values, r => r["ip_address"] == "10.20.99.41" && r["hw_address"] == "02:DE:20:00:00:E0");
+            Assert.Equal(1, api.Reconfigures);
+        }
+
+        [Fact]
+        public async Task Swapping_two_owned_addresses_succeeds_and_a_second_run_changes_nothing()
+        {
+            using var api = new OpnsenseDouble();
+            api.Add("02:DE:20:00:00:D0", "10.20.99.41", "a", "Deevnet.Extended - a");
+            api.Add("02:DE:20:00:00:D1", "10.20.99.42", "b", "Deevnet.Extended - b");
+            var batch = new DhcpBatch(new[] { Want("02:de:20:00:00:d0", "10.20.99.42", "a"), Want("02:de:20:00:00:d1", "10.20.99.41", "b") });
+            var backend = Backend(api);
+            var plan = await backend.ApplyAsync(batch, None);
+            Assert.Equal(2, plan.Plan.Count(ChangeAction.Change));
+            Assert.Single(api.Rows.Values, r => r["hw_address"] == "02:DE:20:00:00:D0" && r["ip_address"] == "10.20.99.42");
+            Assert.Single(api.Rows.Values, r => r["hw_address"] == "02:DE:20:00:00:D1" && r["ip_address"] == "10.20.99.41");
+            Assert.False((await backend.ApplyAsync(batch, None)).Plan.HasChanges);
+        }
+
+        [Fact]
+        public async Task A_failed_swap_is_undone_to_the_original_rows_exactly()
+        {
+            using var api = new OpnsenseDouble();
+            api.Add("02:DE:20:00:00:D0", "10.20.99.41", "a", "Deevnet.Extended - a");
+            api.Add("02:DE:20:00:00:D1", "10.20.99.42", "b", "Deevnet.Extended - b");
+            api.Add("02:DE:20:00:00:D2", "10.20.99.43", "c", "Deevnet.Extended - c");
+            var before = api.Content();
+            api.FailWriteNumber = 4; // after both deletes of the swap and the set of c, the first re-add fails
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(new DhcpBatch(new[]
+            {
+                Want("02:de:20:00:00:d0", "10.20.99.42", "a"), Want("02:de:20:00:00:d1", "10.20.99.41", "b"), Want("02:de:20:00:00:d2", "10.20.99.44", "c"),
+            }), None));
+            Assert.Equal("BackendReloadFailed", ex.ErrorId);
+            Assert.Contains("restored", ex.Message);
+            Assert.Equal(before, api.Content());
+            Assert.Equal(0, api.Reconfigures);
+        }
+
+        [Fact]
+        public async Task Undo_never_re_creates_a_row_someone_else_deleted_meanwhile()
+        {
+            // Upstream setBase on an unknown uuid creates the row ("upsert"), so undoing the set of a row that is gone by
+            // then must not call set: it is checked with get_reservation first and left deleted.
+            using var api = new OpnsenseDouble();
+            var changed = api.Add("02:DE:20:00:00:D0", "10.20.99.41", "a", "Deevnet.Extended - a");
+            api.AfterWrite = path => { if (path.Contains("set_reservation")) api.Rows.Remove(changed); };
+            api.FailWriteNumber = 2; // the add after the set
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(
+                new DhcpBatch(new[] { Want("02:de:20:00:00:d0", "10.20.99.45", "a"), Want("02:de:20:00:00:d9", "10.20.99.46", "new") }), None));
+            Assert.Equal("BackendReloadFailed", ex.ErrorId);
+            Assert.Contains("Restoring the previous configuration failed", ex.Message); // said, not hidden
+            Assert.False(api.Rows.ContainsKey(changed));
+            Assert.Single(api.Rows); // the foreign row only
+            Assert.Contains(api.Calls, c => c.Contains("get_reservation/" + changed));
+        }
+
+        [Fact]
+        public async Task A_description_longer_than_upstream_keeps_is_refused_before_any_call()
+        {
+            using var api = new OpnsenseDouble();
+            var want = DhcpFields.Desired("02:de:20:00:00:cf", DhcpFields.ParseAddress("10.20.99.40"), "a", new string('\u00e9', 150)); // 300 bytes
+            var ex = await Assert.ThrowsAsync<DeevException>(() => Backend(api).ApplyAsync(new DhcpBatch(new[] { want }), None));
+            Assert.Equal(DhcpErrors.ReservationInvalid, ex.ErrorId);
+            Assert.Contains("255 bytes", ex.Message);
+            Assert.DoesNotContain(api.Calls, c => c.Contains("add_reservation"));
+        }
+
+        [Fact]
         public async Task Wrong_secret_is_an_authentication_error_that_does_not_show_the_secret()
         {
             using var api = new OpnsenseDouble();

@@ -126,6 +126,8 @@ namespace Deevnet.Extended.Tests.Tier
             Assert.Equal(new[] { "metrics", "runner", "jump", "docs" }, tier.Services.Select(s => s.Name));
             Assert.True(tier.Services.Single(s => s.Name == "docs").Backup.IsNone);
             Assert.Equal(5, tier.Backup!.Keep);
+            Assert.Equal("/run/deevnet-lab/backup/signing.key", tier.Backup.SigningKeyFile);
+            Assert.Equal("/run/deevnet-lab/backup/allowed_signers", tier.Backup.AllowedSignersFile);
         }
 
         [Fact]

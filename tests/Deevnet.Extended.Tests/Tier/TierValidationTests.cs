@@ -56,6 +56,7 @@ namespace Deevnet.Extended.Tests.Tier
         [InlineData("via: local", "via: \"ftp://x\"", 6, "\"ftp", "hypervisors.hv.via: 'ftp://x' is not 'local' or 'ssh://user@host[:port]'")]
         [InlineData("domain: t.deevnet.test", "domain: T_x.test", 1, "T_x", "site.domain: 'T_x.test' is not a DNS name (lowercase labels of a-z, 0-9 and '-')")]
         [InlineData("recipient: " + TierTestFiles.Recipient, "recipient: AGE-SECRET-KEY-1XYZ", 7, "AGE-", "backup.recipient: 'AGE-SECRET-KEY-1XYZ' is not an age public key; it must start with 'age1'")]
+        [InlineData("recipient: " + TierTestFiles.Recipient, "recipient: " + TierTestFiles.Recipient + ", signingKeyFile: /k/signing.key", 7, "/k/signing.key", "backup.signingKeyFile needs backup.allowedSignersFile (the OpenSSH allowed-signers file that lists its public key)")]
         [InlineData(", addressing: reservation", "", 3, "mgmt", "segments.mgmt: 'addressing' is required (reservation or static) unless the segment is a tenant segment")]
         [InlineData("gateway: 10.1.99.1,", "gateway: 10.1.98.1,", 3, "10.1.98.1", "segments.mgmt.gateway: 10.1.98.1 is not inside 10.1.99.0/24")]
         public void MalformedValues(string find, string replace, int line, string token, string message)

@@ -43,7 +43,7 @@ namespace Deevnet.Extended.Tests.Transport
         public async Task Argument_survives_the_local_transport(string value)
         {
             using var local = new LocalTransport();
-            var result = await local.RunAsync(ShellQuote.Join("printf", "%s", value), CancellationToken.None);
+            var result = await local.RunAsync(ShellQuote.Line($"printf %s {value}"), CancellationToken.None);
             Assert.Equal(0, result.ExitStatus);
             Assert.Equal(value, result.StandardOutput);
             Assert.False(File.Exists(Marker), "the quoted argument ran a command");
@@ -52,8 +52,16 @@ namespace Deevnet.Extended.Tests.Transport
         [Fact]
         public void Several_arguments_stay_separate()
         {
-            var output = TestShell.Run("/bin/sh", "-c", ShellQuote.Join("printf", "[%s]", "a b", "c;d", "e'f"));
+            var output = TestShell.Run("/bin/sh", "-c", ShellQuote.Line($"printf {"[%s]"} {new[] { "a b", "c;d", "e'f" }}"));
             Assert.Equal("[a b][c;d][e'f]", output);
+        }
+
+        [Fact]
+        public void A_line_puts_numbers_as_digits_and_fragments_as_they_are()
+        {
+            var inner = ShellQuote.Line($"printf %s {"x y"}");
+            Assert.Equal("n=42; printf %s 'x y'", ShellQuote.Line($"n={42}; {inner}").Text);
+            Assert.Equal("echo 'it'\\''s'", ShellQuote.Line($"echo {"it's"}").Text);
         }
 
         [Fact]

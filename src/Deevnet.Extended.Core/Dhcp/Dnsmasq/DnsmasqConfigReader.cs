@@ -13,11 +13,12 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
     /// <summary>What dnsmasq's own configuration says, outside the module's hosts file.</summary>
     public sealed class DnsmasqConfig
     {
-        public DnsmasqConfig(IReadOnlyList<DhcpReservation> reservations, IReadOnlyList<Ipv4Network> subnets, IReadOnlyList<string> files)
+        public DnsmasqConfig(IReadOnlyList<DhcpReservation> reservations, IReadOnlyList<Ipv4Network> subnets, IReadOnlyList<string> files, string? leaseFile = null)
         {
             Reservations = reservations;
             Subnets = subnets;
             Files = files;
+            LeaseFile = leaseFile;
         }
 
         /// <summary><c>dhcp-host</c> entries from the config files and other hosts files: not owned, never changed.</summary>
@@ -28,6 +29,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
 
         /// <summary>The files that were read.</summary>
         public IReadOnlyList<string> Files { get; }
+
+        /// <summary>Where the running dnsmasq keeps its leases (its option, else its default); null when none runs.</summary>
+        public string? LeaseFile { get; }
 
         public static DnsmasqConfig Empty { get; } = new DnsmasqConfig(new DhcpReservation[0], new Ipv4Network[0], new string[0]);
     }
@@ -41,7 +45,6 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
     public static class DnsmasqConfigReader
     {
         private const int MaxRounds = 4;
-        private const string SectionMarker = "\n==> ";
 
         /// <summary>
         /// Reads the configuration in as few round trips as the includes allow: the first command reads the command line,
@@ -51,22 +54,23 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
         public static async Task<(DnsmasqConfig Config, string? Also)> ReadAsync(IHostTransport transport, string pidFile, string ownHostsFile, string server,
             IOperationLog log, CancellationToken cancellationToken, string? alsoCat = null)
         {
+            var sections = new OutputSections();
             var script = new System.Text.StringBuilder();
-            if (alsoCat != null) script.Append($"f={ShellQuote.Quote(alsoCat)}; [ -e \"$f\" ] && {{ printf '\\n==> deevnet-also\\n'; cat \"$f\" || exit 4; }}\n");
-            script.Append($"pid=$(cat {ShellQuote.Quote(pidFile)} 2>/dev/null); case \"$pid\" in ''|*[!0-9]*) echo 'no pid in pid file' >&2; exit 0;; esac\n");
+            if (alsoCat != null) script.Append(ShellQuote.Line($"f={alsoCat}; [ -e \"$f\" ] && {{ {sections.Start("deevnet-also")}; cat \"$f\" || exit 4; }}\n"));
+            script.Append(ShellFragments.ReadPid(pidFile, ShellFragments.Exit(0, "no process id in " + pidFile))).Append('\n');
             script.Append("[ -r /proc/$pid/cmdline ] || { echo \"no process $pid\" >&2; exit 0; }\n");
-            script.Append("printf '\\n==> deevnet-cmdline\\n'; tr '\\000' '\\n' < /proc/$pid/cmdline; echo\n");
+            script.Append(sections.Start("deevnet-cmdline")).Append("; tr '\\000' '\\n' < /proc/$pid/cmdline; echo\n");
             // The main config: --conf-file=X, -CX or -C X on the command line, else dnsmasq's default.
             script.Append("conf=$(tr '\\000' '\\n' < /proc/$pid/cmdline | awk 'p{print;exit} /^-C$|^--conf-file$/{p=1;next} /^--conf-file=/{sub(/^--conf-file=/,\"\");print;exit} /^-C./{sub(/^-C/,\"\");print;exit}')\n");
             script.Append("[ -n \"$conf\" ] || conf=/etc/dnsmasq.conf\n");
-            script.Append("[ -r \"$conf\" ] && { printf '\\n==> deevnet-file %s\\n' \"$conf\"; cat \"$conf\"; }\nexit 0\n");
+            script.Append(ShellQuote.Line($"[ -r \"$conf\" ] && {{ {sections.Start("deevnet-file", ShellFragment.Trusted("\"$conf\""))}; cat \"$conf\"; }}\nexit 0\n"));
             var first = await transport.RunAsync(script.ToString(), cancellationToken).ConfigureAwait(false);
             if (!first.Succeeded) throw DhcpErrors.Response(server, $"cannot read {alsoCat}: {first.StandardError.Trim()}");
 
             var state = new State(ownHostsFile, server);
             string? also = null;
             var sawCmdline = false;
-            foreach (var (name, text) in SplitSections(first.StandardOutput))
+            foreach (var (name, text) in sections.Split(first.StandardOutput))
             {
                 if (name == "deevnet-also") also = text;
                 else if (name == "deevnet-cmdline")
@@ -86,29 +90,20 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             for (var round = 0; round < MaxRounds && (state.PendingFiles.Count > 0 || state.PendingDirs.Count > 0); round++)
             {
                 var includes = new System.Text.StringBuilder();
+                var file = ShellFragment.Trusted("\"$f\"");
                 foreach (var f in state.PendingFiles.Distinct())
-                    includes.Append($"f={ShellQuote.Quote(f)}; [ -r \"$f\" ] && {{ printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\"; }}\n");
+                    includes.Append(ShellQuote.Line($"f={f}; [ -r \"$f\" ] && {{ {sections.Start("deevnet-file", file)}; cat \"$f\"; }}\n"));
                 foreach (var (dir, filter) in state.PendingDirs.Distinct())
-                    includes.Append($"for f in {ShellQuote.Quote(dir)}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) printf '\\n==> deevnet-file %s\\n' \"$f\"; cat \"$f\";; esac; done\n");
+                    includes.Append(ShellQuote.Line($"for f in {dir}/*; do [ -f \"$f\" ] && [ -r \"$f\" ] && case \"$f\" in {filter}) {sections.Start("deevnet-file", file)}; cat \"$f\";; esac; done\n"));
                 includes.Append("exit 0\n");
                 state.PendingFiles.Clear();
                 state.PendingDirs.Clear();
                 var read = await transport.RunAsync(includes.ToString(), cancellationToken).ConfigureAwait(false);
-                foreach (var (name, text) in SplitSections(read.StandardOutput))
+                foreach (var (name, text) in sections.Split(read.StandardOutput))
                     if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
             }
-            return (new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read), also);
-        }
-
-        private static IEnumerable<(string Name, string Text)> SplitSections(string output)
-        {
-            var chunks = ("\n" + output).Split(new[] { SectionMarker }, StringSplitOptions.None);
-            foreach (var chunk in chunks.Skip(1))
-            {
-                var nl = chunk.IndexOf('\n');
-                if (nl < 0) yield return (chunk, "");
-                else yield return (chunk.Substring(0, nl), chunk.Substring(nl + 1));
-            }
+            return (new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read,
+                state.LeaseFile ?? "/var/lib/misc/dnsmasq.leases"), also);
         }
 
         private sealed class State
@@ -123,10 +118,11 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             }
 
             public List<string> PendingFiles { get; } = new List<string>();
-            public List<(string Dir, string Filter)> PendingDirs { get; } = new List<(string, string)>();
+            public List<(string Dir, ShellFragment Filter)> PendingDirs { get; } = new List<(string, ShellFragment)>();
             public List<DhcpReservation> Reservations { get; } = new List<DhcpReservation>();
             public List<Ipv4Network> Subnets { get; } = new List<Ipv4Network>();
             public List<string> Read { get; } = new List<string>();
+            public string? LeaseFile { get; private set; }
             private readonly HashSet<string> _hostsFiles = new HashSet<string>(StringComparer.Ordinal);
 
             public void File(string file, string text)
@@ -169,6 +165,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                         // The module's own file is read separately as owned; any other hosts file is someone else's.
                         if (value != _ownHostsFile && value.Length > 0) { _hostsFiles.Add(value); PendingFiles.Add(value); }
                         break;
+                    case "dhcp-leasefile":
+                        LeaseFile ??= value;   // the command line comes first and wins, as in dnsmasq
+                        break;
                     case "conf-file":
                         if (value.Length > 0) PendingFiles.Add(value);
                         break;
@@ -206,7 +205,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 // conf-dir=dir,*.conf takes only matching files; conf-dir=dir,.bak skips that suffix; plain dir takes all.
                 var wanted = parts.Skip(1).Where(p => p.StartsWith("*", StringComparison.Ordinal)).Select(p => "*" + Safe(p.Substring(1))).ToList();
                 var filter = wanted.Count > 0 ? string.Join("|", wanted) : "*";
-                PendingDirs.Add((parts[0], filter));
+                PendingDirs.Add((parts[0], ShellFragment.Trusted(filter)));   // a case pattern of * and Safe suffixes only
             }
 
             // Only suffix characters that are inert in a shell case pattern survive.

@@ -46,16 +46,12 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
         /// dnsmasq --test does not open hosts files, so the check feeds the new file's entries to dnsmasq's parser as
         /// <c>dhcp-host=</c> lines of a scratch config: the same syntax, checked by the server's own code.
         /// </summary>
-        internal string ValidateCommand(string quotedTemp)
-        {
-            var conf = quotedTemp + ".check.conf";
-            return $"sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/^/dhcp-host=/' {quotedTemp} > {conf} && " +
-                   $"{DhcpShell.InNetns(_netns)}dnsmasq --test --conf-file={conf}; rc=$?; rm -f {conf}; (exit $rc)";
-        }
+        internal string ValidateCommand(string quotedTemp) => ShellQuote.Line(
+            $"c={ShellFragment.Trusted(quotedTemp)}.check.conf; sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' -e 's/^/dhcp-host=/' " +
+            $"{ShellFragment.Trusted(quotedTemp)} > \"$c\" && {ShellFragments.InNetns(_netns)}dnsmasq --test --conf-file=\"$c\"; rc=$?; rm -f \"$c\"; (exit $rc)");
 
         /// <summary>SIGHUP to the pid in the pid file; fails (and so rolls back) when no dnsmasq runs under that pid.</summary>
-        internal string ReloadCommand() =>
-            $"pid=$(cat {ShellQuote.Quote(_pidFile)}) && case \"$pid\" in ''|*[!0-9]*) echo \"no pid in {_pidFile}\"; false;; *) kill -HUP \"$pid\";; esac";
+        internal string ReloadCommand() => ShellFragments.HangUp(_pidFile);
 
         public async Task<IReadOnlyList<DhcpReservation>> ReadAsync(CancellationToken cancellationToken)
         {

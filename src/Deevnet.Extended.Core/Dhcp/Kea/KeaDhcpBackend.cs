@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
@@ -16,6 +17,7 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
     /// </summary>
     public sealed class KeaDhcpBackend : IDhcpBackend
     {
+        private static readonly Regex SocatSafePath = new Regex("^/[A-Za-z0-9._+@/-]*$", RegexOptions.CultureInvariant);
         private readonly IHostTransport _transport;
         private readonly string _configFile;
         private readonly string _controlSocket;
@@ -35,12 +37,17 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
         public string Server { get; }
 
         /// <summary>KEA_LOCKFILE_DIR=none: the check only parses; it must not need write access to Kea's run directory.</summary>
-        internal string ValidateCommand(string quotedTemp) => $"{DhcpShell.InNetns(_netns)}env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {quotedTemp}";
+        internal string ValidateCommand(string quotedTemp) =>
+            ShellQuote.Line($"{ShellFragments.InNetns(_netns)}env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {ShellFragment.Trusted(quotedTemp)}");
 
-        /// <summary>config-reload re-reads the file Kea was started with; success is <c>"result": 0</c> in the answer.</summary>
-        internal string ReloadCommand() =>
-            "r=$(printf '%s' '{ \"command\": \"config-reload\" }' | socat -t 30 - " + ShellQuote.Quote("UNIX-CONNECT:" + _controlSocket) + ") || { echo \"cannot reach Kea's control socket: $r\"; exit 1; }; " +
-            "printf '%s\\n' \"$r\"; printf '%s' \"$r\" | grep -q '\"result\": *0'";
+        /// <summary>
+        /// config-reload re-reads the file Kea was started with; success is <c>"result": 0</c> in the answer. socat reads
+        /// <c>,</c> and <c>:</c> in an address as its own syntax, so a socket path that holds them is refused, not sent.
+        /// </summary>
+        internal string ReloadCommand() => !SocatSafePath.IsMatch(_controlSocket)
+            ? throw DhcpErrors.NotConfigured($"dhcp.controlSocket '{DhcpFields.Printable(_controlSocket)}' is not a plain absolute path (letters, digits and . _ - + @ /); socat would read the rest as its own syntax.")
+            : ShellQuote.Line($"r=$(printf '%s' '{{ \"command\": \"config-reload\" }}' | socat -t 30 - {"UNIX-CONNECT:" + _controlSocket}) || " +
+                $"{{ echo \"cannot reach Kea's control socket: $r\"; exit 1; }}; printf '%s\\n' \"$r\"; printf '%s' \"$r\" | grep -q '\"result\": *0'");
 
         public async Task<IReadOnlyList<DhcpReservation>> ReadAsync(CancellationToken cancellationToken)
         {
@@ -70,9 +77,8 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
 
         private async Task<KeaConfigDocument> ReadDocumentAsync(CancellationToken cancellationToken)
         {
-            var read = await _transport.RunAsync("cat " + ShellQuote.Quote(_configFile), cancellationToken).ConfigureAwait(false);
-            if (!read.Succeeded) throw DhcpErrors.Response(Server, $"cannot read {_configFile}: {read.StandardError.Trim()}");
-            return KeaConfigDocument.Parse(read.StandardOutput, Server);
+            var text = await ManagedFile.ReadAsync(_transport, _configFile, cancellationToken).ConfigureAwait(false);
+            return KeaConfigDocument.Parse(text ?? throw DhcpErrors.Response(Server, $"{_configFile} does not exist."), Server);
         }
     }
 }

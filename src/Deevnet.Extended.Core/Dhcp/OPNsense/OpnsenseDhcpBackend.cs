@@ -51,13 +51,13 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
         public async Task<DhcpPlan> PlanAsync(DhcpBatch batch, CancellationToken cancellationToken)
         {
             var state = await ReadStateAsync(cancellationToken).ConfigureAwait(false);
-            return DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server);
+            return RefuseUnsendable(DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server));
         }
 
         public async Task<DhcpPlan> ApplyAsync(DhcpBatch batch, CancellationToken cancellationToken)
         {
             var state = await ReadStateAsync(cancellationToken).ConfigureAwait(false);
-            var plan = DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server);
+            var plan = RefuseUnsendable(DhcpPlanner.Plan(state.Rows.Select(r => r.Reservation).ToList(), state.Subnets.Values.ToList(), batch, Server));
             if (!plan.Plan.HasChanges) return plan;
 
             var owned = state.Rows.Where(r => r.Reservation.IsOwned).GroupBy(r => r.Reservation.ClientId).ToDictionary(g => g.Key, g => g.First());
@@ -65,14 +65,14 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             var calls = new OpnsenseBatch(_api);
             try
             {
-                foreach (var change in plan.Plan.Changes)
+                foreach (var step in Order(plan.Plan.Changes, owned, wanted))
                 {
-                    if (change.Action == Plans.ChangeAction.Add)
-                        await calls.AddAsync(Reservation, Body(wanted[change.Key], state), cancellationToken).ConfigureAwait(false);
-                    else if (change.Action == Plans.ChangeAction.Change)
-                        await calls.SetAsync(Reservation, owned[change.Key].Uuid, Body(wanted[change.Key], state), Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
-                    else if (change.Action == Plans.ChangeAction.Remove)
-                        await calls.DeleteAsync(Reservation, owned[change.Key].Uuid, Body(owned[change.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    if (step.Action == Plans.ChangeAction.Remove)
+                        await calls.DeleteAsync(Reservation, owned[step.Key].Uuid, Body(owned[step.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    else if (step.Action == Plans.ChangeAction.Change)
+                        await calls.SetAsync(Reservation, owned[step.Key].Uuid, Body(wanted[step.Key], state), Body(owned[step.Key].Reservation, state), cancellationToken).ConfigureAwait(false);
+                    else
+                        await calls.AddAsync(Reservation, Body(wanted[step.Key], state), cancellationToken).ConfigureAwait(false);
                 }
                 await _api.ReconfigureAsync("kea", cancellationToken).ConfigureAwait(false);
             }
@@ -85,6 +85,30 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
             }
             _log.Verbose($"{Server}: {plan.Plan.Summary}; Kea reconfigured.");
             return plan;
+        }
+
+        private sealed record Step(Plans.ChangeAction Action, string Key);
+
+        /// <summary>
+        /// The calls of a plan in an order upstream accepts. Every single add/set is validated against the whole model
+        /// (<c>ApiMutableModelControllerBase::addBase</c>/<c>setBase</c> → <c>validate</c>): <c>ip_address</c> unique across all
+        /// reservations and <c>hw_address</c> unique per subnet, case-insensitive (<c>KeaDhcpv4.xml</c> UniqueConstraint),
+        /// the address inside its subnet (<c>KeaDhcpv4::performValidation</c>). So removes run first and free their values;
+        /// a change whose new address another owned row still holds (a swap, or a chain) cannot be set in place: it is
+        /// deleted with the removes and added back with the adds. Then the other changes, then the adds.
+        /// </summary>
+        private static IEnumerable<Step> Order(IEnumerable<Plans.PlannedChange> changes, Dictionary<string, Row> owned, Dictionary<string, DhcpReservation> wanted)
+        {
+            var list = changes.Where(c => c.Action != Plans.ChangeAction.Unchanged).ToList();
+            var removed = list.Where(c => c.Action == Plans.ChangeAction.Remove).Select(c => c.Key).ToList();
+            var held = owned.Values.Where(r => !removed.Contains(r.Reservation.ClientId)).ToList();
+            // Owned rows are keyed by MAC, so only the address can collide between two of them (a foreign row that
+            // holds a wanted address or MAC is a conflict the planner already refused).
+            bool Blocked(string key) => held.Any(r => r.Reservation.ClientId != key && r.Reservation.IPAddress.Equals(wanted[key].IPAddress));
+            var moved = list.Where(c => c.Action == Plans.ChangeAction.Change && Blocked(c.Key)).Select(c => c.Key).ToList();
+            return removed.Concat(moved).Select(k => new Step(Plans.ChangeAction.Remove, k))
+                .Concat(list.Where(c => c.Action == Plans.ChangeAction.Change && !moved.Contains(c.Key)).Select(c => new Step(c.Action, c.Key)))
+                .Concat(list.Where(c => c.Action == Plans.ChangeAction.Add).Select(c => c.Key).Concat(moved).Select(k => new Step(Plans.ChangeAction.Add, k)));
         }
 
         private async Task<State> ReadStateAsync(CancellationToken cancellationToken)
@@ -126,6 +150,21 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
                 state.Rows.Add(new Row(uuid, reservation, subnetUuid));
             }
             return state;
+        }
+
+        /// <summary>
+        /// Upstream's description is a DescriptionField (<c>DescriptionField::getValidators</c>: at most 255 bytes), so a
+        /// long non-ASCII description with the owner prefix would be refused mid-batch; it is refused before any call.
+        /// </summary>
+        private static DhcpPlan RefuseUnsendable(DhcpPlan plan)
+        {
+            foreach (var r in plan.Owned)
+            {
+                var description = OwnedDescription(r);
+                if (System.Text.Encoding.UTF8.GetByteCount(description) > 255)
+                    throw DhcpErrors.Invalid($"{r.ClientId}: OPNsense keeps at most 255 bytes of description, and '{description}' is longer.", r.Description);
+            }
+            return plan;
         }
 
         private static string OwnedDescription(DhcpReservation r) => OwnerPrefix + (r.Description ?? r.Name ?? r.ClientId);

@@ -95,7 +95,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 layout.OsDisk = $"{_imageDir}/{spec.Name}.qcow2";
                 layout.DomainType = await DomainTypeAsync(cancellationToken).ConfigureAwait(false);
                 // An overlay left by an interrupted earlier run has this VM's name: it is this VM's disk, so it is kept.
-                await RunAsync("creating the OS disk", $"test -e {Q(layout.OsDisk)} || qemu-img create -q -f qcow2 -b {Q($"{_imageDir}/{template}.qcow2")} -F qcow2 {Q(layout.OsDisk)}", cancellationToken, DiskTimeout).ConfigureAwait(false);
+                await RunAsync("creating the OS disk", ShellQuote.Line($"test -e {layout.OsDisk} || qemu-img create -q -f qcow2 -b {$"{_imageDir}/{template}.qcow2"} -F qcow2 {layout.OsDisk}"), cancellationToken, DiskTimeout).ConfigureAwait(false);
                 pending = desired;
             }
             else
@@ -112,7 +112,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             {
                 progress?.Report(new OperationProgress(activity, $"Creating the {spec.DataDisk.SizeGb}G data disk", 30));
                 layout.DataDisk = $"{_imageDir}/{spec.Name}-data.qcow2";
-                await RunAsync("creating the data disk", $"test -e {Q(layout.DataDisk)} || qemu-img create -q -f qcow2 {Q(layout.DataDisk)} {spec.DataDisk.SizeGb}G", cancellationToken, DiskTimeout).ConfigureAwait(false);
+                await RunAsync("creating the data disk", ShellQuote.Line($"test -e {layout.DataDisk} || qemu-img create -q -f qcow2 {layout.DataDisk} {spec.DataDisk.SizeGb}G"), cancellationToken, DiskTimeout).ConfigureAwait(false);
             }
             if (pending.Any(s => s.Key == "cloud-init" || s.Key == "seed"))
             {
@@ -132,7 +132,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 progress?.Report(new OperationProgress(activity, $"Growing the OS disk to {spec.DiskGb}G", 75));
                 var line = vm.Running
                     ? Virsh("blockresize", spec.Name, "vda", spec.DiskGb + "G")
-                    : $"qemu-img resize -q {Q(layout.OsDisk)} {spec.DiskGb}G";
+                    : ShellQuote.Line($"qemu-img resize -q {layout.OsDisk} {spec.DiskGb.Value}G");
                 await RunAsync("growing the OS disk", line, cancellationToken, DiskTimeout).ConfigureAwait(false);
             }
             if (vm.StartOnBoot != spec.StartOnBoot)
@@ -176,8 +176,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             await RunAsync("undefine", Virsh("undefine", name), cancellationToken).ConfigureAwait(false);
             // Only files the module made for this VM (imageDir/<name>.qcow2, -data.qcow2, -seed.iso) are deleted; a disk
             // somewhere else was put there by someone else and stays.
-            var own = found.Parsed.Disks.Select(d => d.File).Where(f => f != null && IsOwnFile(name, f!)).Select(f => Q(f!)).ToList();
-            if (own.Count > 0) await RunAsync("deleting disks", "rm -f -- " + string.Join(" ", own), cancellationToken).ConfigureAwait(false);
+            var own = found.Parsed.Disks.Select(d => d.File).Where(f => f != null && IsOwnFile(name, f!)).Select(f => f!).ToList();
+            if (own.Count > 0) await RunAsync("deleting disks", ShellQuote.Line($"rm -f -- {own}"), cancellationToken).ConfigureAwait(false);
         }
 
         public void Dispose()
@@ -284,7 +284,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
             if (files.Count > 0)
             {
-                var line = string.Join("; ", files.Select(f => $"qemu-img info -U --output=json {Q(f)} 2>/dev/null || echo '{{}}'; echo {Separator}"));
+                var line = string.Join("; ", files.Select(f => ShellQuote.Line($"qemu-img info -U --output=json {f} 2>/dev/null || echo '{{}}'; echo {Separator}").Text));
                 var parts = Split(await RunAsync("reading disk sizes", line, ct).ConfigureAwait(false));
                 for (var i = 0; i < files.Count && i < parts.Count; i++)
                 {
@@ -307,7 +307,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         private async Task<string> NewestTemplateAsync(CancellationToken ct)
         {
-            var listing = await RunAsync("listing templates", $"ls -1 -- {Q(_imageDir)}", ct).ConfigureAwait(false);
+            var listing = await RunAsync("listing templates", ShellQuote.Line($"ls -1 -- {_imageDir}"), ct).ConfigureAwait(false);
             var names = listing.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith(".qcow2", StringComparison.Ordinal)).Select(l => l.Substring(0, l.Length - 6));
             return TemplateOrder.Newest(names, _hypervisor.Template)
                 ?? throw VmErrors.Create(VmErrors.VmTemplateNotFound, DeevErrorKind.ObjectNotFound,
