@@ -40,7 +40,7 @@ namespace Deevnet.Extended.Core.Checks
 
         /// <summary>A result for this check without running it (a skip decided while planning).</summary>
         public CheckResult ToResult(CheckOutcome outcome, TimeSpan duration) =>
-            new CheckResult(Service, Host, Class, Check, Target, outcome.Status, outcome.Detail, duration);
+            new CheckResult(Service, Host, Class, Check, Target, outcome.Status, outcome.Detail, duration, outcome.Measured);
 
         /// <summary>A check that is known up front to be skipped, with the reason.</summary>
         public static CheckItem Skipped(string service, string host, string @class, string check, string target, string reason) =>

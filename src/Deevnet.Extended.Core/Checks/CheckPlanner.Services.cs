@@ -143,7 +143,8 @@ namespace Deevnet.Extended.Core.Checks
                 if (newest == null) return CheckOutcome.Skip($"No backup of {service.Name} yet; freshness is checked once one exists.");
                 var age = _utcNow() - newest.Created.UtcDateTime;
                 var text = $"newest good backup {newest.Id} taken {newest.Created.UtcDateTime:yyyy-MM-dd HH:mm} UTC, {Seconds(age)} ago";
-                return age > maxAge ? CheckOutcome.Fail($"The {text}: older than backup.maxAge {Seconds(maxAge)}.") : CheckOutcome.Pass($"The {text}.");
+                var outcome = age > maxAge ? CheckOutcome.Fail($"The {text}: older than backup.maxAge {Seconds(maxAge)}.") : CheckOutcome.Pass($"The {text}.");
+                return outcome.WithMeasured(Math.Max(0, age.TotalSeconds));
             });
         }
 

@@ -21,8 +21,10 @@ namespace Deevnet.Extended.Core.Checks
     /// </summary>
     public sealed class CheckResult
     {
-        public CheckResult(string service, string host, string @class, string check, string target, CheckStatus status, string detail, TimeSpan duration)
+        public CheckResult(string service, string host, string @class, string check, string target, CheckStatus status, string detail, TimeSpan duration,
+            double? measured = null)
         {
+            Measured = measured;
             Service = service;
             Host = host;
             Class = @class;
@@ -55,6 +57,9 @@ namespace Deevnet.Extended.Core.Checks
 
         public TimeSpan Duration { get; }
 
+        /// <summary>The number the check judged, when it has one (<c>backup-fresh</c>: the newest good backup's age in seconds); for metrics.</summary>
+        public double? Measured { get; }
+
         /// <summary>The group a table view shows this under: the service, or the host for host checks.</summary>
         public string Group => Service.Length > 0 ? "service " + Service : "host " + Host;
 
@@ -64,14 +69,21 @@ namespace Deevnet.Extended.Core.Checks
     /// <summary>What a check function returns before the runner stamps it with identity and duration.</summary>
     public sealed class CheckOutcome
     {
-        private CheckOutcome(CheckStatus status, string detail)
+        private CheckOutcome(CheckStatus status, string detail, double? measured = null)
         {
             Status = status;
             Detail = detail;
+            Measured = measured;
         }
 
         public CheckStatus Status { get; }
         public string Detail { get; }
+
+        /// <summary>The number judged, if any (see <see cref="CheckResult.Measured"/>).</summary>
+        public double? Measured { get; }
+
+        /// <summary>The same outcome, carrying the number it judged.</summary>
+        public CheckOutcome WithMeasured(double value) => new CheckOutcome(Status, Detail, value);
 
         public static CheckOutcome Pass(string detail) => new CheckOutcome(CheckStatus.Passed, detail);
         public static CheckOutcome Fail(string detail) => new CheckOutcome(CheckStatus.Failed, detail);

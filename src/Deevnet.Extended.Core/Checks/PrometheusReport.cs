@@ -34,6 +34,15 @@ namespace Deevnet.Extended.Core.Checks
             Family(sb, "deevnet_check_duration_seconds", "How long the check took.");
             for (var i = 0; i < results.Count; i++) Sample(sb, "deevnet_check_duration_seconds", series[i], results[i].Duration.TotalSeconds);
 
+            // The age of each service's newest good backup, as the backup-fresh check measured it (none: no sample, so
+            // an alert on a missing series can tell "never backed up" from "old").
+            var ages = results.Where(r => r.Check == "backup-fresh" && r.Measured.HasValue).ToList();
+            if (ages.Count > 0)
+            {
+                Family(sb, "deevnet_backup_age_seconds", "Age of the service's newest good (authenticated, verified) backup.");
+                foreach (var r in ages) Sample(sb, "deevnet_backup_age_seconds", Labels(("site", site), ("service", r.Service), ("class", r.Class)), r.Measured!.Value);
+            }
+
             var siteLabel = Labels(("site", site));
             Family(sb, "deevnet_tier_checks", "Checks of the last run by service class (empty class: host checks) and status.");
             var classes = results.Select(r => r.Class).Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal);

@@ -70,6 +70,22 @@ namespace Deevnet.Extended.Tests.Checks
         }
 
         [Fact]
+        public void Metrics_carry_each_services_backup_age_as_backup_fresh_measured_it()
+        {
+            var results = new[]
+            {
+                new CheckResult("metrics", "h1", "observability", "backup-fresh", "newest good backup < 36h", CheckStatus.Passed, "ok", TimeSpan.Zero, 3600),
+                new CheckResult("jump", "h2", "access", "backup-fresh", "newest good backup < 36h", CheckStatus.Failed, "old", TimeSpan.Zero, 200000.5),
+                new CheckResult("docs", "h3", "automation", "backup-fresh", "newest good backup < 36h", CheckStatus.Skipped, "no backup yet", TimeSpan.Zero),
+            };
+            var text = PrometheusReport.Render(CheckSummary.From("/t.yaml", results, TimeSpan.FromSeconds(1)), results, "lab", DateTimeOffset.UnixEpoch);
+            Assert.Contains("# TYPE deevnet_backup_age_seconds gauge\n", text);
+            Assert.Contains("deevnet_backup_age_seconds{site=\"lab\",service=\"metrics\",class=\"observability\"} 3600\n", text);
+            Assert.Contains("deevnet_backup_age_seconds{site=\"lab\",service=\"jump\",class=\"access\"} 200000.5\n", text);
+            Assert.DoesNotContain("service=\"docs\",class=\"automation\"} ", text.Split('\n').Where(l => l.StartsWith("deevnet_backup_age_seconds")).Aggregate("", (a, l) => a + l + "\n"));
+        }
+
+        [Fact]
         public void JsonRoundTripsEveryResultAndTheCounts()
         {
             var summary = CheckSummary.From("/t.yaml", Results, TimeSpan.FromSeconds(1));
