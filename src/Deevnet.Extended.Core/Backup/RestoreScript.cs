@@ -98,9 +98,12 @@ namespace Deevnet.Extended.Core.Backup
             if (before != null) _sb.Append(BackupScripts.Command(before)).Append("; deev_b=$?; ");
             _sb.Append("printf '").Append(m).Append("before=%s\\n' \"$deev_b\" >&2; [ \"$deev_b\" -eq 0 ] || exit 2; ");
 
-            _sb.Append("LC_ALL=C tar --extract --file=- --preserve-permissions --same-owner --directory=\"$r\" \"$@\"; deev_x=$?; printf '").Append(m).Append("extract=%s\\n' \"$deev_x\" >&2; ");
+            _sb.Append(BackupScripts.Stoppable("d=$1; shift; LC_ALL=C exec tar --extract --file=- --preserve-permissions --same-owner --directory=\"$d\" \"$@\"", "\"$r\" \"$@\""))
+               .Append("printf '").Append(m).Append("extract=%s\\n' \"$deev_x\" >&2; ");
             _sb.Append("if [ \"$deev_x\" -ne 0 ] || [ -L \"$c\" ] || [ ! -f \"$c\" ] || [ \"$(cat -- \"$c\")\" != ").Append(token)
-               .Append(" ]; then printf '").Append(m).Append("commit=missing\\n' >&2; exit 4; fi; rm -f -- \"$c\"; printf '").Append(m).Append("commit=0\\n' >&2; ");
+               .Append(" ]; then printf '").Append(m).Append("commit=missing\\n' >&2; exit 4; fi; ");
+            // Stopped (Ctrl-C, timeout) after the whole stream was sent: the operator asked for nothing to change.
+            _sb.Append("kill -0 \"$deev_o\" 2>/dev/null || { printf '").Append(m).Append("commit=stopped\\n' >&2; exit 4; }; rm -f -- \"$c\"; printf '").Append(m).Append("commit=0\\n' >&2; ");
 
             // Committed: the move is short and is finished (or undone), not interrupted half-way.
             _sb.Append("trap '' HUP INT TERM; ");
@@ -132,7 +135,8 @@ namespace Deevnet.Extended.Core.Backup
             // Read back what is now in place, for the module to check against the manifest (before `after` runs).
             _sb.Append("set --; ");
             for (var i = 0; i < n; i++) _sb.Append($"if [ -e \"$f{i}\" ] || [ -L \"$f{i}\" ]; then set -- \"$@\" {Q(_paths[i])}; fi; ");
-            _sb.Append("if [ $# -gt 0 ]; then tar --format=pax --create --file=- --directory=\"$r\" -- \"$@\" </dev/null; deev_c=$?; else deev_c=0; fi; printf '")
+            _sb.Append("if [ $# -gt 0 ]; then ").Append(BackupScripts.Stoppable("d=$1; shift; exec tar --format=pax --create --file=- --directory=\"$d\" -- \"$@\" </dev/null", "\"$r\" \"$@\""))
+               .Append("deev_c=$deev_x; else deev_c=0; fi; printf '")
                .Append(m).Append("check=%s\\n' \"$deev_c\" >&2");
             return BackupScripts.Guarded(_sb.ToString());
         }
