@@ -162,7 +162,7 @@ namespace Deevnet.Extended.Core.Backup
                 throw new BackupException("RestoreFailed", DeevErrorKind.InvalidOperation,
                     $"The before command of '{service.Name}' on {hostName} failed (exit {before}), nothing was restored: {BackupScripts.Errors(stderr)}.", service.Name);
             if (hostError != null)
-                throw new BackupException("RestoreInterrupted", (hostError as DeevException)?.Kind ?? DeevErrorKind.ConnectionError,
+                throw new BackupException("RestoreFailed", (hostError as DeevException)?.Kind ?? DeevErrorKind.ConnectionError,
                     $"The restore of {backup.BackupName} on {hostName} was interrupted: {hostError.Message}. Nothing is moved into place unless the whole stream arrived; the host runs the after command on its own.", hostName, hostError);
             if (streamError != null) return;
             var extract = BackupScripts.Status(stderr, "extract");
