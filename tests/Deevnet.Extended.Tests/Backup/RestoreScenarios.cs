@@ -195,8 +195,10 @@ namespace Deevnet.Extended.Tests.Backup
 
         private static void Stop(Phase phase, Core.Diagnostics.OperationProgress p, CancellationTokenSource cts, CancellationTokenSource dropped, Action? drop)
         {
-            // A quarter into a 64 MiB stream: the host is certainly reading (or writing) it.
-            if (p.Completed || p.PercentComplete < 25 || cts.IsCancellationRequested || dropped.IsCancellationRequested) return;
+            // 16 MiB into a 64 MiB stream (the status starts with the bytes so far): the host is certainly reading (or writing) it.
+            var so = System.Text.RegularExpressions.Regex.Match(p.Status, @"^([0-9.,]+) MiB ");
+            if (p.Completed || !so.Success || double.Parse(so.Groups[1].Value.Replace(',', '.'), System.Globalization.CultureInfo.InvariantCulture) < 16
+                || cts.IsCancellationRequested || dropped.IsCancellationRequested) return;
             if (phase == Phase.Streaming) cts.Cancel();
             else if (phase == Phase.DroppedConnection && drop != null)
             {
