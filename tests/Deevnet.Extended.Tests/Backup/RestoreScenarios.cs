@@ -184,7 +184,8 @@ namespace Deevnet.Extended.Tests.Backup
             var root = Path.Combine(w.Root, "restored");
             using var cts = new CancellationTokenSource();
             using var dropped = new CancellationTokenSource();
-            var progress = new InlineProgress(p => Stop(phase, p, cts, dropped, drop));
+            bool Extracting() => Directory.Exists(root) && Sh.Run($"find {Sh.Q(root)} -name '.deev-restore-*'").Trim().Length > 0;
+            var progress = new InlineProgress(p => Stop(phase, p, cts, dropped, drop, Extracting));
             var restorer = new BackupRestorer(w.Tier, w.Transport, null, progress);
             var run = restorer.RestoreAsync(w.Service, listed, new RestoreTarget("bkdst", root), cts.Token);
             var thrown = await StopAt(dir, phase, cts, dropped, run);
@@ -193,12 +194,13 @@ namespace Deevnet.Extended.Tests.Backup
             Assert.Empty(Sh.Run($"find {Sh.Q(w.Root)} -name '.deev-restore-*'").Trim());
         }
 
-        private static void Stop(Phase phase, Core.Diagnostics.OperationProgress p, CancellationTokenSource cts, CancellationTokenSource dropped, Action? drop)
+        private static void Stop(Phase phase, Core.Diagnostics.OperationProgress p, CancellationTokenSource cts, CancellationTokenSource dropped, Action? drop, Func<bool>? hostBusy = null)
         {
-            // 16 MiB into a 64 MiB stream (the status starts with the bytes so far): the host is certainly reading (or writing) it.
-            var so = System.Text.RegularExpressions.Regex.Match(p.Status, @"^([0-9.,]+) MiB ");
-            if (p.Completed || !so.Success || double.Parse(so.Groups[1].Value.Replace(',', '.'), System.Globalization.CultureInfo.InvariantCulture) < 16
-                || cts.IsCancellationRequested || dropped.IsCancellationRequested) return;
+            // Progress is reported at the first bytes, then every 500 ms: the first report is the one that surely comes
+            // while a 64 MiB stream flows. A restore first waits (holding the stream) until the host's tar has begun
+            // writing its staging folder.
+            if (p.Completed || cts.IsCancellationRequested || dropped.IsCancellationRequested || phase == Phase.Before || phase == Phase.After) return;
+            for (var i = 0; hostBusy != null && i < 200 && !hostBusy(); i++) Thread.Sleep(50);
             if (phase == Phase.Streaming) cts.Cancel();
             else if (phase == Phase.DroppedConnection && drop != null)
             {
