@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Diagnostics;
@@ -13,10 +15,13 @@ using Deevnet.Extended.Core.Transport;
 namespace Deevnet.Extended.Core.Backup
 {
     /// <summary>
-    /// <c>Restore-DeevService</c>: <c>before</c> → decrypt and extract (streamed, the MANIFEST member held back) →
-    /// re-read the restored paths on the host and check them against the manifest → <c>after</c> (always, once
-    /// <c>before</c> ran). The check runs before <c>after</c> so a service that rewrites its files on start does
-    /// not spoil it. Restoring to another host or under another root is how a rebuild is rehearsed.
+    /// <c>Restore-DeevService</c>, confined: one guarded script on the host (<see cref="RestoreScript"/>) runs
+    /// <c>before</c>, extracts into staging, moves the staging into place, reads the restored paths back and runs
+    /// <c>after</c> (always, once <c>before</c> ran, even on Ctrl-C or a dropped connection). This side decrypts the
+    /// backup, checks every member against the service's declared paths as it streams (<see cref="RestoreConfinement"/>)
+    /// and the whole stream against its manifest, and only then sends the commit member without which the host moves
+    /// nothing. The read-back is compared with the manifest before <c>after</c> runs, so a service that rewrites its
+    /// files on start does not spoil it. Restoring to another host or under another root is how a rebuild is rehearsed.
     /// </summary>
     public sealed class BackupRestorer
     {
@@ -58,7 +63,7 @@ namespace Deevnet.Extended.Core.Backup
             var root = CheckRoot(target.Root);
             var changes = new List<PlannedChange>();
             if (target.RunCommands && service.Backup.Before != null) changes.Add(new PlannedChange(ChangeAction.Change, "Command", "before", null, service.Backup.Before, host.Name));
-            foreach (var path in backup.Paths.Count > 0 ? backup.Paths : service.Backup.Paths)
+            foreach (var path in service.Backup.Paths)
                 changes.Add(new PlannedChange(ChangeAction.Change, "Path", ManifestCheck.Display(root, path.TrimStart('/')), null, $"from {backup.BackupName}", host.Name));
             if (target.RunCommands && service.Backup.After != null) changes.Add(new PlannedChange(ChangeAction.Change, "Command", "after", null, service.Backup.After, host.Name));
             return new ChangePlan(host.Name, changes);
@@ -70,40 +75,142 @@ namespace Deevnet.Extended.Core.Backup
             var key = BackupReader.RequireIdentity(Catalog, identityFile);
             var host = ResolveHost(service, target);
             var root = CheckRoot(target.Root);
+            // What may be written comes from the tier, never from the archive.
+            var paths = BackupScripts.RelativePaths(service.Backup.Paths, service.Name);
+            var id = RandomHex();
+            var token = RandomHex();
+            var script = RestoreScript.Build(root, paths, id, token, target.RunCommands ? service.Backup.Before : null, target.RunCommands ? service.Backup.After : null);
             var transport = _transports(_tier.ViaOf(host));
-            var runCommands = target.RunCommands;
             var activity = $"Restoring {backup.BackupName} to {host.Name}:{root}";
 
-            if (runCommands && service.Backup.Before != null)
-            {
-                var before = await transport.RunAsync(BackupScripts.Command(service.Backup.Before), cancellationToken).ConfigureAwait(false);
-                if (!before.Succeeded)
-                {
-                    var afterNote = await RunAfterAsync(service, host, transport, runCommands, cancellationToken).ConfigureAwait(false);
-                    throw new BackupException("RestoreFailed", DeevErrorKind.InvalidOperation,
-                        $"The before command of '{service.Name}' on {host.Name} failed (exit {before.ExitStatus}), nothing was restored: {BackupScripts.Errors(before.StandardError)}.{Note(afterNote)}", service.Name);
-                }
-            }
+            using var hostPipe = new BlockingPipe();
+            using var pipe = new TarPipe(hostPipe.Writer, captureManifest: true, holdEnd: true, confine: new RestoreConfinement(paths));
+            using var readBack = new TarPipe(null, captureManifest: false, holdEnd: false);
+            var hostTask = transport.RunAsync(script, readBack, cancellationToken, hostPipe.Reader, StreamTimeout);
+            // If the host stops reading (refused target, failed before, tar failed), unblock the decrypting side.
+            _ = hostTask.ContinueWith(_ => hostPipe.Abort(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-            string? afterFailure;
-            BackupManifest manifest;
-            List<BackupProblem> problems;
-            List<string> extras;
+            BackupManifest? manifest = null;
+            BackupException? streamError = null;
             try
             {
-                manifest = await ExtractAsync(backup, key, transport, host.Name, root, activity, cancellationToken).ConfigureAwait(false);
-                (problems, extras) = await CheckHostAsync(service, manifest, transport, host.Name, root, cancellationToken).ConfigureAwait(false);
-                if (extras.Count > 0) _log.Warning($"{extras.Count} file(s) under the restored paths on {host.Name} are not in the backup and were left in place, e.g. {extras[0]}.");
+                var outcome = await BackupReader.ReadAsync(Catalog.Store, Catalog.StoreTransport, backup, key, pipe,
+                    bytes => _progress?.Report(new OperationProgress(activity, $"{BackupEngine.Size(bytes)} restored", BackupVerifier.Percent(bytes, backup.PlainSize))),
+                    StreamTimeout, cancellationToken).ConfigureAwait(false);
+                manifest = CheckStream(backup, key, outcome, pipe);
+                // The bytes just streamed must be the ones the seal signed: the archive could have been swapped in the
+                // store since the check before the restore. A mismatch throws before the host may commit.
+                if (manifest != null) BackupCatalog.RequireSealedBytes(backup, outcome.CipherSha256);
+                // Whole and checked: only now does the host get the member that lets it move the staging into place.
+                if (manifest != null) pipe.Finish(Encoding.ASCII.GetBytes(token), BackupEngine.ToUnix(DateTime.UtcNow), RestoreScript.CommitMember(id));
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (BackupException ex)
             {
-                var afterNote = await RunAfterAsync(service, host, transport, runCommands, CancellationToken.None).ConfigureAwait(false);
-                if (afterNote != null) _log.Warning(afterNote);
+                streamError = ex;
+            }
+            catch (IOException)
+            {
+                manifest = null;   // the host stopped reading; its status lines say why
+            }
+            catch (OperationCanceledException)
+            {
+                Observe(hostTask);   // the guard on the host cleans up and runs `after` on its own
                 throw;
             }
-            afterFailure = await RunAfterAsync(service, host, transport, runCommands, cancellationToken).ConfigureAwait(false);
+            finally
+            {
+                hostPipe.Complete();
+            }
+
+            CommandResult? result = null;
+            Exception? hostError = null;
+            try
+            {
+                result = await hostTask.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is DeevException)
+            {
+                hostError = ex;
+            }
+            _progress?.Report(new OperationProgress(activity, "done", 100, null, completed: true));
+            var stderr = result?.StandardError ?? "";
+            var afterFailure = AfterFailure(service, host.Name, target.RunCommands, stderr, hostError);
+            if (afterFailure != null) _log.Warning(afterFailure);
+            if (streamError?.ErrorId == "BackupMemberRefused") throw streamError;
+            ThrowIfHostFailed(service, backup, host.Name, root, paths, stderr, result, hostError, streamError);
+            if (streamError != null) throw streamError;
+
+            var problems = ManifestCheck.Compare(manifest!.Entries, readBack.Entries, extrasAreProblems: false, root);
+            var extras = ManifestCheck.Extras(manifest.Entries, readBack.Entries, root).ToList();
             return new RestoreResult(backup, host.Name, root, manifest.Entries.Count, problems, extras, afterFailure);
         }
+
+        /// <summary>The manifest of a stream that ended whole and matches it; null when the host stopped reading it.</summary>
+        private static BackupManifest? CheckStream(BackupInfo backup, string key, BackupReader.Outcome outcome, TarPipe pipe)
+        {
+            if (outcome.TarError is BackupException refused) throw refused;
+            BackupReader.ThrowIfKeyProblem(outcome, key, backup);
+            if (outcome.TarError is IOException) return null;
+            if (outcome.AgeExit != 0 || outcome.TarError != null || !pipe.Ended)
+            {
+                var where = pipe.CurrentPath != null ? $" inside /{pipe.CurrentPath}" : "";
+                var why = outcome.AgeExit != 0 ? BackupStore.FirstLine(outcome.AgeError) : outcome.TarError?.Message ?? "the archive ends early";
+                throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData,
+                    $"Backup {backup.BackupName} is damaged{where}: {why}. Nothing was restored; run Test-DeevBackup and restore another backup.", backup.BackupName);
+            }
+            if (pipe.Manifest == null) throw new BackupException("BackupManifestInvalid", DeevErrorKind.InvalidData, $"Backup {backup.BackupName} has no MANIFEST; nothing was restored.", backup.BackupName);
+            var manifest = BackupManifest.Parse(pipe.Manifest, backup.BackupName);
+            var inArchive = ManifestCheck.Compare(manifest.Entries, pipe.Entries, extrasAreProblems: true);
+            if (inArchive.Count > 0)
+                throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData, $"Backup {backup.BackupName} does not match its own manifest: {inArchive[0]} ({inArchive.Count} problem(s)); nothing was restored.", inArchive[0].Path);
+            return manifest;
+        }
+
+        /// <summary>Turns the host script's status lines into the error that says what happened, first cause first.</summary>
+        private static void ThrowIfHostFailed(Service service, BackupInfo backup, string hostName, string root, IReadOnlyList<string> paths,
+            string stderr, CommandResult? result, Exception? hostError, BackupException? streamError)
+        {
+            var refusedTarget = RestoreScript.TargetIndex(BackupScripts.Status(stderr, "target"));
+            if (refusedTarget is int t && t >= 0 && t < paths.Count)
+                throw new BackupException("RestoreTargetRefused", DeevErrorKind.SecurityError,
+                    $"'{ManifestCheck.Display(root, paths[t])}' on {hostName} is a symlink; a restore never writes through one, so nothing was restored. Look at where it points and remove it if it is not meant to be there.", paths[t]);
+            var before = BackupScripts.Status(stderr, "before");
+            if (before != null && !BackupScripts.IsZero(before))
+                throw new BackupException("RestoreFailed", DeevErrorKind.InvalidOperation,
+                    $"The before command of '{service.Name}' on {hostName} failed (exit {before}), nothing was restored: {BackupScripts.Errors(stderr)}.", service.Name);
+            if (hostError != null)
+                throw new BackupException("RestoreFailed", (hostError as DeevException)?.Kind ?? DeevErrorKind.ConnectionError,
+                    $"The restore of {backup.BackupName} on {hostName} was interrupted: {hostError.Message}. Nothing is moved into place unless the whole stream arrived; the host runs the after command on its own.", hostName, hostError);
+            if (streamError != null) return;
+            var extract = BackupScripts.Status(stderr, "extract");
+            var commit = BackupScripts.Status(stderr, "commit");
+            var move = BackupScripts.Status(stderr, "move");
+            if (!BackupScripts.IsZero(extract) || !BackupScripts.IsZero(commit) || !BackupScripts.IsZero(move))
+                throw new BackupException("RestoreFailed", DeevErrorKind.InvalidOperation,
+                    $"Restoring {backup.BackupName} on {hostName} under {root} failed ({Step(extract, commit, move)}), nothing was moved into place: {BackupScripts.Errors(stderr)}", hostName);
+            var check = BackupScripts.Status(stderr, "check");
+            if (!BackupScripts.IsZero(check) || result == null)
+                throw new BackupException("RestoreVerificationFailed", DeevErrorKind.InvalidData,
+                    $"The files on {hostName} under {root} could not be read back (tar exit {check ?? "unknown"}): {BackupScripts.Errors(stderr)}", hostName);
+        }
+
+        private static string Step(string? extract, string? commit, string? move) =>
+            !BackupScripts.IsZero(extract) ? $"extracting into the staging folder: tar exit {extract ?? "unknown"}"
+            : !BackupScripts.IsZero(commit) ? "the stream did not arrive whole"
+            : move == null ? "the script ended before moving into place" : $"moving path {move} into place; the previous files were put back";
+
+        private static string? AfterFailure(Service service, string hostName, bool runCommands, string stderr, Exception? hostError)
+        {
+            if (!runCommands || service.Backup.After == null) return null;
+            var after = BackupScripts.Status(stderr, "after");
+            if (after == "none" || BackupScripts.IsZero(after)) return null;
+            if (after == null) return hostError != null ? null : $"Whether the after command of '{service.Name}' on {hostName} ran is unknown: the script's status did not arrive.";
+            return $"The after command of '{service.Name}' on {hostName} failed (exit {after}): {BackupScripts.Errors(stderr)}";
+        }
+
+        private static string RandomHex() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+        private static void Observe(Task task) => task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
 
         /// <summary>
         /// Whether a host holds what a backup would restore, without writing anything: decrypts the backup only to
@@ -141,71 +248,6 @@ namespace Deevnet.Extended.Core.Backup
             return (ManifestCheck.Compare(manifest.Entries, check.Entries, extrasAreProblems: false, root),
                     ManifestCheck.Extras(manifest.Entries, check.Entries, root).ToList());
         }
-
-        private async Task<BackupManifest> ExtractAsync(BackupInfo backup, string key, IHostTransport transport, string hostName, string root, string activity, CancellationToken cancellationToken)
-        {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var hostPipe = new BlockingPipe();
-            using var pipe = new TarPipe(hostPipe.Writer, captureManifest: true, holdEnd: false);
-            var hostTask = transport.RunAsync(BackupScripts.TarExtract(root), Stream.Null, linked.Token, hostPipe.Reader, StreamTimeout);
-            // If the host stops reading (tar failed), unblock the decrypting side instead of waiting for ever.
-            _ = hostTask.ContinueWith(_ => hostPipe.Abort(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            BackupReader.Outcome outcome;
-            try
-            {
-                outcome = await BackupReader.ReadAsync(Catalog.Store, Catalog.StoreTransport, backup, key, pipe,
-                    bytes => _progress?.Report(new OperationProgress(activity, $"{BackupEngine.Size(bytes)} restored", BackupVerifier.Percent(bytes, backup.PlainSize))),
-                    StreamTimeout, linked.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                hostPipe.Complete();
-            }
-            CommandResult? extract = null;
-            Exception? hostError = null;
-            try
-            {
-                extract = await hostTask.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                hostError = ex;
-            }
-            _progress?.Report(new OperationProgress(activity, "done", 100, null, completed: true));
-            BackupReader.ThrowIfKeyProblem(outcome, key, backup);
-            if (outcome.AgeExit != 0 || outcome.TarError != null || !pipe.Ended)
-            {
-                var where = pipe.CurrentPath != null ? $" inside /{pipe.CurrentPath}" : "";
-                var why = outcome.AgeExit != 0 ? BackupStore.FirstLine(outcome.AgeError) : outcome.TarError?.Message ?? "the archive ends early";
-                throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData,
-                    $"Backup {backup.BackupName} is damaged{where}: {why}. Files before that point were restored on {hostName}; run Test-DeevBackup and restore another backup.", backup.BackupName);
-            }
-            if (hostError != null || extract == null || !extract.Succeeded)
-                throw new BackupException("RestoreFailed", DeevErrorKind.InvalidOperation,
-                    $"Extracting {backup.BackupName} on {hostName} under {root} failed: {hostError?.Message ?? BackupScripts.Errors(extract!.StandardError)}", hostName, hostError);
-            if (pipe.Manifest == null) throw new BackupException("BackupManifestInvalid", DeevErrorKind.InvalidData, $"Backup {backup.BackupName} has no MANIFEST; the restored files cannot be checked.", backup.BackupName);
-            var manifest = BackupManifest.Parse(pipe.Manifest, backup.BackupName);
-            var inArchive = ManifestCheck.Compare(manifest.Entries, pipe.Entries, extrasAreProblems: true);
-            if (inArchive.Count > 0)
-                throw new BackupException("BackupCorrupted", DeevErrorKind.InvalidData, $"Backup {backup.BackupName} does not match its own manifest: {inArchive[0]} ({inArchive.Count} problem(s)).", inArchive[0].Path);
-            return manifest;
-        }
-
-        private static async Task<string?> RunAfterAsync(Service service, MgmtHost host, IHostTransport transport, bool runCommands, CancellationToken cancellationToken)
-        {
-            if (!runCommands || service.Backup.After == null) return null;
-            try
-            {
-                var after = await transport.RunAsync(BackupScripts.Command(service.Backup.After), cancellationToken).ConfigureAwait(false);
-                return after.Succeeded ? null : $"The after command of '{service.Name}' on {host.Name} failed (exit {after.ExitStatus}): {BackupScripts.Errors(after.StandardError)}";
-            }
-            catch (DeevException ex)
-            {
-                return $"The after command of '{service.Name}' on {host.Name} could not run: {ex.Message}";
-            }
-        }
-
-        private static string Note(string? afterFailure) => afterFailure == null ? " The after command ran." : " " + afterFailure;
 
         private MgmtHost ResolveHost(Service service, RestoreTarget target)
         {

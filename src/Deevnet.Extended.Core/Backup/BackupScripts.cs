@@ -42,25 +42,56 @@ namespace Deevnet.Extended.Core.Backup
             "tar --version 2>/dev/null | head -n 1; printf '@du %s\\n' \"$(cd / && du -sbc -- " + Join(relativePaths) + " 2>/dev/null | tail -n 1 | cut -f1)\"";
 
         /// <summary>
-        /// before → tar to stdout → after, on the host, in one shell: the host itself runs <c>after</c> whatever
-        /// happened to tar, even when the connection to the module is gone (SIGPIPE and SIGHUP are ignored, so
-        /// a dropped channel makes tar fail with EPIPE instead of killing the script). Each step's exit status
+        /// before → tar to stdout → after, on the host, in one guarded shell (<see cref="Guarded"/>): the host itself
+        /// runs <c>after</c>, once, whatever happened to tar, on Ctrl-C, timeout or a dropped connection. A stopped
+        /// command's tar is killed (<see cref="Stoppable"/>); a dropped one fails with EPIPE (SIGPIPE is ignored) and
+        /// the pacing loop reads the end of its credits; the guard then runs <c>after</c> from its EXIT trap. Each step's exit status
         /// goes to stderr as <c>deev-backup:&lt;step&gt;=&lt;status&gt;</c>; stdout carries only the archive.
         /// </summary>
         public static string Backup(string? before, string? after, IEnumerable<string> relativePaths, string endToken)
         {
             var sb = new StringBuilder();
-            sb.Append(EndTrap(endToken)).Append("trap '' PIPE HUP TERM INT; deev_b=0; deev_a=none; ");
-            if (before != null) sb.Append("sh -c ").Append(ShellQuote.Quote(before)).Append(" </dev/null >&2; deev_b=$?; ");
+            sb.Append(GuardTraps).Append("deev_b=0; deev_a=none; ");
+            sb.Append("deev_fin() { deev_s=$?; trap '' HUP INT TERM; ");
+            if (after != null) sb.Append(Command(after)).Append("; deev_a=$?; ");
+            sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; printf '%s' ").Append(endToken).Append("; exit $deev_s; }; trap deev_fin EXIT; ");
+            if (before != null) sb.Append(Command(before)).Append("; deev_b=$?; ");
             sb.Append("printf '").Append(Marker).Append("before=%s\\n' \"$deev_b\" >&2; ");
             sb.Append("if [ \"$deev_b\" -eq 0 ]; then ")
-              .Append(Paced("{ " + TarCreate("/", relativePaths) + " </dev/null; printf '" + Marker + "tar=%s\\n' \"$?\" >&2; }"))
-              .Append("; else printf '").Append(Marker).Append("tar=skipped\\n' >&2; fi; ");
-            if (after != null) sb.Append("sh -c ").Append(ShellQuote.Quote(after)).Append(" </dev/null >&2; deev_a=$?; ");
-            sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; ");
-            sb.Append("true");
-            return sb.ToString();
+              .Append(Stoppable(Paced("{ " + TarCreate("/", relativePaths) + " </dev/null; printf '" + Marker + "tar=%s\\n' \"$?\" >&2; }")))
+              .Append("else printf '").Append(Marker).Append("tar=skipped\\n' >&2; fi");
+            return Guarded(sb.ToString());
         }
+
+        /// <summary>
+        /// The signal handling of a guard script: a broken channel is an error to see (EPIPE), not a death; TERM, HUP and
+        /// INT sent to the guard itself end it through its EXIT trap (which runs <c>after</c> once, ignoring them).
+        /// </summary>
+        /// It also keeps the command's stdin as fd 5 for <see cref="Stoppable"/> and the PID of the command it belongs to.
+        internal const string GuardTraps = "trap '' PIPE; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; deev_o=$PPID; exec 5<&0; " +
+            "command -v setsid >/dev/null 2>&1 || setsid() { \"$@\"; }; ";
+
+        /// <summary>
+        /// The data pipeline of a guard: <paramref name="pipeline"/> (a script given <paramref name="args"/> as "$@") runs
+        /// in a session of its own with the command's stdin, and is killed, its whole group, as soon as the command the
+        /// guard belongs to is gone (stopped on Ctrl-C or timeout): a broken channel alone does not always end it, as a
+        /// transport may leave its end of a pipe open. Its exit status is in <c>$deev_x</c>; the guard carries on.
+        /// </summary>
+        internal static string Stoppable(string pipeline, string args = "") =>
+            "setsid /bin/sh -c " + ShellQuote.Quote(pipeline) + " sh " + args + " 0<&5 & deev_p=$!; " +
+            "( while kill -0 \"$deev_o\" 2>/dev/null && kill -0 \"$deev_p\" 2>/dev/null; do sleep 1; done; kill -s KILL -- -\"$deev_p\" ) </dev/null >/dev/null 2>&1 & deev_w=$!; " +
+            "wait \"$deev_p\"; deev_x=$?; kill \"$deev_w\" 2>/dev/null; ";
+
+        /// <summary>
+        /// Runs <paramref name="script"/> in a session of its own (<c>setsid</c>), with the command's stdin, stdout and
+        /// stderr. Stopping a command (Ctrl-C, timeout) signals the command's process group, and a dropped connection
+        /// closes its channel: neither reaches the guard, which sees only the end of its input and a broken output,
+        /// so the data pipeline fails and the guard carries on to its end (cleanup, <c>after</c>). The guard is a child,
+        /// never the command's own process (which a transport may stop by its PID). Without <c>setsid</c> on the host
+        /// the script runs unguarded.
+        /// </summary>
+        internal static string Guarded(string script) =>
+            "deev_g=" + ShellQuote.Quote(script) + "; if command -v setsid >/dev/null 2>&1; then setsid -w /bin/sh -c \"$deev_g\"; else /bin/sh -c \"$deev_g\"; fi";
 
         /// <summary>
         /// Runs <paramref name="producer"/> with its output paced by <see cref="CreditFeed"/>: the command's stdin

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -26,6 +27,8 @@ namespace Deevnet.Extended.Core.Backup
         private readonly bool _captureManifest;
         private readonly bool _holdEnd;
         private readonly long _captureLimit;
+        private readonly RestoreConfinement? _confine;
+        private bool _sawGlobal;
         private readonly byte[] _block = new byte[Block];
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly MemoryStream _pending = new MemoryStream();
@@ -49,8 +52,10 @@ namespace Deevnet.Extended.Core.Backup
         /// <param name="captureManifest">Keep the <see cref="ManifestName"/> member's content in <see cref="Manifest"/> and do not forward it.</param>
         /// <param name="holdEnd">Do not forward the end-of-archive blocks; the caller ends the archive with <see cref="Finish"/>.</param>
         /// <param name="captureLimit">Largest manifest accepted, in bytes.</param>
-        public TarPipe(Stream? sink, bool captureManifest, bool holdEnd, long captureLimit = 512L << 20)
+        /// <param name="confine">Checks every member (restore) before a byte of it is forwarded; its refusal stops the stream.</param>
+        public TarPipe(Stream? sink, bool captureManifest, bool holdEnd, long captureLimit = 512L << 20, RestoreConfinement? confine = null)
         {
+            _confine = confine;
             _sink = sink;
             _captureManifest = captureManifest;
             _holdEnd = holdEnd;
@@ -128,14 +133,15 @@ namespace Deevnet.Extended.Core.Backup
         }
 
         /// <summary>
-        /// Ends the archive held open by <c>holdEnd</c>: appends the manifest member, the end-of-archive blocks and
-        /// record padding. Call only once the producer's stream ended (<see cref="Ended"/>).
+        /// Ends the archive held open by <c>holdEnd</c>: appends one last member (the manifest of a backup, the commit
+        /// token of a restore), the end-of-archive blocks and record padding. Call only once the producer's stream
+        /// ended (<see cref="Ended"/>).
         /// </summary>
-        public void Finish(byte[] manifest, long modifiedSeconds)
+        public void Finish(byte[] manifest, long modifiedSeconds, string name = ManifestName)
         {
             if (!_holdEnd || !_ended || _finished) throw new InvalidOperationException("The archive is not held open at its end.");
             _finished = true;
-            Forward(UstarHeader(ManifestName, manifest.LongLength, modifiedSeconds));
+            Forward(UstarHeader(name, manifest.LongLength, modifiedSeconds));
             Forward(manifest, 0, manifest.Length);
             Forward(new byte[Pad(manifest.LongLength)]);
             Forward(new byte[2 * Block]);
@@ -208,6 +214,7 @@ namespace Deevnet.Extended.Core.Backup
             if (!ChecksumOk(_block)) throw Bad("a header has a bad checksum");
             var type = (char)_block[156];
             var size = ReadNumber(124, 12);
+            if (size < 0) throw Bad("a header has a negative size");
             switch (type)
             {
                 case 'x':
@@ -239,6 +246,7 @@ namespace Deevnet.Extended.Core.Backup
             var path = Normalize(_pax.TryGetValue("path", out var p) ? p : _longName ?? UstarName());
             var link = _pax.TryGetValue("linkpath", out var l) ? l : _longLink ?? Field(157, 100);
             if (_pax.TryGetValue("size", out var s)) size = ParseLong(s, "size");
+            if (size < 0) throw Bad("a header has a negative size");
             var entry = new Pending
             {
                 Path = PathText.FromBytes(path),
@@ -250,6 +258,7 @@ namespace Deevnet.Extended.Core.Backup
                 MTime = _pax.TryGetValue("mtime", out var m) ? ParseSeconds(m) : ReadNumber(136, 12),
                 Size = size,
             };
+            var paxKeys = _confine == null ? Array.Empty<string>() : _pax.Keys.ToArray();
             _pax.Clear();
             _longName = null;
             _longLink = null;
@@ -263,17 +272,22 @@ namespace Deevnet.Extended.Core.Backup
                 return;
             }
 
+            var kind = TypeOf(type, entry.Path);
+            var target = kind == TarEntryType.Symlink ? PathText.FromBytes(link)
+                : kind == TarEntryType.HardLink ? PathText.FromBytes(Normalize(link)) : null;
+            if (_confine != null)
+            {
+                _confine.AdmitHeaders(entry.Path, paxKeys, _sawGlobal);
+                _confine.Admit(new TarEntry(entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.User, entry.Group, entry.MTime, size, null, target));
+            }
             FlushPending();
             Forward(_block, 0, Block);
-            var kind = TypeOf(type, entry.Path);
             if (kind == TarEntryType.File)
             {
                 _file = entry;
             }
             else
             {
-                var target = kind == TarEntryType.Symlink ? PathText.FromBytes(link)
-                    : kind == TarEntryType.HardLink ? PathText.FromBytes(Normalize(link)) : null;
                 _entries.Add(new TarEntry(entry.Path, kind, entry.Mode, entry.Uid, entry.Gid, entry.User, entry.Group, entry.MTime,
                     kind == TarEntryType.Directory ? 0 : size, null, target));
             }
@@ -290,6 +304,7 @@ namespace Deevnet.Extended.Core.Backup
                     ParsePax(data, _pax);
                     break;
                 case 'g':
+                    _sawGlobal = true;
                     break; // global defaults: GNU tar writes none for our archives, and none of them matters to the manifest
                 case 'L':
                     _longName = TrimNul(data);

@@ -50,6 +50,7 @@ namespace Deevnet.Extended.Tests.Backup
     internal sealed class BackupWorld : IDisposable
     {
         private readonly TransportPool _pool;
+        private readonly List<SshTransport> _connections = new List<SshTransport>();
 
         public BackupWorld(string parent, string sourceVia = "local", string targetVia = "local", string? storeVia = null,
             int keep = 3, string? before = null, string? after = null, bool extraMissingPath = false, string? access = null)
@@ -85,7 +86,12 @@ services:
   quiet: {{ class: access, host: bksrc, backup: {{ none: ""stateless"" }} }}
 ");
             Tier = TierLoader.Load(TierPath);
-            _pool = new TransportPool();
+            _pool = new TransportPool(sshFactory: (via, options) =>
+            {
+                var ssh = new SshTransport(via, options);
+                lock (_connections) _connections.Add(ssh);
+                return ssh;
+            });
             _storeText = storeText;
             _sourceVia = sourceVia;
             _access = access;
@@ -108,6 +114,12 @@ services:
         public Service Service => Tier.Services.Single(s => s.Name == "files");
 
         public IHostTransport Transport(Via via) => _pool.Get(via, Tier.Access);
+
+        /// <summary>Closes every SSH connection the world opened, as a dropped network would (the running commands end with ConnectionFailed).</summary>
+        public void DropConnections()
+        {
+            lock (_connections) foreach (var ssh in _connections) ssh.Dispose();
+        }
 
         public BackupEngine Engine(IProgress<OperationProgress>? progress = null) => new BackupEngine(Tier, Transport, null, progress);
 

@@ -142,6 +142,72 @@ namespace Deevnet.Extended.Tests.Backup
             await BackupScenarios.SealPairedWithAnotherArchiveIsRefused(w, w.Root);
         }
 
+        [LabFact]
+        public async Task HostileArchivesAreRefusedAndLeaveTheHostUntouched()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, access: Access(lab));
+            await RestoreScenarios.HostileArchivesLeaveTheHostUntouched(w);
+        }
+
+        [LabFact]
+        public async Task AnExistingSymlinkAtADeclaredPathIsNeverFollowed()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, access: Access(lab));
+            await RestoreScenarios.ExistingSymlinkIsNeverFollowed(w);
+        }
+
+        [LabFact]
+        public async Task InPlaceRestoreReplacesTheTreeWithoutFollowingItsSymlinks()
+        {
+            var lab = LabEnvironment.Require();
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, access: Access(lab));
+            await RestoreScenarios.InPlaceRestoreReplacesTheTreeWithoutFollowingItsSymlinks(w);
+        }
+
+        [LabTheory]
+        [InlineData(Phase.Before)]
+        [InlineData(Phase.Streaming)]
+        [InlineData(Phase.After)]
+        [InlineData(Phase.DroppedConnection)]
+        public async Task StoppedBackupOverSshRunsAfterOnce(Phase phase)
+        {
+            var lab = LabEnvironment.Require();
+            var dir = Directory.CreateDirectory(Path.Combine(Parent(lab), "cmd-" + Guid.NewGuid().ToString("N"))).FullName;
+            var (before, after) = RestoreScenarios.Commands(dir);
+            using var w = new BackupWorld(Parent(lab), sourceVia: Server, before: before, after: after, access: Access(lab));
+            try
+            {
+                await RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase, w.DropConnections);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+
+        [LabTheory]
+        [InlineData(Phase.Before)]
+        [InlineData(Phase.Streaming)]
+        [InlineData(Phase.After)]
+        [InlineData(Phase.DroppedConnection)]
+        public async Task StoppedRestoreOverSshRunsAfterOnce(Phase phase)
+        {
+            var lab = LabEnvironment.Require();
+            var dir = Directory.CreateDirectory(Path.Combine(Parent(lab), "cmd-" + Guid.NewGuid().ToString("N"))).FullName;
+            var (before, after) = RestoreScenarios.Commands(dir);
+            using var w = new BackupWorld(Parent(lab), targetVia: Server, before: before, after: after, access: Access(lab));
+            try
+            {
+                await RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase, w.DropConnections);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+
         /// <summary>The tar process archiving this world's data (the script around it has the same words on its command line).</summary>
         internal static string TarPid(BackupWorld w)
         {

@@ -156,5 +156,64 @@ namespace Deevnet.Extended.Tests.Backup
             Assert.False(stale.IsFresh);
             Assert.Contains("no good backup", stale.Message);
         }
+
+        [Fact]
+        public async Task HostileArchivesAreRefusedAndLeaveTheHostUntouched()
+        {
+            using var w = new BackupWorld(Parent);
+            await RestoreScenarios.HostileArchivesLeaveTheHostUntouched(w);
+        }
+
+        [Fact]
+        public async Task AnExistingSymlinkAtADeclaredPathIsNeverFollowed()
+        {
+            using var w = new BackupWorld(Parent);
+            await RestoreScenarios.ExistingSymlinkIsNeverFollowed(w);
+        }
+
+        [Fact]
+        public async Task InPlaceRestoreReplacesTheTreeWithoutFollowingItsSymlinks()
+        {
+            using var w = new BackupWorld(Parent);
+            await RestoreScenarios.InPlaceRestoreReplacesTheTreeWithoutFollowingItsSymlinks(w);
+        }
+
+        [Theory]
+        [InlineData(Phase.Before)]
+        [InlineData(Phase.Streaming)]
+        [InlineData(Phase.After)]
+        public async Task CtrlCDuringABackupRunsAfterOnce(Phase phase)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(Parent, "cmd-" + System.Guid.NewGuid().ToString("N"))).FullName;
+            var (before, after) = RestoreScenarios.Commands(dir);
+            using var w = new BackupWorld(Parent, before: before, after: after);
+            try
+            {
+                await RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+
+        [Theory]
+        [InlineData(Phase.Before)]
+        [InlineData(Phase.Streaming)]
+        [InlineData(Phase.After)]
+        public async Task CtrlCDuringARestoreRunsAfterOnce(Phase phase)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(Parent, "cmd-" + System.Guid.NewGuid().ToString("N"))).FullName;
+            var (before, after) = RestoreScenarios.Commands(dir);
+            using var w = new BackupWorld(Parent, before: before, after: after);
+            try
+            {
+                await RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
     }
 }
