@@ -152,7 +152,9 @@ function Get-RebuildDrillSeededKey {
     $line = & isoinfo -R -i $iso -x /user-data | Where-Object { $_ -match $pattern } | Select-Object -First 1
     if (-not ($line -match $pattern)) { return }
     $base64 = $Matches[1]
-    [pscustomobject]@{ Base64 = $base64; Fingerprint = [Deevnet.Extended.Core.Transport.HostKey]::FingerprintOf([Convert]::FromBase64String($base64)) }
+    # OpenSSH's fingerprint: SHA256 of the key blob, base64 without padding (as ssh-keygen -lf prints it).
+    $hash = [System.Security.Cryptography.SHA256]::HashData([Convert]::FromBase64String($base64))
+    [pscustomobject]@{ Base64 = $base64; Fingerprint = 'SHA256:' + [Convert]::ToBase64String($hash).TrimEnd('=') }
 }
 
 function Get-RebuildDrillState {
