@@ -1,31 +1,21 @@
 # The DNS record set and the backup restore of one service, as the standard steps need them.
 
-function Get-RebuildDnsRecordSet {
-    # What the site's DNS server must hold for the host: its A record, and a CNAME for every name of every service
-    # on it (all of them point at the host, so they are one record set).
-    param($r)
-    $domain = $r.Tier.Site.Domain
-    [pscustomobject]@{ Name = $r.Fqdn; Type = 'A'; Value = $r.IPAddress }
-    foreach ($service in $r.Tier.ServicesOn($r.HostName)) {
-        foreach ($name in $service.Names) { [pscustomobject]@{ Name = "$name.$domain"; Type = 'CNAME'; Value = $r.Fqdn } }
-    }
-}
-
 function Test-RebuildDnsRecordSet {
-    # Exactly one record the module owns per name and type, with the right value: none missing, none twice. (A
+    # Exactly one record the module owns per name and type, with the value the tier asks for (Get-DeevDnsRecord
+    # -Desired: the host's A record and a CNAME per name of every service on it): none missing, none twice. (A
     # server may answer more, e.g. dnsmasq names DHCP clients from their leases; those are not the module's.)
     param($r)
     $held = @(Get-DeevDnsRecord -HostName $r.HostName -TierPath $r.TierPath -Owned)
-    foreach ($want in Get-RebuildDnsRecordSet $r) {
-        $same = @($held | Where-Object { $_.Name.TrimEnd('.') -eq $want.Name -and $_.Type.ToString() -eq $want.Type })
-        $same.Count -eq 1 -and $same[0].Value.TrimEnd('.') -eq $want.Value
+    foreach ($want in Get-DeevDnsRecord -HostName $r.HostName -TierPath $r.TierPath -Desired -Type A, CNAME) {
+        $same = @($held | Where-Object { $_.Name.TrimEnd('.') -eq $want.Name.TrimEnd('.') -and $_.Type -eq $want.Type })
+        $same.Count -eq 1 -and $same[0].Value.TrimEnd('.') -eq $want.Value.TrimEnd('.')
     }
 }
 
 function Set-RebuildDnsRecordSet {
     # One batch for the host: its A (+PTR) and the CNAMEs of every service on it.
     param($r)
-    $names = @($r.Tier.ServicesOn($r.HostName) | ForEach-Object { $_.Names } | Where-Object { $_ })
+    $names = @(Get-DeevService -HostName $r.HostName -TierPath $r.TierPath | ForEach-Object { $_.Names } | Where-Object { $_ })
     $parameters = @{ HostName = $r.HostName; IPAddress = $r.IPAddress; TierPath = $r.TierPath }
     if ($names) { $parameters.Names = $names }
     Set-DeevDnsRecord @parameters | Out-Null
@@ -75,7 +65,6 @@ function Restore-RebuildNewestBackup {
     if (-not $result) { return "would restore $($newest.BackupName)" }
     # The after command may restart the host's sshd (an access host's restored keys): let it listen again before
     # the restore is checked over SSH.
-    $ssh = Get-RebuildSshEndpoint $r
-    Wait-RebuildTcpPort -Address $ssh.Host -Port $ssh.Port -TimeoutSec 30 -What $r.HostName
+    Wait-RebuildHost $r -TimeoutSec 30
     "restored $($newest.BackupName) ($($result.EntryCount) entries match the manifest)"
 }

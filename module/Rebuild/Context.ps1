@@ -12,12 +12,11 @@ function Get-RebuildClassRank {
 }
 
 function Resolve-RebuildTierPath {
+    # The tier file the cmdlets read (-TierPath, else $env:DEEV_TIER), resolved and loaded once by Get-DeevTier.
     param([string] $TierPath)
-    if (-not $TierPath) { $TierPath = $env:DEEV_TIER }
-    if (-not $TierPath) {
-        throw [System.ArgumentException]::new('No tier file: give -TierPath or set $env:DEEV_TIER.')
-    }
-    (Resolve-Path -LiteralPath $TierPath -ErrorAction Stop).ProviderPath
+    $parameters = @{ ErrorAction = 'Stop' }
+    if ($TierPath) { $parameters.TierPath = $TierPath }
+    (Get-DeevTier @parameters).TierPath
 }
 
 function Select-RebuildService {
@@ -48,9 +47,7 @@ function Select-RebuildService {
 function New-RebuildContext {
     # The $Rebuild object every step gets. Identity fields are refreshed by Update-RebuildContext after the
     # Identity step, so later steps see the VMID/MAC it allocated.
-    param([Parameter(Mandatory)] $ServiceInfo, [Parameter(Mandatory)][string] $TierPath, [bool] $WhatIf)
-    $tier = (Get-DeevTier -TierPath $TierPath -ErrorAction Stop).Tier
-    $definition = $tier.Services | Where-Object Name -EQ $ServiceInfo.Name | Select-Object -First 1
+    param([Parameter(Mandatory)] $ServiceInfo, [Parameter(Mandatory)][string] $TierPath, [bool] $WhatIf, [bool] $AcceptChangedHostKey)
     $context = [pscustomobject]@{
         PSTypeName    = 'Deevnet.Extended.RebuildContext'
         Service       = $ServiceInfo.Name
@@ -62,13 +59,15 @@ function New-RebuildContext {
         VmId          = $null
         Fqdn          = $null
         Names         = @($ServiceInfo.Names)
-        Configure     = @($definition.Configure)
+        Configure     = @($ServiceInfo.Definition.Configure)
         TierPath      = $TierPath
-        Tier          = $tier
+        Tier          = (Get-DeevTier -TierPath $TierPath -ErrorAction Stop).Tier
         ServiceInfo   = $ServiceInfo
         HostInfo      = $null
-        OtherServices = @($tier.Services | Where-Object { $_.Host -eq $ServiceInfo.HostName -and $_.Name -ne $ServiceInfo.Name } | ForEach-Object { $_.Name })
+        OtherServices = @(Get-DeevService -HostName $ServiceInfo.HostName -TierPath $TierPath -ErrorAction Stop | Where-Object Name -NE $ServiceInfo.Name | ForEach-Object Name)
         WhatIf        = $WhatIf
+        # Trust a host key that is neither recorded nor the one handed in (Invoke-DeevRebuild -AcceptChangedHostKey).
+        AcceptChangedHostKey = $AcceptChangedHostKey
     }
     Update-RebuildContext $context
     $context
@@ -86,8 +85,7 @@ function Update-RebuildContext {
 function Assert-RebuildTarget {
     # Before anything runs: the host is a management host on a non-tenant segment of this tier.
     param([Parameter(Mandatory)] $Context)
-    $segment = $Context.Tier.FindSegment($Context.Segment)
-    if ($null -eq $segment -or $segment.IsTenant) {
+    if ($Context.HostInfo.IsTenantSegment) {
         throw (New-RebuildScopeError $Context "The host $($Context.HostName) of '$($Context.Service)' sits on '$($Context.Segment)', a tenant segment (or none): a rebuild never touches tenant segments.")
     }
 }

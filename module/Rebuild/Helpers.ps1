@@ -1,29 +1,16 @@
-# Small helpers the standard steps share: waiting for a TCP port, running the tier's configure commands on the
-# builder, and the temporary known_hosts lines an access host's rebuild needs.
+# Small helpers the standard steps share: waiting for the host (Wait-DeevMgmtHost), running the tier's configure
+# commands on the builder, and trusting a new VM's host key (Get-DeevHostKey, Remove-DeevHostKey).
 
-function Test-RebuildTcpPort {
-    # True when address:port accepts a TCP connection within the timeout.
-    param([Parameter(Mandatory)][string] $Address, [int] $Port = 22, [int] $TimeoutMs = 1500)
-    $client = [System.Net.Sockets.TcpClient]::new()
-    try {
-        $connect = $client.ConnectAsync($Address, $Port)
-        $connect.Wait($TimeoutMs) -and $client.Connected
-    }
-    catch { $false }
-    finally { $client.Dispose() }
+function Wait-RebuildHost {
+    # The host's SSH endpoint (the tier's via) accepts TCP, tried with Core's probe until it does or the time is up.
+    param([Parameter(Mandatory)] $Context, [int] $TimeoutSec = 600)
+    Wait-DeevMgmtHost -Name $Context.HostName -TierPath $Context.TierPath -TimeoutSec $TimeoutSec -ErrorAction Stop
 }
 
-function Wait-RebuildTcpPort {
-    param([Parameter(Mandatory)][string] $Address, [int] $Port = 22, [int] $TimeoutSec = 600, [string] $What = "$Address`:$Port")
-    $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    while (-not (Test-RebuildTcpPort -Address $Address -Port $Port)) {
-        if ($watch.Elapsed.TotalSeconds -ge $TimeoutSec) {
-            throw [System.TimeoutException]::new("$What did not answer on TCP port $Port within $TimeoutSec s.")
-        }
-        Write-Progress -Id 3 -ParentId 2 -Activity "Waiting for $What" -Status "$([int]$watch.Elapsed.TotalSeconds) s of $TimeoutSec s"
-        Start-Sleep -Milliseconds 250
-    }
-    Write-Progress -Id 3 -ParentId 2 -Activity "Waiting for $What" -Completed
+function Test-RebuildHostAnswers {
+    # A short look, for a step's Test: true when the host's SSH endpoint accepts TCP within a second or two.
+    param([Parameter(Mandatory)] $Context)
+    [bool](Wait-DeevMgmtHost -Name $Context.HostName -TierPath $Context.TierPath -TimeoutSec 1 -PassThru -ErrorAction SilentlyContinue)
 }
 
 function Invoke-RebuildConfigureCommand {
@@ -62,41 +49,31 @@ function Invoke-RebuildConfigureCommand {
     finally { $process.Dispose() }
 }
 
-# known_hosts lines a rebuild adds for an access host's first boot carry this comment, so they can be found and
-# removed once the host offers its restored (old) key again. The old line clients trust is never touched.
-$script:FirstBootKeyMarker = 'deevnet-rebuild-first-boot'
-
-function Get-RebuildSshEndpoint {
-    # Where the host's SSH is, as the tier says (its via, else its address on port 22).
-    param([Parameter(Mandatory)] $Context)
-    $via = $Context.Tier.ViaOf($Context.HostInfo.Host)
-    [pscustomobject]@{ Host = $via.Host; Port = $(if ($via.Port) { $via.Port } else { 22 }) }
-}
-
 function Get-RebuildHostKey {
     # The host key the service's host offers, checked against the tier's known_hosts (the tier resolves its via).
-    param([Parameter(Mandatory)] $Context, [switch] $Add)
-    Get-DeevHostKey -HostName $Context.HostName -TierPath $Context.TierPath -Add:$Add
+    # The report says whether the key is trusted only as the first-boot key the module handed to the new VM.
+    param([Parameter(Mandatory)] $Context, [switch] $Add, [switch] $FirstBoot, [switch] $Force)
+    Get-DeevHostKey -HostName $Context.HostName -TierPath $Context.TierPath -Add:$Add -FirstBoot:$FirstBoot -Force:$Force -Confirm:$false -ErrorAction Stop
 }
 
-function Get-RebuildFirstBootLine {
-    param([Parameter(Mandatory)][string] $KnownHostsPath, [Parameter(Mandatory)][string] $HostName)
-    if (-not (Test-Path -LiteralPath $KnownHostsPath)) { return }
-    Get-Content -LiteralPath $KnownHostsPath | Where-Object { $_ -match "\s$([regex]::Escape("$script:FirstBootKeyMarker`:$HostName"))\s*$" }
-}
-
-function Add-RebuildFirstBootLine {
-    # Trust the new VM's first-boot key beside the recorded one, for this rebuild only.
-    param([Parameter(Mandatory)] $Report, [Parameter(Mandatory)] $Endpoint, [Parameter(Mandatory)][string] $HostName)
-    $lookup = if ($Endpoint.Port -eq 22) { $Endpoint.Host.ToLowerInvariant() } else { "[$($Endpoint.Host.ToLowerInvariant())]:$($Endpoint.Port)" }
-    Add-Content -LiteralPath $Report.KnownHostsPath -Value "$lookup $($Report.KeyType) $($Report.Key.Base64) $script:FirstBootKeyMarker`:$HostName"
-}
-
-function Remove-RebuildFirstBootLine {
-    param([Parameter(Mandatory)][string] $KnownHostsPath, [Parameter(Mandatory)][string] $HostName)
-    $marker = "\s$([regex]::Escape("$script:FirstBootKeyMarker`:$HostName"))\s*$"
-    $keep = @(Get-Content -LiteralPath $KnownHostsPath | Where-Object { $_ -notmatch $marker })
-    $temporary = "$KnownHostsPath.rebuild-tmp"
-    Set-Content -LiteralPath $temporary -Value $keep
-    Move-Item -LiteralPath $temporary -Destination $KnownHostsPath -Force
+function Assert-RebuildHostKeyTrusted {
+    # Before anything is sent to a new VM: it must offer a key the module trusts (the recorded one, or the first-boot
+    # key it handed in through the seed). Anything else — whoever holds the address during a rebuild — stops the
+    # rebuild with HostKeyMismatch, showing every fingerprint, unless the operator passed -AcceptChangedHostKey after
+    # checking the key on the VM's console; then that key is trusted for the first boot only.
+    param([Parameter(Mandatory)] $Context, [Parameter(Mandatory)] $Report)
+    if ($Report.Status.ToString() -eq 'Known') { return $Report }
+    $recorded = if ($Report.RecordedFingerprints.Count) { $Report.RecordedFingerprints -join ', ' } else { 'none' }
+    $handedIn = if ($Report.FirstBootFingerprints.Count) { $Report.FirstBootFingerprints -join ', ' } else { 'none (the hypervisor could not seed one)' }
+    if ($Report.Status.ToString() -ne 'Revoked' -and $Context.AcceptChangedHostKey) {
+        Get-RebuildHostKey $Context -Add -FirstBoot -Force | Out-Null
+        return Get-RebuildHostKey $Context
+    }
+    $message = "$($Context.HostName) offers $($Report.KeyType) $($Report.Fingerprint), which is neither the key $($Report.KnownHostsPath) records ($recorded) " +
+        "nor the first-boot key the rebuild handed in through the VM's seed ($handedIn). Whoever answers at that address may not be the new VM: nothing was sent to it."
+    $exception = [System.Security.SecurityException]::new($message)
+    $record = [System.Management.Automation.ErrorRecord]::new($exception, 'HostKeyMismatch', 'SecurityError', $Context.HostName)
+    $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
+    $record.ErrorDetails.RecommendedAction = "Compare $($Report.Fingerprint) with the VM's own key on its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub). Only if they match, run Invoke-DeevRebuild -Service $($Context.Service) -AcceptChangedHostKey."
+    throw $record
 }

@@ -21,6 +21,15 @@ function Invoke-DeevRebuild {
         about another host stops the rebuild (RebuildScopeViolation). When the host also holds other services, the
         rebuild says so and asks for confirmation (ShouldContinue), unless -Force is given.
 
+        A rebuilt VM's SSH host key is never learnt from the network it is about to receive its backup over: the VM
+        step hands the new VM a host key the module made (New-DeevMgmtVm -SeedHostKey: ed25519, in the cloud-init
+        seed; the private key is never written on this machine) and records its public key in the tier's known_hosts
+        as a marked first-boot line. A host that offers any other key — neither the recorded one nor the one handed
+        in — stops the rebuild with HostKeyMismatch before anything is restored or configured, and the error shows
+        every fingerprint. The first-boot line is removed once the host offers its lasting key (an access host's
+        restored key, or the seeded key made lasting for the other classes). Proxmox VMs cannot be seeded yet: there
+        the operator checks the key on the console and passes -AcceptChangedHostKey.
+
         -All rebuilds the whole tier in dependency order: access first (so the recovery paths come back first), then
         automation, then observability, then any class a user added.
 
@@ -43,6 +52,11 @@ function Invoke-DeevRebuild {
     .PARAMETER PlaybookPath
         Folders searched for <Class>.ps1 before the module's own module/Playbooks folder: add a playbook for a new
         class, or replace a built-in one, without touching the module.
+
+    .PARAMETER AcceptChangedHostKey
+        Trust the key a rebuilt host offers although it is neither the recorded key nor the first-boot key handed in
+        through its seed (for this rebuild only, as a first-boot key). Pass it only after comparing the fingerprint in
+        the HostKeyMismatch error with the VM's own key on its console.
 
     .PARAMETER Force
         Do not ask for confirmation when the service's host also holds other services.
@@ -68,6 +82,12 @@ function Invoke-DeevRebuild {
 
         Rebuilds the whole tier, access services first, without prompting.
 
+    .EXAMPLE
+        Invoke-DeevRebuild -Service jump -AcceptChangedHostKey -Confirm:$false
+
+        Continues a rebuild that stopped with HostKeyMismatch, after the operator checked on the VM's console that the
+        fingerprint in the error is the new VM's own key.
+
     .OUTPUTS
         Deevnet.Extended.RebuildStepResult
     #>
@@ -92,6 +112,8 @@ function Invoke-DeevRebuild {
 
         [string[]] $PlaybookPath,
 
+        [switch] $AcceptChangedHostKey,
+
         [switch] $Force
     )
 
@@ -112,7 +134,7 @@ function Invoke-DeevRebuild {
             $serviceNumber++
             $overall = @{ Id = 1; Activity = 'Rebuilding the extended services tier'; Status = "Service $serviceNumber/$($targets.Count): $($target.Name)"; PercentComplete = 100 * ($serviceNumber - 1) / $targets.Count }
             Write-Progress @overall
-            Invoke-RebuildService -ServiceInfo $target -TierPath $tierFile -PlaybookPath $PlaybookPath -Force:$Force -Cmdlet $PSCmdlet
+            Invoke-RebuildService -ServiceInfo $target -TierPath $tierFile -PlaybookPath $PlaybookPath -Force:$Force -AcceptChangedHostKey:$AcceptChangedHostKey -Cmdlet $PSCmdlet
         }
         Write-Progress -Id 1 -Activity 'Rebuilding the extended services tier' -Completed
     }
@@ -120,10 +142,10 @@ function Invoke-DeevRebuild {
 
 function Invoke-RebuildService {
     # One service: context, scope checks, confirmation, then its playbook's steps in order.
-    param($ServiceInfo, [string] $TierPath, [string[]] $PlaybookPath, [switch] $Force, [System.Management.Automation.PSCmdlet] $Cmdlet)
+    param($ServiceInfo, [string] $TierPath, [string[]] $PlaybookPath, [switch] $Force, [switch] $AcceptChangedHostKey, [System.Management.Automation.PSCmdlet] $Cmdlet)
     $whatIf = [bool]$WhatIfPreference
     try {
-        $context = New-RebuildContext -ServiceInfo $ServiceInfo -TierPath $TierPath -WhatIf $whatIf
+        $context = New-RebuildContext -ServiceInfo $ServiceInfo -TierPath $TierPath -WhatIf $whatIf -AcceptChangedHostKey $AcceptChangedHostKey
         Assert-RebuildTarget $context
         $playbook = Find-RebuildPlaybook -Class $context.Class -PlaybookPath $PlaybookPath
     }
@@ -199,8 +221,9 @@ function Invoke-RebuildService {
         Write-Progress -Id 2 -ParentId 1 -Activity "Rebuilding $target" -Completed
         $message = "Rebuild of '$($context.Service)' stopped at $label ($($step.Description)): $reason"
         $exception = [System.InvalidOperationException]::new($message, $(if ($failure -is [System.Management.Automation.ErrorRecord]) { $failure.Exception }))
-        $id = if ($failure -is [System.Management.Automation.ErrorRecord] -and $failure.FullyQualifiedErrorId -like 'RebuildScopeViolation*') { 'RebuildScopeViolation' } else { 'RebuildStepFailed' }
-        $record = [System.Management.Automation.ErrorRecord]::new($exception, $id, 'OperationStopped', $context.Service)
+        # A scope violation and a host key the rebuild must not trust keep their own ids: scripts handle them apart.
+        $id = if ($failure -is [System.Management.Automation.ErrorRecord] -and $failure.FullyQualifiedErrorId -match '^(RebuildScopeViolation|HostKeyMismatch)') { $Matches[1] } else { 'RebuildStepFailed' }
+        $record = [System.Management.Automation.ErrorRecord]::new($exception, $id, $(if ($id -eq 'HostKeyMismatch') { 'SecurityError' } else { 'OperationStopped' }), $context.Service)
         $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($message)
         $record.ErrorDetails.RecommendedAction = "$($step.Advice) Then run Invoke-DeevRebuild -Service $($context.Service) again: the steps already done are verified and skipped."
         $Cmdlet.ThrowTerminatingError($record)

@@ -36,7 +36,7 @@ function Get-RebuildStepIdentity {
 function Test-RebuildReservationSegment {
     # Hosts on static segments take their address from cloud-init: they have no reservation to make.
     param($r)
-    $r.Tier.FindSegment($r.Segment).Addressing -eq [Deevnet.Extended.Core.Tier.SegmentAddressing]::Reservation
+    "$($r.HostInfo.Addressing)" -eq 'Reservation'
 }
 
 function Get-RebuildStepDhcpReservation {
@@ -74,8 +74,9 @@ function Get-RebuildStepVm {
         } `
         -Invoke {
             param($r)
-            # Waiting for the guest is a step of its own, so an interrupted boot resumes at the wait.
-            $vm = New-DeevMgmtVm -Name $r.HostName -TierPath $r.TierPath -NoWait
+            # Waiting for the guest is a step of its own, so an interrupted boot resumes at the wait. A VM this creates
+            # boots with a host key the module made and recorded as its first-boot key (-SeedHostKey).
+            $vm = New-DeevMgmtVm -Name $r.HostName -TierPath $r.TierPath -NoWait -SeedHostKey
             "VM $($r.HostName) (VMID $($vm.VmId)): $($vm.Changes)"
         } `
         -Plan { param($r) New-DeevMgmtVm -Name $r.HostName -TierPath $r.TierPath -NoWait | Out-Null } `
@@ -98,34 +99,32 @@ function Get-RebuildStepDataDisk {
 
 function Get-RebuildStepWaitForSsh {
     New-RebuildStep -Name WaitForSsh -Description 'The booted VM answers on SSH at its reserved address.' `
-        -Test { param($r) $ssh = Get-RebuildSshEndpoint $r; Test-RebuildTcpPort -Address $ssh.Host -Port $ssh.Port } `
+        -Test { param($r) Test-RebuildHostAnswers $r } `
         -Invoke {
             param($r)
-            $ssh = Get-RebuildSshEndpoint $r
-            Wait-RebuildTcpPort -Address $ssh.Host -Port $ssh.Port -TimeoutSec $(if ($env:DEEV_REBUILD_BOOT_TIMEOUT) { [int]$env:DEEV_REBUILD_BOOT_TIMEOUT } else { 600 }) -What $r.HostName
-            "$($r.HostName) answers at $($ssh.Host):$($ssh.Port)"
+            Wait-RebuildHost $r -TimeoutSec $(if ($env:DEEV_REBUILD_BOOT_TIMEOUT) { [int]$env:DEEV_REBUILD_BOOT_TIMEOUT } else { 600 })
+            "$($r.HostName) answers on SSH"
         } `
         -Advice 'Look at the VM''s console: did it boot, and did it take its reserved address (Get-DeevDhcpReservation)? DEEV_REBUILD_BOOT_TIMEOUT sets the wait in seconds (default 600).'
 }
 
 function Get-RebuildStepHostKey {
-    New-RebuildStep -Name HostKey -Description 'The module trusts the host''s SSH key: a new VM''s first-boot key is recorded in known_hosts; a changed key stops the rebuild.' `
-        -Test { param($r) (Get-RebuildHostKey $r).Status -eq 'Known' } `
-        -Invoke {
+    New-RebuildStep -Name HostKey -Description 'The module trusts the host''s SSH key: the new VM offers the key the rebuild handed in through its seed, now recorded as its lasting key; any other key stops the rebuild.' `
+        -Test {
             param($r)
             $report = Get-RebuildHostKey $r
-            switch ($report.Status.ToString()) {
-                'Unknown' {
-                    # First boot of the VM this rebuild built, at its reserved address on the management segment.
-                    Get-RebuildHostKey $r -Add | Out-Null
-                    "recorded the first-boot key $($report.KeyType) $($report.Fingerprint)"
-                }
-                default {
-                    throw "The host offers $($report.KeyType) $($report.Fingerprint), but $($report.KnownHostsPath) records $($report.RecordedFingerprint) ($($report.Status)). A rebuilt VM has a new key; anything else may be an interception."
-                }
-            }
+            $report.Status.ToString() -eq 'Known' -and -not $report.IsFirstBootKey -and $report.FirstBootFingerprints.Count -eq 0
         } `
-        -Advice 'If the host was rebuilt, check the new key on its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and record it with Get-DeevHostKey -HostName <host> -Add -Force.'
+        -Invoke {
+            param($r)
+            $report = Assert-RebuildHostKeyTrusted $r (Get-RebuildHostKey $r)
+            # The key came over a trusted channel (the seed) or the operator's explicit word: it becomes the host's
+            # lasting key, replacing the destroyed VM's, and the temporary first-boot line goes.
+            if ($report.IsFirstBootKey) { Get-RebuildHostKey $r -Add -Force | Out-Null }
+            Remove-DeevHostKey -HostName $r.HostName -TierPath $r.TierPath -FirstBoot -Confirm:$false -ErrorAction Stop
+            "trusting $($report.KeyType) $($report.Fingerprint) as the host's key"
+        } `
+        -Advice 'If the VM was built without a seeded key, check its key on its console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and run Invoke-DeevRebuild again with -AcceptChangedHostKey.'
 }
 
 function Get-RebuildStepConfigure {

@@ -214,6 +214,45 @@ New-RebuildStep -Name Write -Description 'writes a file' -Test { `$false } -Invo
     }
 }
 
+Describe 'Wait-DeevMgmtHost (the rebuild''s readiness wait, on Core''s TCP probe)' {
+    BeforeAll {
+        $script:Listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $Listener.Start()
+        $port = $Listener.LocalEndpoint.Port
+        $closed = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $closed.Start(); $script:ClosedPort = $closed.LocalEndpoint.Port; $closed.Stop()
+        $script:WaitTier = Join-Path $TestDrive 'wait.tier.yaml'
+        Set-Content $WaitTier @"
+site: { name: fake, domain: fake.test, macNamespace: "02:de:77", vmidRange: [700, 799] }
+segments:
+  management: { subnet: 10.77.99.0/24, gateway: 10.77.99.1, addressing: reservation }
+hosts:
+  dv77up0001v01: { segment: management, ip: 10.77.99.21, vmid: 701, via: "ssh://root@127.0.0.1:$port" }
+  dv77down001v01: { segment: management, ip: 10.77.99.22, vmid: 702, via: "ssh://root@127.0.0.1:$ClosedPort" }
+services:
+  metrics: { class: observability, host: dv77up0001v01, backup: { none: "test" } }
+"@
+    }
+    AfterAll { $Listener.Stop() }
+
+    It 'returns as soon as the host''s SSH endpoint (its via) accepts, and -PassThru emits the host' {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $up = @(Wait-DeevMgmtHost -Name dv77up0001v01 -TierPath $WaitTier -TimeoutSec 30 -PassThru)
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $up.Name | Should -Be 'dv77up0001v01'
+        Wait-DeevMgmtHost -Name dv77up0001v01 -TierPath $WaitTier -TimeoutSec 30 | Should -BeNullOrEmpty
+    }
+
+    It 'gives up after -TimeoutSec with VmWaitTimeout naming the host, address and port, and still waits for the others' {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $up = @(Wait-DeevMgmtHost -Name dv77down001v01, dv77up0001v01 -TierPath $WaitTier -TimeoutSec 2 -PassThru -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $up.Name | Should -Be 'dv77up0001v01'
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'VmWaitTimeout*'
+        $problems[0].Exception.Message | Should -Match "dv77down001v01 did not answer at 127\.0\.0\.1:$ClosedPort within 2 s.*refused"
+    }
+}
+
 # The drills: on the lab, per class, a service with data is backed up, destroyed completely and rebuilt; then the
 # checks must pass and the data must be back byte for byte. How the lab stands in for a booted VM is explained in
 # tests/Pester/RebuildLab.ps1 (a guest namespace with the VM's MAC, started when its libvirt domain runs).
@@ -268,16 +307,76 @@ Describe 'Rebuild drills on the lab' -Skip:(-not $RunDrills) {
         $after.Keys | Should -Be @($data.Keys)
         foreach ($file in $data.Keys) { $after[$file] | Should -Be $data[$file] -Because "$file must be back byte for byte" }
 
+        # The new VM booted with the host key the rebuild made and handed in through its seed, never one it learnt
+        # from the network; known_hosts keeps no temporary first-boot line once the rebuild succeeded.
+        $seeded = Get-RebuildDrillSeededKey -HostName $hostInfo.Name -TierPath $DrillTier
+        $seeded | Should -Not -BeNullOrEmpty -Because 'the VM step must hand a host key in through the seed'
+        Get-Content $KnownHosts | Where-Object { $_ -match 'deevnet-rebuild-first-boot' } | Should -BeNullOrEmpty
+        $keyAfter = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+        $keyAfter.Status.ToString() | Should -Be 'Known'
+        $keyAfter.IsFirstBootKey | Should -BeFalse
         if ($Class -eq 'Access') {
             # Clients keep trusting the jump host: it offers the key known_hosts recorded before it was destroyed.
-            $keyAfter = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
-            $keyAfter.Status.ToString() | Should -Be 'Known'
+            # Until the restore the new VM offered the seeded key, trusted before it booted: the first-boot step
+            # found it verified and recorded nothing it learnt from the network.
             $keyAfter.Fingerprint | Should -Be $keyBefore.Fingerprint
-            Get-Content $KnownHosts | Where-Object { $_ -match 'deevnet-rebuild-first-boot' } | Should -BeNullOrEmpty
+            $seeded.Fingerprint | Should -Not -Be $keyBefore.Fingerprint
+            ($results | Where-Object Step -EQ FirstBootKey).Status | Should -Be 'Skipped'
+        }
+        else {
+            # The seeded key is the host's lasting key now (the destroyed VM's key is forgotten).
+            $keyAfter.Fingerprint | Should -Be $seeded.Fingerprint
         }
 
         # A rebuild of a healthy service changes nothing: every step is verified and skipped.
         (Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false).Status | Select-Object -Unique | Should -Be 'Skipped'
+    }
+
+    It 'Access: a jump host offering a key neither recorded nor handed in stops the rebuild before Restore (HostKeyMismatch), nothing restored; -AcceptChangedHostKey lets it through' {
+        $service = 'jump'
+        Initialize-DrillService $service
+        $data = Get-RebuildDrillData -Service $service -TierPath $DrillTier
+        $hostInfo = Get-DeevMgmtHost -Name (Get-DeevService -Name $service -TierPath $DrillTier).HostName -TierPath $DrillTier
+        $keyBefore = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+        $keyBefore.Status.ToString() | Should -Be 'Known'
+        Remove-RebuildDrillService -Service $service -TierPath $DrillTier
+        # Whatever boots at the jump host's address ignores the seed and offers a key of its own (rebuild-lab-boot.sh).
+        $impostor = Join-Path (Get-LabRoot) "impostor-$($hostInfo.Name)"
+        New-Item -ItemType File -Force -Path $impostor | Out-Null
+        try {
+            $first = [System.Collections.Generic.List[object]]::new()
+            $failure = $null
+            try { Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false | ForEach-Object { $first.Add($_) } }
+            catch { $failure = $_ }
+            $failure | Should -Not -BeNullOrEmpty -Because 'a changed host key must stop the rebuild'
+            $failure.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Invoke-DeevRebuild'
+            $offered = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+            $seeded = Get-RebuildDrillSeededKey -HostName $hostInfo.Name -TierPath $DrillTier
+            # The error shows every fingerprint: the one offered, the recorded one and the one handed in.
+            foreach ($fingerprint in $offered.Fingerprint, $keyBefore.Fingerprint, $seeded.Fingerprint) {
+                $failure.Exception.Message | Should -Match ([regex]::Escape($fingerprint))
+            }
+            $failure.ErrorDetails.RecommendedAction | Should -Match 'AcceptChangedHostKey'
+            $first[-1].Step | Should -Be 'FirstBootKey'
+            $first[-1].Status | Should -Be 'Failed'
+            $first.Step | Should -Not -Contain 'Restore'
+            # Nothing of the backup reached the impostor, and its key is not trusted.
+            $onHost = Get-RebuildDrillData -Service $service -TierPath $DrillTier
+            foreach ($file in $data.Keys) { $onHost[$file] | Should -Not -Be $data[$file] -Because "$file must not have been restored to the impostor" }
+            $offered.Status.ToString() | Should -Not -Be 'Known'
+            Get-Content $KnownHosts | Where-Object { $_ -match [regex]::Escape($offered.Key.Base64) } | Should -BeNullOrEmpty
+
+            # The operator compared the fingerprint with the VM's console and accepts it explicitly.
+            $second = @(Invoke-DeevRebuild -Service $service -TierPath $DrillTier -AcceptChangedHostKey -Confirm:$false)
+            $second.Status | Should -Not -Contain 'Failed'
+            $after = Get-RebuildDrillData -Service $service -TierPath $DrillTier
+            foreach ($file in $data.Keys) { $after[$file] | Should -Be $data[$file] -Because "$file must be back byte for byte" }
+            $keyAfter = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
+            $keyAfter.Fingerprint | Should -Be $keyBefore.Fingerprint
+            $keyAfter.IsFirstBootKey | Should -BeFalse
+            Get-Content $KnownHosts | Where-Object { $_ -match 'deevnet-rebuild-first-boot' } | Should -BeNullOrEmpty
+        }
+        finally { Remove-Item -LiteralPath $impostor -ErrorAction Ignore }
     }
 
     It 'completes a rebuild killed halfway without redoing finished steps and without duplicates' {

@@ -141,6 +141,22 @@ function Get-RebuildDrillKnownHosts {
     $m.Matches[0].Groups[1].Value.Trim('"')
 }
 
+function Get-RebuildDrillSeededKey {
+    # The public host key the module handed in through the VM's seed ISO (cloud-init ssh_keys), read back from the
+    # ISO on the hypervisor: Base64 and Fingerprint, or nothing when the seed carries none.
+    param([Parameter(Mandatory)][string] $HostName, [Parameter(Mandatory)][string] $TierPath)
+    $lab = Get-LabEnvironment
+    $iso = [regex]::Match((& virsh -c $lab.DEEV_LAB_LIBVIRT_URI dumpxml $HostName) -join "`n", "[^'`"]*-seed\.iso").Value
+    if (-not $iso -or -not (Test-Path -LiteralPath $iso)) { return }
+    $pattern = '^\s*ed25519_public:\s*"ssh-ed25519 (\S+)'
+    $line = & isoinfo -R -i $iso -x /user-data | Where-Object { $_ -match $pattern } | Select-Object -First 1
+    if (-not ($line -match $pattern)) { return }
+    $base64 = $Matches[1]
+    # OpenSSH's fingerprint: SHA256 of the key blob, base64 without padding (as ssh-keygen -lf prints it).
+    $hash = [System.Security.Cryptography.SHA256]::HashData([Convert]::FromBase64String($base64))
+    [pscustomobject]@{ Base64 = $base64; Fingerprint = 'SHA256:' + [Convert]::ToBase64String($hash).TrimEnd('=') }
+}
+
 function Get-RebuildDrillState {
     # What exists of a service's host right now: VMs, reservations, DNS records and whether its files exist.
     param([Parameter(Mandatory)][string] $Service, [Parameter(Mandatory)][string] $TierPath)

@@ -23,6 +23,9 @@ namespace Deevnet.Extended.Core.Tier
             Hypervisor = host.Hypervisor;
             Services = tier.ServicesOn(host.Name).Select(s => s.Name).ToArray();
             TierPath = tier.SourcePath;
+            var segment = tier.FindSegment(host.Segment);
+            Addressing = segment?.Addressing;
+            IsTenantSegment = segment == null || segment.IsTenant;
         }
 
         public string Name { get; }
@@ -30,6 +33,12 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>The same as <see cref="Name"/>, for cmdlets that bind <c>-HostName</c>.</summary>
         public string HostName => Name;
         public string Segment { get; }
+
+        /// <summary>How the host's segment hands out addresses (Reservation: the DHCP server's; Static: cloud-init's).</summary>
+        public SegmentAddressing? Addressing { get; }
+
+        /// <summary>The host sits on a tenant segment (or one the tier does not define): not the module's to rebuild.</summary>
+        public bool IsTenantSegment { get; }
         public string IPAddress { get; }
 
         /// <summary>Lowercase with colons; null until the host has a VMID.</summary>

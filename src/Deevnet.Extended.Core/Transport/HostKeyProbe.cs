@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Deevnet.Extended.Core.Errors;
@@ -29,6 +31,18 @@ namespace Deevnet.Extended.Core.Transport
         public int? KnownHostsLine => Check.Recorded?.LineNumber;
         public string KnownHostsPath => Check.KnownHostsPath;
         public HostKey Key => Check.Offered;
+
+        /// <summary>
+        /// The offered key is trusted only through a first-boot line: the key the module handed to a rebuilt VM
+        /// (or the operator accepted for its first boot), not yet the host's lasting key.
+        /// </summary>
+        public bool IsFirstBootKey => Check.Status == HostKeyStatus.Known && Check.Recorded!.IsFirstBoot;
+
+        /// <summary>Fingerprints of the lasting keys known_hosts records for the host (first-boot lines not counted).</summary>
+        public IReadOnlyList<string> RecordedFingerprints => Check.ForHost.Where(e => !e.IsFirstBoot).Select(e => e.Key.Fingerprint).Distinct().ToList();
+
+        /// <summary>Fingerprints of the first-boot keys known_hosts trusts for the host until its lasting key is back.</summary>
+        public IReadOnlyList<string> FirstBootFingerprints => Check.ForHost.Where(e => e.IsFirstBoot).Select(e => e.Key.Fingerprint).Distinct().ToList();
         internal HostKeyCheck Check { get; }
 
         /// <summary>The error a transport would raise for this key (HostKeyUnknown, HostKeyMismatch), or null when it is known.</summary>

@@ -28,12 +28,13 @@ namespace Deevnet.Extended.Core.Transport
     /// <summary>One host key line of a known_hosts file.</summary>
     public sealed class KnownHostEntry
     {
-        internal KnownHostEntry(int lineNumber, string hostField, HostKey key, bool isRevoked)
+        internal KnownHostEntry(int lineNumber, string hostField, HostKey key, bool isRevoked, string comment)
         {
             LineNumber = lineNumber;
             HostField = hostField;
             Key = key;
             IsRevoked = isRevoked;
+            Comment = comment;
         }
 
         /// <summary>1-based line number in the file.</summary>
@@ -47,6 +48,15 @@ namespace Deevnet.Extended.Core.Transport
         public bool IsRevoked { get; }
 
         public bool IsHashed => HostField.StartsWith("|1|", StringComparison.Ordinal);
+
+        /// <summary>What follows the key on the line (empty when nothing).</summary>
+        public string Comment { get; }
+
+        /// <summary>
+        /// A line the module wrote for a rebuilt VM's first boot (<see cref="KnownHostsFile.FirstBootMarker"/>): trusted
+        /// until the host offers its lasting key, then removed by <see cref="KnownHostsFile.RemoveFirstBoot"/>.
+        /// </summary>
+        public bool IsFirstBoot => Comment == KnownHostsFile.FirstBootMarker || Comment.StartsWith(KnownHostsFile.FirstBootMarker + " ", StringComparison.Ordinal);
 
         /// <summary>Whether this line applies to <paramref name="lookupName"/> (<c>host</c> or <c>[host]:port</c>).</summary>
         public bool Matches(string lookupName)
@@ -93,7 +103,8 @@ namespace Deevnet.Extended.Core.Transport
     /// <summary>The verdict on an offered host key, with what was recorded.</summary>
     public sealed class HostKeyCheck
     {
-        internal HostKeyCheck(HostKeyStatus status, string host, int port, HostKey offered, KnownHostEntry? recorded, string knownHostsPath)
+        internal HostKeyCheck(HostKeyStatus status, string host, int port, HostKey offered, KnownHostEntry? recorded, string knownHostsPath,
+            IReadOnlyList<KnownHostEntry> forHost)
         {
             Status = status;
             Host = host;
@@ -101,6 +112,7 @@ namespace Deevnet.Extended.Core.Transport
             Offered = offered;
             Recorded = recorded;
             KnownHostsPath = knownHostsPath;
+            ForHost = forHost;
         }
 
         public HostKeyStatus Status { get; }
@@ -111,6 +123,9 @@ namespace Deevnet.Extended.Core.Transport
         /// <summary>The matching line (Known, Revoked) or the conflicting one (Changed); null when Unknown.</summary>
         public KnownHostEntry? Recorded { get; }
         public string KnownHostsPath { get; }
+
+        /// <summary>Every host key line (not revocations) recorded for the host and port, first-boot lines included.</summary>
+        public IReadOnlyList<KnownHostEntry> ForHost { get; }
 
         /// <summary>The exception for a key that must not be trusted; null when the key is known.</summary>
         public TransportException? ToException()
@@ -203,7 +218,7 @@ namespace Deevnet.Extended.Core.Transport
                 {
                     continue;   // OpenSSH also ignores lines it cannot decode
                 }
-                entries.Add(new KnownHostEntry(number, fields[0], new HostKey(fields[1], blob), revoked));
+                entries.Add(new KnownHostEntry(number, fields[0], new HostKey(fields[1], blob), revoked, string.Join(" ", fields.Skip(3))));
             }
             return new KnownHostsFile(path, entries);
         }
@@ -219,49 +234,81 @@ namespace Deevnet.Extended.Core.Transport
         public HostKeyCheck Check(string host, int port, HostKey offered)
         {
             var name = LookupName(host, port);
-            var revoked = Entries.FirstOrDefault(e => e.IsRevoked && e.Key.Equals(offered) && e.Matches(name));
-            if (revoked != null) return new HostKeyCheck(HostKeyStatus.Revoked, host, port, offered, revoked, Path);
             var recorded = Find(host, port);
-            var same = recorded.FirstOrDefault(e => e.Key.Equals(offered));
-            if (same != null) return new HostKeyCheck(HostKeyStatus.Known, host, port, offered, same, Path);
+            var revoked = Entries.FirstOrDefault(e => e.IsRevoked && e.Key.Equals(offered) && e.Matches(name));
+            if (revoked != null) return new HostKeyCheck(HostKeyStatus.Revoked, host, port, offered, revoked, Path, recorded);
+            // A lasting line wins over a first-boot line for the same key, so the report says which one trusts it.
+            var same = recorded.Where(e => e.Key.Equals(offered)).OrderBy(e => e.IsFirstBoot).FirstOrDefault();
+            if (same != null) return new HostKeyCheck(HostKeyStatus.Known, host, port, offered, same, Path, recorded);
             // A recorded key of the same type wins as "the" conflicting one; any other recorded key still means the
             // host is known and now shows a different key, which is never accepted silently.
             var conflict = recorded.FirstOrDefault(e => HostKey.Family(e.Key.KeyType) == HostKey.Family(offered.KeyType)) ?? recorded.FirstOrDefault();
-            return new HostKeyCheck(conflict == null ? HostKeyStatus.Unknown : HostKeyStatus.Changed, host, port, offered, conflict, Path);
+            return new HostKeyCheck(conflict == null ? HostKeyStatus.Unknown : HostKeyStatus.Changed, host, port, offered, conflict, Path, recorded);
+        }
+
+        /// <summary>The comment that marks a first-boot line (see <see cref="KnownHostEntry.IsFirstBoot"/>).</summary>
+        public const string FirstBootMarker = "deevnet-rebuild-first-boot";
+
+        /// <summary>
+        /// Appends <c>host keytype base64</c> (<c>[host]:port</c> when the port is not 22); with
+        /// <paramref name="firstBoot"/> the line carries <see cref="FirstBootMarker"/>, so it can be removed once the
+        /// host offers its lasting key. With <paramref name="retireConflicting"/>, lasting lines recording a different
+        /// key for this host are commented out (<c>#deevnet-replaced …</c>) — only after the operator confirmed the
+        /// changed key (or the key came over a trusted channel).
+        /// </summary>
+        public static void Add(string path, string host, int port, HostKey key, bool retireConflicting = false, bool firstBoot = false)
+        {
+            var line = $"{LookupName(host, port)} {HostKey.Family(key.KeyType)} {key.Base64}" + (firstBoot ? " " + FirstBootMarker : "");
+            Rewrite(path, "add the host key to", (full, lines) =>
+            {
+                if (retireConflicting)
+                {
+                    var retire = new HashSet<int>(Parse(full, lines).Find(host, port).Where(e => !e.IsFirstBoot && !e.Key.Equals(key)).Select(e => e.LineNumber));
+                    var stamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+                    lines = lines.Select((l, i) => retire.Contains(i + 1) ? $"#deevnet-replaced {stamp} {l}" : l).ToList();
+                }
+                lines.Add(line);
+                return lines;
+            });
         }
 
         /// <summary>
-        /// Appends <c>host keytype base64</c> (<c>[host]:port</c> when the port is not 22). The file is rewritten
-        /// beside itself and renamed over the old one, so a reader never sees half a line. With
-        /// <paramref name="retireConflicting"/>, lines recording a different key for this host are commented out
-        /// (<c>#deevnet-replaced …</c>) — only after the operator confirmed the changed key.
+        /// Removes the first-boot lines (<see cref="FirstBootMarker"/>) recorded for the host and port; every other line
+        /// stays as it was. Returns how many were removed.
         /// </summary>
-        public static void Add(string path, string host, int port, HostKey key, bool retireConflicting = false)
+        public static int RemoveFirstBoot(string path, string host, int port)
+        {
+            var removed = 0;
+            if (!File.Exists(System.IO.Path.GetFullPath(path))) return 0;
+            Rewrite(path, "remove the first-boot key from", (full, lines) =>
+            {
+                var name = LookupName(host, port);
+                var drop = new HashSet<int>(Parse(full, lines).Entries.Where(e => !e.IsRevoked && e.IsFirstBoot && e.Matches(name)).Select(e => e.LineNumber));
+                removed = drop.Count;
+                return lines.Where((_, i) => !drop.Contains(i + 1)).ToList();
+            });
+            return removed;
+        }
+
+        /// <summary>
+        /// Read-modify-write under a lock (a sibling lock file, so two writers — two rebuilds, a rebuild and an -Add —
+        /// never lose each other's line), written beside the file, flushed and renamed over it: a reader (ssh
+        /// included) sees the old or the new file, never half a line.
+        /// </summary>
+        private static void Rewrite(string path, string what, Func<string, List<string>, List<string>> change)
         {
             var full = System.IO.Path.GetFullPath(path);
             var directory = System.IO.Path.GetDirectoryName(full)!;
-            Directory.CreateDirectory(directory);
-            var existing = File.Exists(full) ? File.ReadAllBytes(full) : Array.Empty<byte>();
-            if (retireConflicting && existing.Length > 0)
-            {
-                var current = Parse(full, File.ReadAllLines(full));
-                var retire = new HashSet<int>(current.Find(host, port).Where(e => !e.Key.Equals(key)).Select(e => e.LineNumber));
-                if (retire.Count > 0)
-                {
-                    var stamp = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-                    var lines = File.ReadAllLines(full).Select((l, i) => retire.Contains(i + 1) ? $"#deevnet-replaced {stamp} {l}" : l);
-                    existing = new UTF8Encoding(false).GetBytes(string.Join("\n", lines) + "\n");
-                }
-            }
-            var line = $"{LookupName(host, port)} {HostKey.Family(key.KeyType)} {key.Base64}\n";
             var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.deevnet-tmp-{Guid.NewGuid():N}");
             try
             {
+                Directory.CreateDirectory(directory);
+                using var gate = Lock(System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.deevnet-lock"));
+                var lines = File.Exists(full) ? File.ReadAllLines(full).ToList() : new List<string>();
+                var result = change(full, lines);
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
                 {
-                    stream.Write(existing, 0, existing.Length);
-                    if (existing.Length > 0 && existing[existing.Length - 1] != (byte)'\n') stream.WriteByte((byte)'\n');
-                    var bytes = new UTF8Encoding(false).GetBytes(line);
+                    var bytes = new UTF8Encoding(false).GetBytes(result.Count == 0 ? "" : string.Join("\n", result) + "\n");
                     stream.Write(bytes, 0, bytes.Length);
                     stream.Flush(true);
                 }
@@ -270,11 +317,28 @@ namespace Deevnet.Extended.Core.Transport
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new TransportException("KnownHostsWriteFailed", DeevErrorKind.WriteError, $"Could not add the host key to {full}: {ex.Message}", full, ex);
+                throw new TransportException("KnownHostsWriteFailed", DeevErrorKind.WriteError, $"Could not {what} {full}: {ex.Message}", full, ex);
             }
             finally
             {
                 if (File.Exists(temp)) File.Delete(temp);
+            }
+        }
+
+        /// <summary>An exclusive lock (.NET takes flock on Unix for FileShare.None), waited for up to 30 s.</summary>
+        private static FileStream Lock(string lockPath)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                }
+                catch (IOException) when (DateTime.UtcNow < deadline)
+                {
+                    System.Threading.Thread.Sleep(50);
+                }
             }
         }
     }

@@ -16,6 +16,13 @@ namespace Deevnet.Extended.Core.Vm
         /// <summary>The tier's name of the hypervisor.</summary>
         string Name { get; }
 
+        /// <summary>
+        /// Whether a new VM's seed carries <see cref="VmSpec.FirstBootHostKey"/> (libvirt: NoCloud <c>ssh_keys</c>).
+        /// Proxmox does not yet: its seed is PVE's own cloud-init drive, and handing a host key in needs a
+        /// <c>cicustom</c> user snippet uploaded to a snippets storage, which the API cannot do.
+        /// </summary>
+        bool SeedsHostKey => false;
+
         /// <summary>The VM with this VMID, or null when there is none. Templates count (a template holding a VMID is a conflict).</summary>
         Task<VmInfo?> GetAsync(int vmId, CancellationToken cancellationToken);
 

@@ -73,6 +73,13 @@ namespace Deevnet.Extended.Core.Vm
         public string Fqdn { get; }
 
         /// <summary>
+        /// The SSH host key a new VM boots with, handed in through its seed (when the back end
+        /// <see cref="IVmBackend.SeedsHostKey"/>), so its key is known before it is on the network. Not part of the
+        /// VM's compared settings: it only matters for the first boot.
+        /// </summary>
+        public Transport.GeneratedHostKey? FirstBootHostKey { get; set; }
+
+        /// <summary>
         /// Builds the spec of <paramref name="host"/>. <paramref name="vmId"/> and <paramref name="macAddress"/> come
         /// from the identity layer (or the pipeline object of Get-DeevMgmtHost); the rest from the tier.
         /// </summary>

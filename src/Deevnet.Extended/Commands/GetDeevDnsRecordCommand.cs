@@ -8,7 +8,9 @@ namespace Deevnet.Extended.Commands
 {
     /// <summary>
     /// Lists the A, PTR and CNAME records on the tier's DNS server: the module's own and, marked IsOwned = false, the
-    /// ones others wrote (dnsmasq cannot list those: for it they are looked up by the names asked for).
+    /// ones others wrote (dnsmasq cannot list those: for it they are looked up by the names asked for). With
+    /// <c>-Desired</c>, the records the tier asks for instead (a host's A and PTR, a CNAME per service name), without
+    /// contacting the server.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "DeevDnsRecord")]
     [OutputType(typeof(DnsRecord))]
@@ -29,14 +31,18 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter Owned { get; set; }
 
+        /// <summary>The records the tier asks for (what Sync-DeevDnsRecord writes), not the server's; no server is contacted.</summary>
+        [Parameter]
+        public SwitchParameter Desired { get; set; }
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
             var patterns = HostName?.Select(h => h.Contains(".") ? h : tier.FqdnOf(h)).Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
             var exact = HostName?.Where(h => !WildcardPattern.ContainsWildcardCharacters(h)).Select(h => DnsRecord.NormalizeName(h.Contains(".") ? h : tier.FqdnOf(h))).ToList();
-            var set = WithBackend(tier, backend => RunAsync(token => backend.ReadAsync(exact, token)));
-            if (set == null) return;
-            foreach (var r in set.All.OrderBy(r => r.Type).ThenBy(r => r.Name, StringComparer.Ordinal))
+            var records = Desired ? DesiredRecords.FromTier(tier) : WithBackend(tier, backend => RunAsync(token => backend.ReadAsync(exact, token)))?.All;
+            if (records == null) return;
+            foreach (var r in records.OrderBy(r => r.Type).ThenBy(r => r.Name, StringComparer.Ordinal))
             {
                 if (Owned && !r.IsOwned) continue;
                 if (Type != null && Type.Length > 0 && !Type.Contains(r.Type)) continue;

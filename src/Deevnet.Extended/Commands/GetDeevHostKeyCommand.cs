@@ -7,7 +7,8 @@ namespace Deevnet.Extended.Commands
 {
     /// <summary>
     /// Shows the host key a server offers (type, SHA256 fingerprint) and whether known_hosts knows it, has a different
-    /// one, or has none; <c>-Add</c> records it. The server is never logged in to.
+    /// one, or has none, and whether it is trusted only as a rebuilt VM's first-boot key; <c>-Add</c> records it
+    /// (<c>-FirstBoot</c>: as a temporary first-boot key). The server is never logged in to.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "DeevHostKey", DefaultParameterSetName = HostNameSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(HostKeyReport))]
@@ -27,6 +28,13 @@ namespace Deevnet.Extended.Commands
         /// <summary>Record the offered key in known_hosts when it is not recorded yet.</summary>
         [Parameter]
         public SwitchParameter Add { get; set; }
+
+        /// <summary>
+        /// With -Add: record the key as a temporary first-boot key (marked, beside the recorded one, never instead of
+        /// it), which Remove-DeevHostKey -FirstBoot removes once the host offers its lasting key again.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter FirstBoot { get; set; }
 
         /// <summary>With -Add: replace a recorded key that differs from the offered one (after checking it out of band).</summary>
         [Parameter]
@@ -84,7 +92,8 @@ namespace Deevnet.Extended.Commands
             var target = $"{host}:{port} in {knownHostsPath}";
             switch (report.Status)
             {
-                case HostKeyStatus.Known:
+                // A key trusted only for a first boot becomes lasting with -Add (without -FirstBoot).
+                case HostKeyStatus.Known when FirstBoot || !report.IsFirstBootKey:
                     WriteVerbose($"{target}: the key is already recorded (line {report.KnownHostsLine}); nothing to add.");
                     return report;
                 case HostKeyStatus.Revoked:
@@ -98,13 +107,14 @@ namespace Deevnet.Extended.Commands
                     WriteDeevError(refused);
                     return report;
             }
-            var action = report.Status == HostKeyStatus.Changed
+            var action = FirstBoot ? $"Trust {report.KeyType} {report.Fingerprint} for the host's first boot, beside the recorded keys"
+                : report.Status == HostKeyStatus.Changed
                 ? $"Replace recorded key {report.RecordedFingerprint} (line {report.KnownHostsLine}) with {report.KeyType} {report.Fingerprint}"
                 : $"Record {report.KeyType} {report.Fingerprint}";
             if (!ShouldProcess(target, action)) return report;
             try
             {
-                KnownHostsFile.Add(knownHostsPath, host, port, report.Key, retireConflicting: report.Status == HostKeyStatus.Changed);
+                KnownHostsFile.Add(knownHostsPath, host, port, report.Key, retireConflicting: !FirstBoot && (report.Status == HostKeyStatus.Changed || Force), firstBoot: FirstBoot);
             }
             catch (DeevException ex)
             {

@@ -5,6 +5,7 @@ using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
 using Deevnet.Extended.Core.Vm;
 
 namespace Deevnet.Extended.Commands
@@ -51,6 +52,15 @@ namespace Deevnet.Extended.Commands
         [ValidateRange(1, 86400)]
         public int WaitTimeoutSec { get; set; } = 600;
 
+        /// <summary>
+        /// For a VM this call creates: make its SSH host key (ed25519, in memory), hand it in through the cloud-init seed
+        /// and record its public key in the tier's known_hosts as a first-boot line, so the VM's key is known before it
+        /// is on the network. Invoke-DeevRebuild uses it; libvirt only for now (on Proxmox a warning says the key is
+        /// not seeded).
+        /// </summary>
+        [Parameter]
+        public SwitchParameter SeedHostKey { get; set; }
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -75,11 +85,21 @@ namespace Deevnet.Extended.Commands
                 string.Join(Environment.NewLine, plan.Changes.Where(c => c.Action != Core.Plans.ChangeAction.Unchanged).Select(c => "  " + c));
             if (!ShouldProcess(description, $"Build VM {name} (VMID {spec.VmId}) on {backend.Name}? {plan.Summary}", "New-DeevMgmtVm")) return;
 
+            if (SeedHostKey) spec.FirstBootHostKey = SeedKey(tier, host, backend, plan);
             var options = new VmBuildOptions { Wait = !NoWait, WaitPort = WaitPort, WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec), Restart = Restart };
             var vm = RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct));
             if (vm.RestartRequired)
                 WriteWarning($"{name}: {string.Join(", ", vm.RestartPending)} take effect only after a restart; run New-DeevMgmtVm -Restart to reboot it.");
             WriteObject(Output(tier, host, identity, vm, VmProvisioner.Describe(plan)));
+        }
+
+        private GeneratedHostKey? SeedKey(SiteTier tier, MgmtHost host, IVmBackend backend, Core.Plans.ChangePlan plan)
+        {
+            if (!backend.SeedsHostKey && VmProvisioner.Describe(plan) == "created")
+                WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed yet; the VM makes its own on first boot.");
+            var key = FirstBootHostKey.Prepare(tier, host, backend, plan);
+            if (key != null) WriteVerbose($"{host.Name}: first-boot host key {key} seeded and recorded in {tier.Access.KnownHostsFile}.");
+            return key;
         }
 
         /// <summary>The DHCP check for the tier, made only when a VM on a reservation segment needs it.</summary>

@@ -15,7 +15,12 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
         public static string MetaData(VmSpec spec) =>
             $"instance-id: {Q($"{spec.Name}-{spec.VmId}")}\nlocal-hostname: {Q(spec.Name)}\n";
 
-        public static string UserData(VmSpec spec)
+        /// <summary>
+        /// The user-data; with the spec's first-boot host key (and <paramref name="withHostKey"/>), cloud-init installs
+        /// that key as the VM's only host key (<c>ssh_keys</c>, no generated key types), so the module knows it before
+        /// the VM is on the network. The key's PEM holds only base64 and header lines: a block scalar keeps it as is.
+        /// </summary>
+        public static string UserData(VmSpec spec, bool withHostKey = true)
         {
             var ci = spec.CloudInit;
             var sb = new StringBuilder("#cloud-config\n");
@@ -25,6 +30,13 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             sb.Append("    sudo: ").Append(Q("ALL=(ALL) NOPASSWD:ALL")).Append('\n');
             sb.Append("    shell: /bin/bash\n");
             if (ci.SshPublicKey != null) sb.Append("    ssh_authorized_keys:\n      - ").Append(Q(ci.SshPublicKey)).Append('\n');
+            var key = withHostKey ? spec.FirstBootHostKey : null;
+            if (key != null)
+            {
+                sb.Append("ssh_deletekeys: true\nssh_genkeytypes: []\nssh_keys:\n  ed25519_private: |\n");
+                foreach (var line in key.PrivateKeyPem.TrimEnd('\n').Split('\n')) sb.Append("    ").Append(line).Append('\n');
+                sb.Append("  ed25519_public: ").Append(Q(key.PublicKeyLine)).Append('\n');
+            }
             return sb.ToString();
         }
 
@@ -51,7 +63,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         /// <summary>
         /// One line that changes whenever the seed would: kept in the domain metadata, compared on every run and read
-        /// back after writing. The key appears as its SHA-256, the rest as written.
+        /// back after writing. The key appears as its SHA-256, the rest as written; a first-boot host key does not count
+        /// (it is new for every VM and only read on its first boot).
         /// </summary>
         public static string Summary(VmSpec spec)
         {
@@ -60,7 +73,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             var dns = ci.DnsServers.Count > 0 ? " nameserver=" + string.Join(",", ci.DnsServers) : "";
             var search = !ci.Dhcp && ci.SearchDomain != null ? " searchdomain=" + ci.SearchDomain : "";
             var key = ci.SshPublicKey != null ? " sshkey=" + Sha(ci.SshPublicKey) : "";
-            return $"{ip}{dns}{search} user={ci.User}{key} hostname={spec.Fqdn} seed={Sha(UserData(spec) + MetaData(spec) + NetworkConfig(spec)).Substring(0, 16)}";
+            return $"{ip}{dns}{search} user={ci.User}{key} hostname={spec.Fqdn} seed={Sha(UserData(spec, withHostKey: false) + MetaData(spec) + NetworkConfig(spec)).Substring(0, 16)}";
         }
 
         private static string Sha(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();

@@ -50,6 +50,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         public string Name => _hypervisor.Name;
 
+        public bool SeedsHostKey => true;
+
         /// <summary>How long a graceful shutdown may take before Stop gives up (Stop -Force powers off instead).</summary>
         public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
@@ -331,9 +333,10 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         private Task<string> WriteSeedAsync(VmSpec spec, string iso, CancellationToken ct)
         {
+            // The user-data goes in on stdin, not on the command line: it may hold the VM's first-boot host key, which
+            // must not show in the hypervisor's process list or in a verbose log; umask 077 keeps the seed root's.
             string B64(string text) => Convert.ToBase64String(new UTF8Encoding(false).GetBytes(text));
-            var line = new StringBuilder("d=$(mktemp -d) && ")
-                .Append($"printf %s {B64(CloudInitSeed.UserData(spec))} | base64 -d >\"$d/user-data\" && ")
+            var line = new StringBuilder("umask 077 && d=$(mktemp -d) && cat >\"$d/user-data\" && ")
                 .Append($"printf %s {B64(CloudInitSeed.MetaData(spec))} | base64 -d >\"$d/meta-data\" && ")
                 .Append($"printf %s {B64(CloudInitSeed.NetworkConfig(spec))} | base64 -d >\"$d/network-config\" && ")
                 .Append("if command -v genisoimage >/dev/null 2>&1; then t=genisoimage; elif command -v mkisofs >/dev/null 2>&1; then t=mkisofs; ")
@@ -341,7 +344,7 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 .Append("else echo 'none of genisoimage, mkisofs or xorriso is installed on the hypervisor' >&2; rm -rf \"$d\"; exit 127; fi; ")
                 .Append($"$t -quiet -output {Q(iso + ".partial")} -volid cidata -joliet -rock \"$d/user-data\" \"$d/meta-data\" \"$d/network-config\" && mv -f {Q(iso + ".partial")} {Q(iso)}; ")
                 .Append("rc=$?; rm -rf \"$d\"; exit $rc");
-            return RunAsync("writing the cloud-init seed", line.ToString(), ct);
+            return RunAsync("writing the cloud-init seed", line.ToString(), ct, null, CloudInitSeed.UserData(spec));
         }
 
         private string Virsh(params string[] args) => ShellQuote.Join(new[] { "virsh", "-q", "-c", _uri }.Concat(args));
