@@ -36,6 +36,7 @@ function Get-DeevPlaybook {
     [OutputType('Deevnet.Extended.PlaybookStep')]
     param(
         [Parameter(Position = 0, ValueFromPipelineByPropertyName)]
+        [ArgumentCompleter([Deevnet.Extended.Completers.ServiceClassCompleter])]
         [string[]] $Class,
 
         [string[]] $PlaybookPath

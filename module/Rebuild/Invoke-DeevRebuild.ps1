@@ -97,10 +97,12 @@ function Invoke-DeevRebuild {
         [Parameter(Mandatory, Position = 0, ParameterSetName = 'Service', ValueFromPipelineByPropertyName)]
         [Alias('Name')]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([Deevnet.Extended.Completers.ServiceNameCompleter])]
         [string[]] $Service,
 
         [Parameter(Mandatory, ParameterSetName = 'Class')]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([Deevnet.Extended.Completers.ServiceClassCompleter])]
         [string[]] $Class,
 
         [Parameter(Mandatory, ParameterSetName = 'All')]
@@ -120,6 +122,12 @@ function Invoke-DeevRebuild {
     process {
         try {
             $tierFile = Resolve-RebuildTierPath $TierPath
+            # A host binds as a host everywhere: Get-DeevMgmtHost x | Invoke-DeevRebuild rebuilds that host's services
+            # (its Name also reached -Service by property name, but it names a host, not a service).
+            if ($PSCmdlet.ParameterSetName -eq 'Service' -and $_ -and $_.PSObject.TypeNames -contains 'Deevnet.Extended.Core.Tier.MgmtHostInfo') {
+                $Service = @(Get-DeevService -TierPath $tierFile -HostName $_.Name -ErrorAction Stop | ForEach-Object Name)
+                if ($Service.Count -eq 0) { Write-Warning "Host $($_.Name) runs no service of the tier; nothing to rebuild."; return }
+            }
             $targets = @(Select-RebuildService -TierPath $tierFile -Service $Service -Class $Class -All:$All)
         }
         catch {

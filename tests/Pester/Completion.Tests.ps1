@@ -20,6 +20,11 @@ BeforeDiscovery {
         @{ Line = 'Get-DeevService -Name '; Concept = 'service' }
         @{ Line = 'Backup-DeevService -Service '; Concept = 'service' }
         @{ Line = 'Test-DeevExtendedTier -HostName '; Concept = 'host' }
+        @{ Line = 'Invoke-DeevRebuild -Service '; Concept = 'service' }
+        @{ Line = 'Invoke-DeevRebuild -Class '; Concept = 'class' }
+        @{ Line = 'Get-DeevPlaybook -Class '; Concept = 'class' }
+        @{ Line = 'Get-DeevChange -HostName '; Concept = 'host' }
+        @{ Line = 'Wait-DeevMgmtHost -Name '; Concept = 'host' }
     )
 }
 
@@ -32,6 +37,7 @@ BeforeAll {
         segment = @($tier.Tier.Segments.Name)
         service = @((Get-DeevService -TierPath $tier.TierPath).Name)
         via     = @($tier.Tier.Dhcp.Via.ToString())
+        class   = @((Get-DeevService -TierPath $tier.TierPath).Class | ForEach-Object ToString | Sort-Object -Unique)
     }
 
     function Complete([string] $Line) {
@@ -46,7 +52,10 @@ Describe 'Completion of <Line>' -ForEach $cases {
     It 'completes every <Concept> with an absolute -TierPath' {
         $env:DEEV_TIER = $null
         $names = Complete "$Line" | Select-Object -Unique
-        $names | Should -BeNullOrEmpty -Because 'without a tier there is nothing to complete from (and no error)'
+        if ($Concept -ne 'class') {
+            $names | Should -BeNullOrEmpty -Because 'without a tier there is nothing to complete from (and no error)'
+        }
+        else { $names | Should -Be @('Access', 'Automation', 'Observability') -Because 'the standard classes complete anywhere' }
         $names = Complete "$($Line.Split(' ')[0]) -TierPath '$(Join-Path $examples 'lab.tier.yaml')' $($Line.Split(' ', 2)[1])"
         foreach ($name in $expected[$Concept]) { $names | Should -Contain $name }
     }

@@ -46,3 +46,21 @@ Describe 'A host piped into the backup cmdlets selects its services' {
         $text | Should -Match 'names no service'
     }
 }
+
+Describe 'A host piped into Invoke-DeevRebuild is a host' {
+    It 'selects the host''s services, not a service named like the host' {
+        $tier = New-TestTierFile -Yaml @"
+site: { name: t, domain: t.deevnet.test, macNamespace: "02:de:20", vmidRange: [200, 299] }
+segments:
+  mgmt: { vlan: 99, subnet: 10.1.99.0/24, gateway: 10.1.99.1, addressing: reservation }
+hosts:
+  h1: { segment: mgmt, ip: 10.1.99.10, vmid: 207 }
+  h2: { segment: mgmt, ip: 10.1.99.11, vmid: 208 }
+services:
+  s1: { class: observability, host: h1, backup: { none: "stateless" } }
+"@ -Name 'rebuild-pipe.tier.yaml'
+        $warnings = @()
+        Get-DeevMgmtHost -TierPath $tier -Name h2 | Invoke-DeevRebuild -TierPath $tier -WarningVariable +warnings -WarningAction SilentlyContinue -ErrorAction Stop
+        ($warnings | Out-String) | Should -Match 'Host h2 runs no service of the tier'
+    }
+}

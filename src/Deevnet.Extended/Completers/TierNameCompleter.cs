@@ -38,7 +38,7 @@ namespace Deevnet.Extended.Completers
             }
         }
 
-        private static SiteTier? FindTier(IDictionary? bound)
+        internal static SiteTier? FindTier(IDictionary? bound)
         {
             var path = Value(bound, "TierPath") ?? Value(bound, "Tier") ?? Environment.GetEnvironmentVariable(TierCmdlet.TierEnvironmentVariable);
             if (string.IsNullOrEmpty(path)) return null;
@@ -98,6 +98,30 @@ namespace Deevnet.Extended.Completers
                 .Concat(new[] { tier.Dhcp, tier.Dns }.Concat(tier.Hypervisors)
                     .Where(s => s?.Via != null && !s.Via.IsLocal).Select(s => (s!.Via!.ToString(), s.Section)))
                 .GroupBy(v => v.Item1, StringComparer.Ordinal).Select(g => (g.Key, string.Join(", ", g.Select(v => v.Item2))));
+    }
+
+    /// <summary>
+    /// Service classes: the three every site has (a class playbook exists for each) and any other class the tier's
+    /// services use. Without a tier it still offers the three, so <c>Get-DeevPlaybook -Class</c> completes anywhere.
+    /// </summary>
+    public sealed class ServiceClassCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var classes = new SortedSet<string>(Enum.GetNames(typeof(ServiceClass)), StringComparer.OrdinalIgnoreCase);
+            try
+            {
+                if (TierNameCompleter.FindTier(fakeBoundParameters) is { } tier)
+                    foreach (var service in tier.Services) classes.Add(service.Class.ToString());
+            }
+            catch (Exception)
+            {
+                // No tier or a broken one: the three standard classes still complete.
+            }
+            var pattern = new WildcardPattern((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+            return classes.Where(c => pattern.IsMatch(c)).Select(c => new CompletionResult(c, c, CompletionResultType.ParameterValue, c)).ToList();
+        }
     }
 
     /// <summary>Segment names of the tier.</summary>
