@@ -245,8 +245,8 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             var autostart = new HashSet<string>(Uuids(lists[1]));
             var running = new HashSet<string>(Uuids(lists[2]));
             if (all.Count == 0) return new List<Domain>();
-            var xmls = Split(await RunAsync("reading domain definitions",
-                Virsh(string.Join($"; echo {Separator}; ", all.Select(u => "dumpxml --inactive " + u))), ct).ConfigureAwait(false));
+            var batch = await _transport.RunAsync(Virsh(string.Join($"; echo {Separator}; ", all.Select(u => "dumpxml --inactive " + u))), ct).ConfigureAwait(false);
+            var xmls = batch.Succeeded ? Split(batch.StandardOutput) : await ReadOneByOneAsync(all, ct).ConfigureAwait(false);
             var result = new List<Domain>();
             foreach (var xml in xmls.Where(x => x.Trim().Length > 0))
             {
@@ -254,6 +254,24 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 result.Add(new Domain(p, ToInfo(p, autostart.Contains(p.Uuid), running.Contains(p.Uuid), null)));
             }
             return result;
+        }
+
+        /// <summary>
+        /// The definitions one virsh call each: the fallback when the batch failed, because a domain listed a moment ago
+        /// may have been undefined since by someone else. One that no longer exists is skipped (it is not there to
+        /// own or to clash with); any other failure is the back end's.
+        /// </summary>
+        private async Task<List<string>> ReadOneByOneAsync(IEnumerable<string> uuids, CancellationToken ct)
+        {
+            var xmls = new List<string>();
+            foreach (var uuid in uuids)
+            {
+                var one = await _transport.RunAsync(Virsh("dumpxml", "--inactive", uuid), ct).ConfigureAwait(false);
+                if (one.Succeeded) xmls.Add(one.StandardOutput);
+                else if (!one.StandardError.Contains("failed to get domain", StringComparison.Ordinal))
+                    throw VmErrors.BackendFailed(Target, "reading domain definitions", $"exit {one.ExitStatus}: {one.StandardError.Trim()}");
+            }
+            return xmls;
         }
 
         private VmInfo ToInfo(DomainXml.Parsed p, bool autostart, bool running, IReadOnlyDictionary<string, long>? sizes)
