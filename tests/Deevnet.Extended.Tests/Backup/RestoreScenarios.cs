@@ -101,8 +101,10 @@ namespace Deevnet.Extended.Tests.Backup
             foreach (var hostile in HostileArchives())
             {
                 Plant(w, listed, hostile);
+                var planted = (await w.Catalog().ListAsync("files", None)).Single();
+                Assert.True(planted.Signature == BackupSignature.Valid, $"{hostile}: the planted archive must carry a valid seal ({planted.SignatureProblem})");
                 var before = HostState(w);
-                var ex = await Assert.ThrowsAsync<BackupException>(() => w.Restorer().RestoreAsync(w.Service, listed, new RestoreTarget(), None));
+                var ex = await Assert.ThrowsAsync<BackupException>(() => w.Restorer().RestoreAsync(w.Service, planted, new RestoreTarget(), None));
                 Assert.True(ex.ErrorId == "BackupMemberRefused", $"{hostile}: {ex.ErrorId}: {ex.Message}");
                 Assert.Contains(hostile.Named, ex.Message);
                 Assert.Equal(before, HostState(w));
@@ -254,18 +256,31 @@ namespace Deevnet.Extended.Tests.Backup
             var raw = Path.Combine(craft, "plant.tar");
             Sh.Run($"cd {Sh.Q(craft)} && tar --format=pax -c -f {Sh.Q(raw)} {hostile.TarArgs(rel)}");
             if (hostile.Delete != null) Sh.Run($"tar --delete -f {Sh.Q(raw)} {Sh.Q(rel + "/" + hostile.Delete)}");
+            var entryCount = 0;
             using (var pipe = new TarPipe(null, captureManifest: false, holdEnd: false))
             {
                 var bytes = File.ReadAllBytes(raw);
                 pipe.Write(bytes, 0, bytes.Length);
                 Assert.Contains(pipe.Entries, e => e.Path.Contains(hostile.Named.TrimStart('/'), StringComparison.Ordinal));
                 var manifest = new BackupManifest("files", "bksrc", listed.Time, w.Service.Backup.Paths.ToList(), new[] { "tar", "age" }, pipe.Entries.ToList());
+                entryCount = manifest.Entries.Count;
                 var mdir = Path.Combine(craft, "m");
                 Directory.CreateDirectory(mdir);
                 File.WriteAllBytes(Path.Combine(mdir, TarPipe.ManifestName), manifest.ToBytes());
             }
             Sh.Run($"tar --format=pax -r -f {Sh.Q(raw)} -C {Sh.Q(Path.Combine(craft, "m"))} {TarPipe.ManifestName}");
-            Sh.Run($"age --encrypt --recipient {Sh.Q(w.Recipient)} -o {Sh.Q(Path.Combine(w.ServiceStore, listed.FileName))} {Sh.Q(raw)} && rm -f {Sh.Q(raw)}");
+            var plainSize = new FileInfo(raw).Length;
+            var archive = Path.Combine(w.ServiceStore, listed.FileName);
+            Sh.Run($"age --encrypt --recipient {Sh.Q(w.Recipient)} -o {Sh.Q(archive)} {Sh.Q(raw)} && rm -f {Sh.Q(raw)}");
+            // Sealed with the site's own key: confinement must hold even for a backup whose origin is proven (a
+            // compromised host backs up whatever its files are), so the seal is not what refuses these.
+            var manifestBytes = File.ReadAllBytes(Path.Combine(craft, "m", TarPipe.ManifestName));
+            var cipher = File.ReadAllBytes(archive);
+            var seal = new BackupSeal(listed.BackupName, "files", "bksrc", listed.Time, cipher.Length, BackupSeal.Sha256Hex(cipher),
+                BackupSeal.Sha256Hex(manifestBytes), plainSize, entryCount, w.Service.Backup.Paths.ToList(), new[] { "tar", "age" });
+            var message = seal.ToMessage();
+            var signature = new BackupSigner(w.Tier.Backup!).SignAsync(message, CancellationToken.None).GetAwaiter().GetResult();
+            File.WriteAllBytes(Path.Combine(w.ServiceStore, listed.BackupName + BackupStore.SealSuffix), BackupSeal.Combine(message, signature));
         }
     }
 }
