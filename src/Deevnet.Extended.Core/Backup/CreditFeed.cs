@@ -95,7 +95,7 @@ namespace Deevnet.Extended.Core.Backup
 
         private static void Collect() => GC.Collect(2, GCCollectionMode.Forced, blocking: true);
 
-        private sealed class Receiver : Stream
+        private sealed class Receiver : Transport.WriteOnlyStream
         {
             private readonly CreditFeed _feed;
             private readonly Stream _sink;
@@ -190,14 +190,7 @@ namespace Deevnet.Extended.Core.Backup
             }
 
             public override void Flush() => _sink.Flush();
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => throw new NotSupportedException();
             public override long Position { get => _feed.Bytes; set => throw new NotSupportedException(); }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
     }
 }

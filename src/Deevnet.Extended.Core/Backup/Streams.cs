@@ -12,7 +12,7 @@ namespace Deevnet.Extended.Core.Backup
     /// A write-only pass-through that counts bytes, hashes them (SHA-256) and reports the count at most every
     /// <c>interval</c>. Writes are synchronous so a slow reader downstream slows the writer (back-pressure).
     /// </summary>
-    internal sealed class MeterStream : Stream
+    internal sealed class MeterStream : Transport.WriteOnlyStream
     {
         private readonly Stream? _inner;
         private readonly Action<long>? _report;
@@ -53,14 +53,7 @@ namespace Deevnet.Extended.Core.Backup
         }
 
         public override void Flush() => _inner?.Flush();
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => Bytes; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -147,7 +140,7 @@ namespace Deevnet.Extended.Core.Backup
             _abort.Dispose();
         }
 
-        private sealed class WriteEnd : Stream
+        private sealed class WriteEnd : Transport.WriteOnlyStream
         {
             private readonly BlockingPipe _pipe;
 
@@ -167,16 +160,6 @@ namespace Deevnet.Extended.Core.Backup
                     throw new IOException("The reading side of the pipe has gone.", ex);
                 }
             }
-
-            public override bool CanRead => false;
-            public override bool CanSeek => false;
-            public override bool CanWrite => true;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
         }
 
         private sealed class ReadEnd : Stream
