@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
@@ -46,6 +47,38 @@ namespace Deevnet.Extended
             var host = tier.FindHost(hostName);
             if (host == null) return null;
             return (tier.ViaOf(host), tier.Access);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="act"/> (label, host, port, known_hosts file) for the SSH endpoint of each host the command
+        /// names: the <c>-Via</c> as given, or each of <paramref name="hostNames"/> (a tier host's via address and port,
+        /// unless <c>-Port</c> was given; any other name as it is, on <paramref name="port"/>). A failure for one host is
+        /// its own non-terminating error; a local via, which has no host key, stops the command.
+        /// </summary>
+        protected void ForEachKeyEndpoint(IEnumerable<string> hostNames, int port, Action<string, string, int, string> act)
+        {
+            if (ParameterSetName == ViaSet)
+            {
+                var via = ParseVia();
+                if (via.IsLocal) ThrowTerminatingError(NewError("ViaInvalid", ErrorCategory.InvalidArgument, "-Via local has no host key; give an ssh:// via.", Via));
+                act(via.Host, via.Host, via.Port, ResolveKnownHostsPath(null));
+                return;
+            }
+            foreach (var name in hostNames)
+            {
+                try
+                {
+                    var tierHost = ResolveTierHost(name);
+                    var remote = tierHost?.Via.IsLocal == false;
+                    var host = remote ? tierHost!.Value.Via.Host : name;
+                    var endpointPort = remote && !MyInvocation.BoundParameters.ContainsKey("Port") ? tierHost!.Value.Via.Port : port;
+                    act(name, host, endpointPort, ResolveKnownHostsPath(tierHost?.Access));
+                }
+                catch (DeevException ex)
+                {
+                    WriteDeevError(ex);
+                }
+            }
         }
 
         /// <summary>The known_hosts file to check: -KnownHostsPath, the tier's, or ~/.ssh/known_hosts.</summary>

@@ -33,27 +33,7 @@ namespace Deevnet.Extended.Commands
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName == ViaSet)
-            {
-                var via = ParseVia();
-                if (via.IsLocal) ThrowTerminatingError(NewError("ViaInvalid", ErrorCategory.InvalidArgument, "-Via local has no host key; give an ssh:// via.", Via));
-                Remove(via.Host, via.Port, ResolveKnownHostsPath(null));
-                return;
-            }
-            foreach (var name in HostName)
-            {
-                try
-                {
-                    var tierHost = ResolveTierHost(name);
-                    var host = tierHost?.Via.IsLocal == false ? tierHost.Value.Via.Host : name;
-                    var port = tierHost?.Via.IsLocal == false && !MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? tierHost.Value.Via.Port : Port;
-                    Remove(host, port, ResolveKnownHostsPath(tierHost?.Access));
-                }
-                catch (DeevException ex)
-                {
-                    WriteDeevError(ex);
-                }
-            }
+            ForEachKeyEndpoint(HostName, Port, (_, host, port, knownHostsPath) => Remove(host, port, knownHostsPath));
         }
 
         private void Remove(string host, int port, string knownHostsPath)
