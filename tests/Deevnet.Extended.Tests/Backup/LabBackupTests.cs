@@ -174,17 +174,8 @@ namespace Deevnet.Extended.Tests.Backup
         public async Task StoppedBackupOverSshRunsAfterOnce(Phase phase)
         {
             var lab = LabEnvironment.Require();
-            var dir = Directory.CreateDirectory(Path.Combine(Parent(lab), "cmd-" + Guid.NewGuid().ToString("N"))).FullName;
-            var (before, after) = RestoreScenarios.Commands(dir);
-            using var w = new BackupWorld(Parent(lab), sourceVia: Server, before: before, after: after, access: Access(lab));
-            try
-            {
-                await RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase, w.DropConnections);
-            }
-            finally
-            {
-                Directory.Delete(dir, true);
-            }
+            await RestoreScenarios.InCommandFolder(Parent(lab), (before, after) => new BackupWorld(Parent(lab), sourceVia: Server, before: before, after: after, access: Access(lab)),
+                (w, dir) => RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase, w.DropConnections));
         }
 
         [LabTheory]
@@ -195,17 +186,8 @@ namespace Deevnet.Extended.Tests.Backup
         public async Task StoppedRestoreOverSshRunsAfterOnce(Phase phase)
         {
             var lab = LabEnvironment.Require();
-            var dir = Directory.CreateDirectory(Path.Combine(Parent(lab), "cmd-" + Guid.NewGuid().ToString("N"))).FullName;
-            var (before, after) = RestoreScenarios.Commands(dir);
-            using var w = new BackupWorld(Parent(lab), targetVia: Server, before: before, after: after, access: Access(lab));
-            try
-            {
-                await RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase, w.DropConnections);
-            }
-            finally
-            {
-                Directory.Delete(dir, true);
-            }
+            await RestoreScenarios.InCommandFolder(Parent(lab), (before, after) => new BackupWorld(Parent(lab), targetVia: Server, before: before, after: after, access: Access(lab)),
+                (w, dir) => RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase, w.DropConnections));
         }
 
         /// <summary>The tar process archiving this world's data (the script around it has the same words on its command line).</summary>

@@ -184,17 +184,8 @@ namespace Deevnet.Extended.Tests.Backup
         [InlineData(Phase.After)]
         public async Task CtrlCDuringABackupRunsAfterOnce(Phase phase)
         {
-            var dir = Directory.CreateDirectory(Path.Combine(Parent, "cmd-" + System.Guid.NewGuid().ToString("N"))).FullName;
-            var (before, after) = RestoreScenarios.Commands(dir);
-            using var w = new BackupWorld(Parent, before: before, after: after);
-            try
-            {
-                await RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase);
-            }
-            finally
-            {
-                Directory.Delete(dir, true);
-            }
+            await RestoreScenarios.InCommandFolder(Parent, (before, after) => new BackupWorld(Parent, before: before, after: after),
+                (w, dir) => RestoreScenarios.StoppedBackupRunsAfterOnce(w, dir, phase));
         }
 
         [Theory]
@@ -203,17 +194,8 @@ namespace Deevnet.Extended.Tests.Backup
         [InlineData(Phase.After)]
         public async Task CtrlCDuringARestoreRunsAfterOnce(Phase phase)
         {
-            var dir = Directory.CreateDirectory(Path.Combine(Parent, "cmd-" + System.Guid.NewGuid().ToString("N"))).FullName;
-            var (before, after) = RestoreScenarios.Commands(dir);
-            using var w = new BackupWorld(Parent, before: before, after: after);
-            try
-            {
-                await RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase);
-            }
-            finally
-            {
-                Directory.Delete(dir, true);
-            }
+            await RestoreScenarios.InCommandFolder(Parent, (before, after) => new BackupWorld(Parent, before: before, after: after),
+                (w, dir) => RestoreScenarios.StoppedRestoreRunsAfterOnce(w, dir, phase));
         }
     }
 }

@@ -164,6 +164,25 @@ namespace Deevnet.Extended.Tests.Backup
             ($"touch {Sh.Q(Path.Combine(dir, "before-started"))}; if [ -e {Sh.Q(Path.Combine(dir, "slow-before"))} ]; then sleep 3; fi",
              $"touch {Sh.Q(Path.Combine(dir, "after-started"))}; if [ -e {Sh.Q(Path.Combine(dir, "slow-after"))} ]; then sleep 3; fi; echo ran >> {Sh.Q(Path.Combine(dir, "after-ran"))}");
 
+        /// <summary>
+        /// A folder for the markers of <see cref="Commands"/>, a world made with those before/after commands, the
+        /// scenario run in it, and the folder removed afterwards.
+        /// </summary>
+        public static async Task InCommandFolder(string parent, Func<string, string, BackupWorld> world, Func<BackupWorld, string, Task> run)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(parent, "cmd-" + Guid.NewGuid().ToString("N"))).FullName;
+            var (before, after) = Commands(dir);
+            try
+            {
+                using var w = world(before, after);
+                await run(w, dir);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
+        }
+
         /// <summary>A backup stopped in <paramref name="phase"/> (Ctrl-C: the token; or the connection closed): `after` ran exactly once.</summary>
         public static async Task StoppedBackupRunsAfterOnce(BackupWorld w, string dir, Phase phase, Action? drop = null)
         {

@@ -26,6 +26,11 @@ namespace Deevnet.Extended.Tests.Lab
         /// <summary>A value from lab.env, e.g. <c>DEEV_LAB_TIER</c>; throws naming the key when the lab did not write it.</summary>
         public string this[string key] => _values.TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"The lab's lab.env has no {key}.");
 
+        /// <summary>The lab server's sshd as the module reaches it: its via and the options (key, known_hosts) to log in with.</summary>
+        public (Core.Transport.Via Via, Core.Transport.SshTransportOptions Options) Ssh() =>
+            (Core.Transport.Via.Ssh(this["DEEV_LAB_SSH_USER"], this["DEEV_LAB_SSH_HOST"], int.Parse(this["DEEV_LAB_SSH_PORT"])),
+             new Core.Transport.SshTransportOptions { KeyFile = this["DEEV_LAB_SSH_KEY"], KnownHostsPath = this["DEEV_LAB_KNOWN_HOSTS"] });
+
         public bool Has(string key) => _values.ContainsKey(key);
 
         public static string RootPath => Environment.GetEnvironmentVariable("DEEV_LAB_ROOT") is { Length: > 0 } r ? r : "/run/deevnet-lab";

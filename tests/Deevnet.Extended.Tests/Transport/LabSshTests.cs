@@ -11,12 +11,7 @@ namespace Deevnet.Extended.Tests.Transport
     /// <summary>The SSH transport and managed file against the lab's sshd (in its server namespace).</summary>
     public sealed class LabSshTests
     {
-        private static (Via Via, SshTransportOptions Options) Lab()
-        {
-            var lab = LabEnvironment.Require();
-            var via = Via.Ssh(lab["DEEV_LAB_SSH_USER"], lab["DEEV_LAB_SSH_HOST"], int.Parse(lab["DEEV_LAB_SSH_PORT"]));
-            return (via, new SshTransportOptions { KeyFile = lab["DEEV_LAB_SSH_KEY"], KnownHostsPath = lab["DEEV_LAB_KNOWN_HOSTS"] });
-        }
+        private static (Via Via, SshTransportOptions Options) Lab() => LabEnvironment.Require().Ssh();
 
         [LabFact]
         public async Task Runs_commands_and_updates_a_managed_file_on_the_lab_server()

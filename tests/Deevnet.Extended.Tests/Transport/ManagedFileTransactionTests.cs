@@ -185,12 +185,7 @@ namespace Deevnet.Extended.Tests.Transport
 
         // ---- over SSH, against the lab's server -------------------------------------------------------------------
 
-        private static (Via Via, SshTransportOptions Options) Lab()
-        {
-            var lab = LabEnvironment.Require();
-            var via = Via.Ssh(lab["DEEV_LAB_SSH_USER"], lab["DEEV_LAB_SSH_HOST"], int.Parse(lab["DEEV_LAB_SSH_PORT"]));
-            return (via, new SshTransportOptions { KeyFile = lab["DEEV_LAB_SSH_KEY"], KnownHostsPath = lab["DEEV_LAB_KNOWN_HOSTS"] });
-        }
+        private static (Via Via, SshTransportOptions Options) Lab() => LabEnvironment.Require().Ssh();
 
         /// <summary>The lab's sshd runs commands on this machine's file system, so the test's folder is the server's too.</summary>
         [LabFact]
