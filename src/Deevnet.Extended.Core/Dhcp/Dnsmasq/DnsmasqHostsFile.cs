@@ -74,7 +74,10 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 if (name == null) name = field;
             }
             if (mac == null || ip == null) return null;
-            return new DhcpReservation(mac, ip, name, string.IsNullOrEmpty(description) ? null : description, null, owned, server, owned ? null : source);
+            description = string.IsNullOrEmpty(description) ? null : description;
+            // A line in the module's own file that breaks its rules was edited by hand: unreadable, so it is kept as it is.
+            if (owned && !DhcpFields.IsWritable(name, description)) return null;
+            return DhcpFields.FromServer(new DhcpReservation(mac, ip, name, description, null, owned, server, owned ? null : source));
         }
 
         /// <summary>The whole file for these entries; entries in MAC order, unreadable lines kept at the end.</summary>
