@@ -82,9 +82,11 @@ namespace Deevnet.Extended.Tests.Tier
         [Fact]
         public void A_dnsmasq_line_of_the_modules_own_file_that_breaks_the_rule_is_kept_as_unreadable()
         {
-            var content = DnsmasqHostsFile.Parse("02:de:20:00:00:01,10.1.99.10,good\n02:de:20:00:00:02,10.1.99.11,bad_name\n", "dnsmasq");
+            var content = DnsmasqHostsFile.Parse("02:de:20:00:00:01,10.1.99.10,good\n#= by hand\n02:de:20:00:00:02,10.1.99.11,bad_name\n", "dnsmasq");
             Assert.Equal("good", Assert.Single(content.Entries).Name);
-            Assert.Equal("02:de:20:00:00:02,10.1.99.11,bad_name", Assert.Single(content.Unreadable));
+            Assert.Equal(new[] { "#= by hand", "02:de:20:00:00:02,10.1.99.11,bad_name" }, content.Unreadable);
+            var again = DnsmasqHostsFile.Parse(DnsmasqHostsFile.Render(content.Entries, content.Unreadable), "dnsmasq");
+            Assert.Equal(content.Unreadable, again.Unreadable);
         }
 
         [Fact]
