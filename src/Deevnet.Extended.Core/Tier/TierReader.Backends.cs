@@ -20,7 +20,7 @@ namespace Deevnet.Extended.Core.Tier
             foreach (var entry in section.Entries)
             {
                 var name = entry.Key;
-                if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"hypervisors.{name}: '{name}' is not a valid name (lowercase a-z, 0-9 and '-')");
+                if (NameRules.WhyNotAName(name, "hypervisor name") is { } why) Problem(entry.Value.Key, $"hypervisors.{name}: {why}");
                 var f = Map(entry.Value.Value, "hypervisors." + name, entry.Value.Key);
                 var spec = ReadBackend(f, TierSchema.HypervisorKinds, name);
                 if (spec is Hypervisor hv) _hypervisors[name] = hv;
@@ -131,6 +131,8 @@ namespace Deevnet.Extended.Core.Tier
                     var slash = store.IndexOf('/', "ssh://".Length);
                     if (slash < 0 || slash == store.Length - 1 || !Via.TryParse(store.Substring(0, slash), out _, out var error))
                         Problem(f["store"]!, $"backup.store: '{store}' is not ssh://user@host[:port]/path");
+                    else if (PathRules.WhyNotAnAbsolutePath(store.Substring(slash)) is { } why)
+                        Problem(f["store"]!, $"backup.store: {why}");
                 }
                 else store = ResolveLocal(store);
             }
@@ -145,7 +147,7 @@ namespace Deevnet.Extended.Core.Tier
             // A machine that signs must be able to check its own signatures (else every backup it takes is refused later).
             if (signingKeyFile != null && allowedSignersFile == null && !f.Has("allowedSignersFile"))
                 Problem(f["signingKeyFile"]!, "backup.signingKeyFile needs backup.allowedSignersFile (the OpenSSH allowed-signers file that lists its public key)");
-            var maxAge = Duration(f, "maxAge") ?? TimeSpan.FromHours(36);
+            var maxAge = Duration(f, "maxAge", DurationRules.Age) ?? TimeSpan.FromHours(36);
             var keep = Int(f, "keep", 1, 100000) ?? 30;
             if (_problems.Count > before || store == null || recipient == null) return null;
             return new BackupSettings(store, recipient, identityFile, maxAge, keep, signingKeyFile, allowedSignersFile);

@@ -23,10 +23,12 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>The VMID the caller expects (from Get-DeevMgmtHost); must agree with the host's identity.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateDeevVmId]
         public int? VmId { get; set; }
 
         /// <summary>The MAC the caller expects (from Get-DeevMgmtHost); must agree with the host's identity.</summary>
@@ -49,7 +51,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>How long to wait for the port, in seconds (default 600).</summary>
         [Parameter]
-        [ValidateRange(1, 86400)]
+        [ValidateDeevTimeout]
         public int WaitTimeoutSec { get; set; } = 600;
 
         /// <summary>

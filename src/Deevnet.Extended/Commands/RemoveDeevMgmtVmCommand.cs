@@ -21,14 +21,17 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string Name { get; set; } = "";
 
         /// <summary>The VM's VMID; required for a VM the tier does not declare, checked against the identity otherwise.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateDeevVmId]
         public int? VmId { get; set; }
 
         /// <summary>The tier hypervisor of a VM the tier does not declare (default: the only hypervisor).</summary>
         [Parameter]
+        [ValidateDeevName("hypervisor name")]
         public string? Hypervisor { get; set; }
 
         protected override void ProcessRecord()

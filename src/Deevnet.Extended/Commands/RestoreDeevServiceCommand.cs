@@ -18,6 +18,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name")]
         public string Service { get; set; } = "";
 
         /// <summary>The backup to restore. Default: the newest good one.</summary>
@@ -27,10 +28,12 @@ namespace Deevnet.Extended.Commands
         /// <summary>A host of the tier to restore onto. Default: the service's host.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string? TargetHost { get; set; }
 
         /// <summary>Folder on the target the paths are restored under. Default: / (back in place).</summary>
         [Parameter]
+        [ValidateDeevPath]
         public string Root { get; set; } = "/";
 
         /// <summary>Do not run the service's before/after commands.</summary>

@@ -16,6 +16,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Power the VM off at once instead of asking the guest to shut down.</summary>
