@@ -90,7 +90,9 @@ def main(seed_dir, work_dir):
                 for i in state.iter_interfaces()
             ],
             "routes": list(state.iter_routes()),
-            "dns": state.dns_nameservers if hasattr(state, "dns_nameservers") else None,
+            # Global DNS (network config v1 "nameserver" entries, as PVE writes them).
+            "dns_nameservers": state.dns_nameservers,
+            "dns_search": state.dns_searchdomains,
         }
 
     print(json.dumps({

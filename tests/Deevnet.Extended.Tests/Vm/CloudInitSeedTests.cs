@@ -1,12 +1,10 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
 using System.Text.Json;
 using Deevnet.Extended.Core.Transport;
 using Deevnet.Extended.Core.Vm;
-using Deevnet.Extended.Core.Vm.Libvirt;
 using Xunit;
 
 namespace Deevnet.Extended.Tests.Vm
@@ -38,14 +36,8 @@ namespace Deevnet.Extended.Tests.Vm
         {
             var keyed = StaticSpec();
             keyed.FirstBootHostKey = GeneratedHostKey.NewEd25519(keyed.Name);
-            foreach (var (name, userData) in new[] { ("keyed", CloudInitSeed.UserData(keyed)), ("plain", CloudInitSeed.UserData(DhcpSpec())) })
-            {
-                var file = Path.Combine(_dir, name + "-user-data");
-                File.WriteAllText(file, userData);
-                var (code, output) = Run("cloud-init", "schema", "--config-file", file);
-                Assert.True(code == 0, $"cloud-init schema rejected the {name} user-data:\n{output}\n{userData}");
-                Assert.Contains("Valid cloud-config", output);
-            }
+            RealCloudInit.AssertValidUserData(_dir, "keyed", CloudInitSeed.UserData(keyed));
+            RealCloudInit.AssertValidUserData(_dir, "plain", CloudInitSeed.UserData(DhcpSpec()));
         }
 
         [Fact]
@@ -70,19 +62,7 @@ namespace Deevnet.Extended.Tests.Vm
             Assert.Equal("ALL=(ALL) NOPASSWD:ALL", ops.GetProperty("sudo").GetString());
             Assert.Equal("/bin/bash", ops.GetProperty("shell").GetString());
 
-            // cc_ssh deletes the image's host keys and writes exactly the seeded pair; nothing is skipped as unknown.
-            Assert.True(seen.GetProperty("ssh_deletekeys").GetBoolean());
-            Assert.Empty(seen.GetProperty("ignored_ssh_keys").EnumerateArray());
-            var hostKeys = seen.GetProperty("host_keys");
-            Assert.Equal(new[] { "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub" },
-                hostKeys.EnumerateObject().Select(k => k.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray());
-            var privateFile = Path.Combine(_dir, "host_key");
-            File.WriteAllText(privateFile, hostKeys.GetProperty("/etc/ssh/ssh_host_ed25519_key").GetString());
-            Transport.TestShell.Run("chmod", "600", privateFile);
-            // The private key cloud-init writes is the one whose public half the module recorded as the first-boot key.
-            var derived = Transport.TestShell.Run("ssh-keygen", "-y", "-f", privateFile).Trim().Split(' ');
-            Assert.Equal(spec.FirstBootHostKey.PublicKey.Base64, derived[1]);
-            Assert.Equal(spec.FirstBootHostKey.PublicKeyLine, hostKeys.GetProperty("/etc/ssh/ssh_host_ed25519_key.pub").GetString());
+            RealCloudInit.AssertSeededHostKey(_dir, seen, spec.FirstBootHostKey);
 
             var nic = seen.GetProperty("network").GetProperty("interfaces").EnumerateArray().Single();
             Assert.Equal("02:de:77:00:02:bd", nic.GetProperty("mac_address").GetString());
@@ -112,44 +92,8 @@ namespace Deevnet.Extended.Tests.Vm
             Assert.Equal("dhcp4", nic.GetProperty("subnets").EnumerateArray().Single().GetProperty("type").GetString());
         }
 
-        /// <summary>Writes the seed's three files as the libvirt back end puts them on the cidata ISO and loads them through cloud-init.</summary>
-        private JsonElement LoadSeed(VmSpec spec)
-        {
-            var seed = Path.Combine(_dir, "seed");
-            var work = Path.Combine(_dir, "work");
-            Directory.CreateDirectory(seed);
-            Directory.CreateDirectory(work);
-            File.WriteAllText(Path.Combine(seed, "user-data"), CloudInitSeed.UserData(spec));
-            File.WriteAllText(Path.Combine(seed, "meta-data"), CloudInitSeed.MetaData(spec));
-            File.WriteAllText(Path.Combine(seed, "network-config"), CloudInitSeed.NetworkConfig(spec));
-            var (code, output) = Run(SystemPython, ReaderScript, seed, work);
-            Assert.True(code == 0, $"cloud-init could not load the seed:\n{output}");
-            return JsonDocument.Parse(output).RootElement.Clone();
-        }
-
-        /// <summary>Debian's python3, where python3-cloud-init lives (a python3 earlier on PATH, e.g. pyenv, lacks it).</summary>
-        private const string SystemPython = "/usr/bin/python3";
-
-        private static string ReaderScript
-        {
-            get
-            {
-                var dir = new DirectoryInfo(AppContext.BaseDirectory);
-                while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Deevnet.Extended.sln"))) dir = dir.Parent;
-                return Path.Combine(dir!.FullName, "tests", "cloud-init", "read_nocloud_seed.py");
-            }
-        }
-
-        /// <summary>Runs a program; a missing program (cloud-init not installed) throws, failing the test.</summary>
-        private static (int Code, string Output) Run(string program, params string[] args)
-        {
-            var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            var stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, p.ExitCode == 0 ? stdout : stdout + stderr.Result);
-        }
+        /// <summary>The seed's three files as the libvirt back end puts them on the cidata ISO, loaded through cloud-init.</summary>
+        private JsonElement LoadSeed(VmSpec spec) =>
+            RealCloudInit.LoadSeed(_dir, CloudInitSeed.UserData(spec), CloudInitSeed.MetaData(spec), CloudInitSeed.NetworkConfig(spec));
     }
 }

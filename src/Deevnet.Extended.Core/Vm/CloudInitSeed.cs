@@ -4,12 +4,14 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Deevnet.Extended.Core.Vm.Libvirt
+namespace Deevnet.Extended.Core.Vm
 {
     /// <summary>
     /// The NoCloud seed (volume label <c>cidata</c>) that gives a libvirt VM what PVE's cloud-init drive gives a PVE VM:
-    /// hostname, user and key, and DHCP or the static address. Every value comes validated from the tier; strings are
-    /// still written JSON-quoted (valid YAML) so nothing can break out of its field.
+    /// hostname, user and key, and DHCP or the static address; its user-data is also the Proxmox <c>cicustom</c> snippet
+    /// (<see cref="Proxmox.ProxmoxSnippets"/>). Every value comes validated from the tier; strings are still written
+    /// JSON-quoted (valid YAML) so nothing can break out of its field. Real cloud-init (22.4) reads all three files as
+    /// meant: tests/Deevnet.Extended.Tests/Vm/CloudInitSeedTests.cs.
     /// </summary>
     internal static class CloudInitSeed
     {
