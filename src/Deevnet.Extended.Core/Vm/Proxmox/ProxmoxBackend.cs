@@ -119,11 +119,12 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                     ?? throw VmErrors.BackendFailed(Target, "data disk", $"no storage for VM {spec.VmId}'s data disk: set {_hypervisor.Section}.storage");
                 config.Add(Pair(FreeScsiSlot(vm), $"{storage}:{spec.DataDisk.SizeGb},serial={spec.DataDisk.Serial}"));
             }
-            if (config.Any(c => c.Key == CiCustomKey))
+            if (spec.FirstBootHostKey != null && _snippets != null)
             {
-                // Written before PVE is told about it: PVE reads the snippet whenever it builds the cloud-init drive.
+                // Always written with this run's key (recorded in known_hosts already), before PVE is pointed at it:
+                // PVE reads the snippet whenever it builds the cloud-init drive.
                 progress?.Report(new OperationProgress(activity, "Writing the cloud-init snippet with the first-boot host key", 35));
-                await _snippets!.WriteAsync(spec, cancellationToken).ConfigureAwait(false);
+                await _snippets.WriteAsync(spec, cancellationToken).ConfigureAwait(false);
             }
             if (config.Count > 0)
             {
