@@ -89,6 +89,7 @@ namespace Deevnet.Extended.Core.Tier
             else if (key == "restartCommand") { ok = text.Trim().Length > 0 && text.IndexOf('\n') < 0; expected = "a shell command on one line"; }
             else if (key == "domainType") { ok = text == "kvm" || text == "qemu" || text == "test"; expected = "kvm, qemu or test"; }
             else if (key == "ciUser") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-z_][a-z0-9_-]{0,31}$"); expected = "a Linux user name"; }
+            else if (key == "snippetStorage") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]$"); expected = "a Proxmox storage id"; }
             else if (key == "uri") { ok = text.Contains(":"); expected = "a libvirt connection URI, e.g. qemu:///system"; }
             else { ok = PlainTokenPattern.IsMatch(text); expected = "a plain value without spaces"; }
             if (ok) return text;

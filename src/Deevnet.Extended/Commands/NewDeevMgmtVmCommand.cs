@@ -57,8 +57,8 @@ namespace Deevnet.Extended.Commands
         /// <summary>
         /// For a VM this call creates: make its SSH host key (ed25519, in memory), hand it in through the cloud-init seed
         /// and record its public key in the tier's known_hosts as a first-boot line, so the VM's key is known before it
-        /// is on the network. Invoke-DeevRebuild uses it; libvirt only for now (on Proxmox a warning says the key is
-        /// not seeded).
+        /// is on the network. Invoke-DeevRebuild uses it. Proxmox needs a snippet storage in the tier for it (otherwise
+        /// a warning says the key is not seeded).
         /// </summary>
         [Parameter]
         public SwitchParameter SeedHostKey { get; set; }
@@ -98,7 +98,7 @@ namespace Deevnet.Extended.Commands
         private GeneratedHostKey? SeedKey(SiteTier tier, MgmtHost host, IVmBackend backend, Core.Plans.ChangePlan plan)
         {
             if (!backend.SeedsHostKey && VmProvisioner.Describe(plan) == "created")
-                WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed yet; the VM makes its own on first boot.");
+                WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed (Proxmox: set its snippetStorage, snippetDir and via); the VM makes its own on first boot.");
             var key = FirstBootHostKey.Prepare(tier, host, backend, plan);
             if (key != null) WriteVerbose($"{host.Name}: first-boot host key {key} seeded and recorded in {tier.Access.KnownHostsFile}.");
             return key;
