@@ -22,6 +22,7 @@
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Backup.Format.ps1xml'
         'module/Formats/Journal.Format.ps1xml'
+        'module/Formats/Drift.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -45,6 +46,7 @@
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
         'Test-DeevExtendedTier', 'Get-DeevChange'
+        'Compare-DeevTier'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'

@@ -63,6 +63,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter SeedHostKey { get; set; }
 
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -88,8 +94,12 @@ namespace Deevnet.Extended.Commands
             if (!ShouldProcess(description, $"Build VM {name} (VMID {spec.VmId}) on {backend.Name}? {plan.Summary}", "New-DeevMgmtVm")) return;
 
             if (SeedHostKey) spec.FirstBootHostKey = SeedKey(tier, host, backend, plan);
-            var options = new VmBuildOptions { Wait = !NoWait, WaitPort = WaitPort, WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec), Restart = Restart };
-            var vm = RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct));
+            // The journal records the build (create, settings, start); waiting for the VM to answer changes nothing, so
+            // a VM that is slow to answer is not recorded as a failed change.
+            var options = new VmBuildOptions { Wait = false, Restart = Restart };
+            var vm = ApplyJournaled(tier, plan, () => RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct)));
+            if (!NoWait)
+                RunAsync(ct => VmReadiness.WaitForTcpAsync(spec.Name, spec.IPAddress, WaitPort, TimeSpan.FromSeconds(WaitTimeoutSec), Progress, ct));
             if (vm.RestartRequired)
                 WriteWarning($"{name}: {string.Join(", ", vm.RestartPending)} take effect only after a restart; run New-DeevMgmtVm -Restart to reboot it.");
             WriteObject(Output(tier, host, identity, vm, VmProvisioner.Describe(plan)));

@@ -51,6 +51,12 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter AllowUnsigned { get; set; }
 
+        /// <summary>Restore without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the restore.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -78,7 +84,19 @@ namespace Deevnet.Extended.Commands
                 WriteVerbose($"Restore plan for {service.Name}: {backup.BackupName} is {origin}.");
                 var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z, {origin}): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
-                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                var journal = OpenJournal(tier);
+                RestoreResult result;
+                try
+                {
+                    result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                }
+                catch (DeevException ex)
+                {
+                    Record(journal, tier, plan, plan.Target, "failed: " + ex.ErrorId);
+                    throw;
+                }
+                Record(journal, tier, plan, plan.Target,
+                    !result.Verified ? "failed: RestoreVerificationFailed" : result.AfterFailure != null ? "failed: BackupAfterFailed" : "applied");
                 WriteObject(result);
                 if (!result.Verified)
                     WriteError(NewError("RestoreVerificationFailed", ErrorCategory.InvalidResult,
