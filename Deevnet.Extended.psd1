@@ -1,9 +1,10 @@
 @{
-    # The compiled cmdlets are the root module; the thin script layer (rebuild playbooks, Pester helpers) is nested.
+    # The compiled cmdlets are the module. The thin script layer (module/ScriptLayer.ps1: the rebuild framework that
+    # runs the playbooks, the Pester helpers) is not a nested module: Invoke-DeevRebuild and Get-DeevPlaybook load it
+    # on first use, so an import that rebuilds nothing does not pay for it.
     # `build.ps1 Build` puts the dll into module/bin, so this manifest imports from the repository root as well as
     # from an installed copy (the package keeps the same layout).
     RootModule           = 'module/bin/Deevnet.Extended.dll'
-    NestedModules        = @('module/Deevnet.Extended.psm1')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f5e64-6f4e-4a1d-9a57-2f7f3c1f9d21'
     Author               = 'Deevnet'
@@ -53,11 +54,10 @@
         'Get-DeevBackup'
         'Test-DeevBackup'
         'Restore-DeevService'
-    )
-    FunctionsToExport    = @(
         'Invoke-DeevRebuild'
         'Get-DeevPlaybook'
     )
+    FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
