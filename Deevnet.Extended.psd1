@@ -13,17 +13,7 @@
     Description          = 'Builds, verifies, backs up and rebuilds the extended services tier of a Deevnet site: deterministic identity, management VMs, DHCP reservations, DNS records, checks, backups and rebuild playbooks.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @(
-        'module/Formats/Tier.Format.ps1xml'
-        'module/Formats/Transport.Format.ps1xml'
-        'module/Formats/Dhcp.Format.ps1xml'
-        'module/Formats/Vm.Format.ps1xml'
-        'module/Formats/Dns.Format.ps1xml'
-        'module/Formats/Rebuild.Format.ps1xml'
-        'module/Formats/Checks.Format.ps1xml'
-        'module/Formats/Backup.Format.ps1xml'
-        'module/Formats/Journal.Format.ps1xml'
-    )
+    FormatsToProcess     = @('module/Formats/Deevnet.Extended.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-DeevTier'
         'Get-DeevMgmtHost'
