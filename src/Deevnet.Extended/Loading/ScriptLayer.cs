@@ -33,9 +33,10 @@ namespace Deevnet.Extended.Loading
         private static readonly PropertyInfo? PipelineObject =
             typeof(PSCmdlet).BaseType?.BaseType?.GetProperty("CurrentPipelineObject", BindingFlags.Instance | BindingFlags.NonPublic);
 
-        private static readonly ScriptBlock Forward =
-            ScriptBlock.Create("param($command, $parameters, $output) & $command @parameters 2>&1 | ForEach-Object { " +
-                "if ($_ -is [System.Management.Automation.ErrorRecord]) { $parameters.Caller.WriteError($_) } else { $output.Invoke($_) } }");
+        // A text, not a shared ScriptBlock: invoking one in a module rebinds it, and runspaces may run side by side.
+        private const string Forward =
+            "param($command, $parameters, $output) & $command @parameters 2>&1 | ForEach-Object { " +
+            "if ($_ -is [System.Management.Automation.ErrorRecord]) { $parameters.Caller.WriteError($_) } else { $output.Invoke($_) } }";
 
         /// <summary>The script module of this runspace, loaded now if it is not yet. Must run on the pipeline thread.</summary>
         internal static PSModuleInfo Get()
@@ -82,7 +83,7 @@ namespace Deevnet.Extended.Loading
             // and each error of the commands the script calls goes out through the caller as it comes, so a long rebuild
             // streams its steps. (A steppable pipeline would stream by itself, but one made inside a script module runs
             // its function without the module's commands in reach.)
-            Get().Invoke(Forward, function, parameters, output ?? caller.WriteObject);
+            Get().Invoke(ScriptBlock.Create(Forward), function, parameters, output ?? caller.WriteObject);
         }
     }
 }
