@@ -1,9 +1,10 @@
 @{
-    # The compiled cmdlets are the root module; the thin script layer (rebuild playbooks, Pester helpers) is nested.
+    # The compiled cmdlets are the module. The thin script layer (module/ScriptLayer.ps1: the rebuild framework that
+    # runs the playbooks, the Pester helpers) is not a nested module: Invoke-DeevRebuild and Get-DeevPlaybook load it
+    # on first use, so an import that rebuilds nothing does not pay for it.
     # `build.ps1 Build` puts the dll into module/bin, so this manifest imports from the repository root as well as
     # from an installed copy (the package keeps the same layout).
     RootModule           = 'module/bin/Deevnet.Extended.dll'
-    NestedModules        = @('module/Deevnet.Extended.psm1')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f5e64-6f4e-4a1d-9a57-2f7f3c1f9d21'
     Author               = 'Deevnet'
@@ -12,18 +13,7 @@
     Description          = 'Builds, verifies, backs up and rebuilds the extended services tier of a Deevnet site: deterministic identity, management VMs, DHCP reservations, DNS records, checks, backups and rebuild playbooks.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @(
-        'module/Formats/Tier.Format.ps1xml'
-        'module/Formats/Transport.Format.ps1xml'
-        'module/Formats/Dhcp.Format.ps1xml'
-        'module/Formats/Vm.Format.ps1xml'
-        'module/Formats/Dns.Format.ps1xml'
-        'module/Formats/Rebuild.Format.ps1xml'
-        'module/Formats/Checks.Format.ps1xml'
-        'module/Formats/Backup.Format.ps1xml'
-        'module/Formats/Journal.Format.ps1xml'
-        'module/Formats/Drift.Format.ps1xml'
-    )
+    FormatsToProcess     = @('module/Formats/Deevnet.Extended.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-DeevTier'
         'Get-DeevMgmtHost'
@@ -55,11 +45,10 @@
         'Get-DeevBackup'
         'Test-DeevBackup'
         'Restore-DeevService'
-    )
-    FunctionsToExport    = @(
         'Invoke-DeevRebuild'
         'Get-DeevPlaybook'
     )
+    FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{

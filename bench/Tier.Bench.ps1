@@ -1,18 +1,9 @@
-# Issue 2: what the foundation costs. Import-Module over a bare pwsh start, and loading + validating a
-# generated 2,000-host tier, each against a baseline measured in the same run.
+# Issue 2: what the foundation costs: loading + validating a generated 2,000-host tier, against a baseline measured
+# in the same run. (Import cost: bench/Import.Bench.ps1.)
 . (Join-Path $PSScriptRoot 'Common.ps1')
-$dotnet = (Get-Process -Id $PID).Path
-$pwshDll = Join-Path $PSHOME 'pwsh.dll'
 $manifest = Join-Path $RepoRoot 'Deevnet.Extended.psd1'
 
-# 1. Import cost: the same fresh process with and without importing the module (and touching one cmdlet, so the
-#    assembly really loads).
-$bare = Measure-Median -Count 7 { & $dotnet $pwshDll -NoProfile -NonInteractive -Command 'exit 0' }
-$imported = Measure-Median -Count 7 { & $dotnet $pwshDll -NoProfile -NonInteractive -Command "Import-Module '$manifest'; `$null = Get-Command Get-DeevTier; exit 0" }
-Write-BenchResult -What 'pwsh start + Import-Module' -ValueMs $imported -BaselineName 'bare pwsh start' -BaselineMs $bare -Goal 'import adds < 150 ms'
-'  import adds: {0:N1} ms' -f ($imported - $bare)
-
-# 2. A generated 2,000-host tier: full load and validation against parsing the same YAML with YamlDotNet alone.
+# A generated 2,000-host tier: full load and validation against parsing the same YAML with YamlDotNet alone.
 Import-Module $manifest
 $dir = Join-Path ([IO.Path]::GetTempPath()) ("deev-bench-" + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $dir | Out-Null

@@ -10,7 +10,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    # The module's psm1 registers the operator when Pester is loaded; register it here too until it does.
+    # Importing the module after Pester registers the operator; a run that imported Pester later registers it here.
     if (-not (Get-ShouldOperator | Where-Object Name -eq PassDeevTier)) { . (Join-Path $RepoRoot 'module/Pester/DeevAssertions.ps1') }
 }
 

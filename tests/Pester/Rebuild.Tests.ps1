@@ -121,11 +121,27 @@ Describe 'Invoke-DeevRebuild with fake playbooks' {
         Get-Invoked $fake.Dir | Should -Be @('runner.One', 'runner.Two', 'runner.Three')
     }
 
+    It 'records each rebuilt service in the tier''s change journal with its result, and a rebuild with nothing to do not at all' {
+        Add-Content $fake.Tier 'journal: changes.jsonl'
+        New-Item (Join-Path $fake.Dir 'fail.jump.Three') | Out-Null
+        Invoke-DeevRebuild -Service runner -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false | Out-Null
+        { Invoke-DeevRebuild -Service jump -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false | Out-Null } | Should -Throw
+        Invoke-DeevRebuild -Service runner -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false | Out-Null   # all verified: no change
+
+        $records = @(Get-DeevChange -TierPath $fake.Tier | Where-Object Kind -EQ 'rebuild')
+        $records.Key | Should -Be @('runner', 'jump')
+        $records.Server | Should -Be @('dv77aut001v01', 'dv77acc001v01')
+        $records[0].Result | Should -Be 'applied'
+        $records[0].After | Should -Be 'rebuilt: One, Two, Three done, 0 already done'
+        $records[1].Result | Should -Be 'failed at step Three'
+        $records[1].After | Should -Be 'stopped at Three after One, Two'
+    }
+
     It 'stops at a failed step with RebuildStepFailed naming the step, and a second run resumes without redoing finished steps' {
         New-Item (Join-Path $fake.Dir 'fail.runner.Two') | Out-Null
         $first = [System.Collections.Generic.List[object]]::new()
         { Invoke-DeevRebuild -Service runner -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false | ForEach-Object { $first.Add($_) } } |
-            Should -Throw -ErrorId 'RebuildStepFailed,Invoke-DeevRebuild'
+            Should -Throw -ErrorId 'RebuildStepFailed,Deevnet.Extended.Commands.InvokeDeevRebuildCommand'
         $first.Step | Should -Be @('One', 'Two')
         $first.Status | Should -Be @('Done', 'Failed')
         $first[1].Detail | Should -Match 'fake failure'
@@ -147,7 +163,7 @@ Describe 'Invoke-DeevRebuild with fake playbooks' {
     It 'fails a step whose Invoke returns without doing its work (it is verified, not assumed)' {
         New-Item (Join-Path $fake.Dir 'lie.runner.One') | Out-Null
         { Invoke-DeevRebuild -Service runner -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false } |
-            Should -Throw -ErrorId 'RebuildStepFailed,Invoke-DeevRebuild' -ExpectedMessage '*One*check still fails*'
+            Should -Throw -ErrorId 'RebuildStepFailed,Deevnet.Extended.Commands.InvokeDeevRebuildCommand' -ExpectedMessage '*One*check still fails*'
         Get-Invoked $fake.Dir | Should -Be @('runner.One')
     }
 
@@ -188,7 +204,7 @@ New-RebuildStep -Name Write -Description 'writes a file' -Test { `$false } -Invo
         $results | Should -BeNullOrEmpty
         Get-Invoked $fake.Dir | Should -BeNullOrEmpty
         $warnings -join ' ' | Should -Match 'dv77obs001v01 also holds logs'
-        $problems.FullyQualifiedErrorId | Should -Contain 'RebuildSharedHostNotConfirmed,Invoke-DeevRebuild'
+        $problems.FullyQualifiedErrorId | Should -Contain 'RebuildSharedHostNotConfirmed,Deevnet.Extended.Commands.InvokeDeevRebuildCommand'
     }
 
     It 'rebuilds a shared host with -Force' {
@@ -199,13 +215,13 @@ New-RebuildStep -Name Write -Description 'writes a file' -Test { `$false } -Invo
     It 'stops a step that acted on another host (RebuildScopeViolation)' {
         New-Item (Join-Path $fake.Dir 'other.jump.Two') | Out-Null
         { Invoke-DeevRebuild -Service jump -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false } |
-            Should -Throw -ErrorId 'RebuildScopeViolation,Invoke-DeevRebuild' -ExpectedMessage '*dv77zzz001v01*'
+            Should -Throw -ErrorId 'RebuildScopeViolation,Deevnet.Extended.Commands.InvokeDeevRebuildCommand' -ExpectedMessage '*dv77zzz001v01*'
         Get-Invoked $fake.Dir | Should -Be @('jump.One', 'jump.Two')
     }
 
     It 'refuses an unknown service before touching anything' {
         { Invoke-DeevRebuild -Service nosuch -TierPath $fake.Tier -PlaybookPath $fake.Playbooks -Confirm:$false } |
-            Should -Throw -ErrorId 'RebuildTargetInvalid,Invoke-DeevRebuild'
+            Should -Throw -ErrorId 'RebuildTargetInvalid,Deevnet.Extended.Commands.InvokeDeevRebuildCommand'
     }
 
     It 'takes services from the pipeline (Get-DeevService)' {
@@ -349,7 +365,7 @@ Describe 'Rebuild drills on the lab' -Skip:(-not $RunDrills) {
             try { Invoke-DeevRebuild -Service $service -TierPath $DrillTier -Confirm:$false | ForEach-Object { $first.Add($_) } }
             catch { $failure = $_ }
             $failure | Should -Not -BeNullOrEmpty -Because 'a changed host key must stop the rebuild'
-            $failure.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Invoke-DeevRebuild'
+            $failure.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,Deevnet.Extended.Commands.InvokeDeevRebuildCommand'
             $offered = Get-DeevHostKey -Via "ssh://root@$($hostInfo.IPAddress)" -KnownHostsPath $KnownHosts
             $seeded = Get-RebuildDrillSeededKey -HostName $hostInfo.Name -TierPath $DrillTier
             # The error shows every fingerprint: the one offered, the recorded one and the one handed in.

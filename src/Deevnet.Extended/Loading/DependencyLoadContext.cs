@@ -74,6 +74,9 @@ namespace Deevnet.Extended.Loading
         public void OnImport()
         {
             DependencyLoadContext.Register();
+            // Should -PassDeevTier is registered by the script layer, which is otherwise loaded on first use only:
+            // inside a Pester run (Pester's assembly is loaded) it is loaded now, so the operator exists before any test.
+            if (AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Pester")) ScriptLayer.Get();
             var core = DependencyLoadContext.LoadCore();
             if (core == null) return;
             var table = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
@@ -91,6 +94,7 @@ namespace Deevnet.Extended.Loading
 
         public void OnRemove(PSModuleInfo module)
         {
+            ScriptLayer.Forget();
             var remove = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators")?.GetMethod("Remove", new[] { typeof(string) });
             lock (Accelerators)
             {
