@@ -11,7 +11,8 @@
                  artifacts/lab-logs, stop the lab, print 'N passed, N failed, N skipped' (after a failure, preceded
                  by where the lab logs are and the end of the lab's sshd log)
       Demo       Build, start the lab and run the module's main job on it (examples/demo.ps1)
-      Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines)
+      Bench      Build and run every bench/*.Bench.ps1 (speed and memory, with same-run baselines); also needs the
+                 peer tools in build/bench-packages.txt (installed like the lab's)
       Package    Build and produce out/Deevnet.Extended.<version>.nupkg for Install-PSResource
       Soak       -Count times (default 10), one after another: clone the committed HEAD into a fresh temp folder,
                  run 'CI=true bash .ci/run' there (log: artifacts/soak/run-<i>.log), delete the clone; then print
@@ -66,7 +67,7 @@ switch ($Task) {
         $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab; if (-not $ok) { exit 1 }
     }
     'Demo' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Demo }
-    'Bench' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Bench }
+    'Bench' { Invoke-Bootstrap -LabPackages Require -Lists build/lab-packages.txt, build/bench-packages.txt; Invoke-Build; Invoke-Bench }
     'Package' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build; Invoke-Package | Out-Null }
     'Soak' { $ok = Invoke-Soak -Count $Count; if (-not $ok) { exit 1 } }
 }

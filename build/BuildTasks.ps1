@@ -17,7 +17,9 @@ function Invoke-FreshPwsh {
 
 function Get-LabPackageList {
     # build/lab-packages.txt: one package per line, '#' starts a comment. The one list of the lab's Debian packages.
-    $names = foreach ($line in Get-Content (Join-Path $Root 'build/lab-packages.txt')) {
+    # Bench adds build/bench-packages.txt (the peer tools the benches compare against; never needed by tests).
+    param([string[]] $Lists = @('build/lab-packages.txt'))
+    $names = foreach ($line in $Lists | ForEach-Object { Get-Content (Join-Path $Root $_) }) {
         $name = ($line -replace '#.*$', '').Trim()
         if ($name) { $name }
     }
@@ -41,8 +43,8 @@ function Get-MissingLabPackage {
 function Install-LabPackage {
     # Require: install what is missing (as root with apt-get), otherwise print the command to run and exit 2.
     # Warn: the task does not need the lab (Build, Package, Test -NoLab): only say what is missing, never install.
-    param([Parameter(Mandatory)][ValidateSet('Require', 'Warn')][string] $Mode)
-    $names = Get-LabPackageList
+    param([Parameter(Mandatory)][ValidateSet('Require', 'Warn')][string] $Mode, [string[]] $Lists = @('build/lab-packages.txt'))
+    $names = Get-LabPackageList $Lists
     if (-not (Get-Command dpkg-query -ErrorAction Ignore)) {
         $what = "this is not a Debian/Ubuntu machine (no dpkg-query); the lab needs these Debian packages or their equivalents: $($names -join ' ')"
         if ($Mode -eq 'Warn') { Write-Warning "Lab packages: $what"; return }
@@ -86,8 +88,8 @@ function Install-LabPackage {
 }
 
 function Invoke-Bootstrap {
-    param([ValidateSet('Require', 'Warn')][string] $LabPackages = 'Require')
-    Install-LabPackage -Mode $LabPackages
+    param([ValidateSet('Require', 'Warn')][string] $LabPackages = 'Require', [string[]] $Lists = @('build/lab-packages.txt'))
+    Install-LabPackage -Mode $LabPackages -Lists $Lists
     Push-Location $Root
     try {
         Invoke-Native 'dotnet tool restore' { dotnet tool restore | Out-Null }

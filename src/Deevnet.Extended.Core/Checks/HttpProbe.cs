@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Globalization;
 using System.IO;
 using System.Net;
@@ -104,13 +105,26 @@ namespace Deevnet.Extended.Core.Checks
 
         private static async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
         {
-            // A check needs the status and the start of the body, not a download.
+            // A check needs the status and the start of the body, not a download. Bodies are small: a pooled chunk
+            // and a buffer that grows only as far as the body does (a fresh 1 MiB array per check made a thousand
+            // concurrent checks spend their time zeroing memory and in full collections).
             using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[MaxResponseBytes];
-            var length = 0;
-            int n;
-            while (length < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0) length += n;
-            return Encoding.UTF8.GetString(buffer, 0, length);
+            var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                using var body = new MemoryStream();
+                int n;
+                while (body.Length < MaxResponseBytes &&
+                    (n = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, MaxResponseBytes - body.Length)), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    body.Write(chunk, 0, n);
+                }
+                return Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
         }
 
         private static CheckOutcome Judge(HttpExpectation expect, int status, string reason, string body, TlsVerdict? tls, DateTime now)
