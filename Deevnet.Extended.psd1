@@ -44,7 +44,7 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
-        'Test-DeevExtendedTier', 'Get-DeevChange'
+        'Test-DeevExtendedTier', 'Get-DeevChange', 'Invoke-DeevPlan'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'
