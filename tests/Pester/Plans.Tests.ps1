@@ -129,6 +129,20 @@ Describe 'Saved plans on the lab dnsmasq' -Skip:(-not $LabUp) {
         (Get-DeevDhcpReservation -TierPath $tier -ClientId $hosts[0].MacAddress).IPAddress.ToString() | Should -Be $hosts[0].IPAddress
     }
 
+    It 'saves a removal and applies it later: the reservation is gone from the server' {
+        $gone = @(Get-DeevMgmtHost -TierPath $tier -Segment management)[2]
+        $plan = Get-PlanFile 'remove.plan.json'
+        Remove-DeevDhcpReservation -TierPath $tier -ClientId $gone.MacAddress -PlanPath $plan -Confirm:$false
+        Get-DeevDhcpReservation -TierPath $tier -ClientId $gone.MacAddress | Should -Not -BeNullOrEmpty
+        (Get-Content -Raw -LiteralPath $plan | ConvertFrom-Json).steps[0].remove | Should -Be $gone.MacAddress
+
+        $change = Invoke-DeevPlan -Path $plan -Confirm:$false
+        $change.Action | Should -Be 'Remove'
+        Get-DeevDhcpReservation -TierPath $tier -Owned | Where-Object ClientId -EQ $gone.MacAddress | Should -BeNullOrEmpty
+        Get-Content -Raw -LiteralPath $space.DnsmasqHosts | Should -Not -Match ([regex]::Escape($gone.MacAddress))
+        (Get-LastRecord).changes.action | Should -Be 'Remove'
+    }
+
     It 'refuses a plan after a tier edit, and applies nothing' {
         $plan = Get-PlanFile 'stale-tier.plan.json'
         Sync-DeevDnsRecord -TierPath $tier -PlanPath $plan

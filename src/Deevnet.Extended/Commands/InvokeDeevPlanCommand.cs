@@ -144,6 +144,12 @@ namespace Deevnet.Extended.Commands
                         throw SavedPlan.Invalid(path, $"it has a step for the unknown service '{step.Service}'");
                 }
             }
+            catch (DeevException ex) when (ex is ReservationConflictException || ex.ErrorId == DnsErrors.RecordConflict)
+            {
+                // An entry someone else made since the plan was saved now clashes with it: that is what moved.
+                moved.Add($"{step.Server}: {ex.Message}");
+                return new PreparedStep(step.Server, new ChangePlan(step.Server, Array.Empty<PlannedChange>()), Array.Empty<object>);
+            }
             catch (Exception ex) when (ex is FormatException || ex is ArgumentException)
             {
                 throw SavedPlan.Invalid(path, $"the {step.Service} step for {step.Server} holds an entry that cannot be read ({ex.Message})");
