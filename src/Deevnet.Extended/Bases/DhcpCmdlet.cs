@@ -50,15 +50,15 @@ namespace Deevnet.Extended
                 return null;
             }
 
-            var whatIf = SavingPlan || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent);
             if (SavingPlan)
             {
                 // -PlanPath: the plan -WhatIf would print, written for Invoke-DeevPlan instead of applied.
-                foreach (var line in planned.Plan.Changes) PlanLine(line.ToString(), whatIf);
-                PlanLine($"{backend.Server}: {planned.Plan.Summary}", whatIf);
+                foreach (var line in planned.Plan.Changes) PlanLine(line.ToString(), show: true);
+                PlanLine($"{backend.Server}: {planned.Plan.Summary}", show: true);
                 SavePlanStep(tier, PlanSteps.FromDhcp(planned));
                 return null;
             }
+            var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
             foreach (var line in planned.Plan.Changes.Where(c => c.Action == ChangeAction.Unchanged)) PlanLine(line.ToString(), whatIf);
             var approved = new HashSet<string>(StringComparer.Ordinal);
             foreach (var line in planned.Plan.Changes.Where(c => c.Action != ChangeAction.Unchanged))

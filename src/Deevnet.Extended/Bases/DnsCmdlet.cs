@@ -76,8 +76,5 @@ namespace Deevnet.Extended
             }
             return new DnsSyncResult(backend.Server, plan.Changes, applied, restarted, watch.Elapsed, plan.Skipped.Count);
         }
-
-        internal static string Describe(string server, ChangePlan plan) =>
-            $"{server}: {plan.Summary}" + string.Concat(plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => Environment.NewLine + "  " + c));
     }
 }

@@ -152,6 +152,10 @@ namespace Deevnet.Extended
             WriteVerbose($"{step.Server}: {step.Changes.Count} change(s) saved to the plan {path}; apply them with Invoke-DeevPlan -Path {path}.");
         }
 
+        /// <summary>A server's plan in a few lines: the summary, then each line that changes something.</summary>
+        protected static string Describe(string server, ChangePlan plan) =>
+            $"{server}: {plan.Summary}" + string.Concat(plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => Environment.NewLine + "  " + c));
+
         /// <summary>A plan line: on the information stream (tag DeevPlan) and as verbose; shown on the host under -WhatIf.</summary>
         protected void PlanLine(string text, bool show)
         {

@@ -61,7 +61,7 @@ namespace Deevnet.Extended.Commands
 
                 foreach (var step in prepared.Where(p => p.Changes.HasChanges))
                 {
-                    if (!ShouldProcess(DnsCmdlet.Describe(step.Server, step.Changes), DnsCmdlet.Describe(step.Server, step.Changes), $"Apply the plan {path} on {step.Server}"))
+                    if (!ShouldProcess(Describe(step.Server, step.Changes), Describe(step.Server, step.Changes), $"Apply the plan {path} on {step.Server}"))
                         continue;
                     var journal = OpenJournal(tier);
                     object[] results;
