@@ -22,6 +22,7 @@
         'module/Formats/Checks.Format.ps1xml'
         'module/Formats/Backup.Format.ps1xml'
         'module/Formats/Journal.Format.ps1xml'
+        'module/Formats/Drift.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-DeevTier'
@@ -44,7 +45,9 @@
         'Start-DeevMgmtVm'
         'Stop-DeevMgmtVm'
         'Remove-DeevMgmtVm'
-        'Test-DeevExtendedTier', 'Get-DeevChange', 'Invoke-DeevPlan'
+        'Test-DeevExtendedTier', 'Get-DeevChange'
+        'Compare-DeevTier'
+        'Invoke-DeevPlan'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'

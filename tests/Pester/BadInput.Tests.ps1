@@ -85,3 +85,36 @@ Describe 'The bad-input ids of docs/errors.md' -ForEach @(@{ Covered = @($cases.
         $documented | Where-Object { $_ -notin $Covered } | Should -BeNullOrEmpty -Because 'every bad-input id needs a case from the user''s side'
     }
 }
+
+# One rule, one message: a value a cmdlet parameter refuses while binding (the parameter named by PowerShell) is refused
+# with the same words by the tier loader (after file:line:col). Nothing here reaches a server: binding fails first.
+Describe 'Rule <Rule>: the same words from a parameter and from the tier file' -ForEach @(
+    @{ Rule = 'names'; Words = "'Bad_Host' is not a valid host name (lowercase a-z, 0-9 and '-', 1-63 characters, not starting or ending with '-')"
+        Run = ' Start-DeevMgmtVm -TierPath $lab -Name Bad_Host -WhatIf '
+        Find = '  h2: { segment'; Replace = "  Bad_Host: { segment: mgmt, ip: 10.1.99.12, hypervisor: hv }`n  h2: { segment" }
+    @{ Rule = 'VMIDs'; Words = '50 is not a VMID (a whole number 100–16777215)'
+        Run = ' New-DeevMgmtVm -TierPath $lab -Name h1 -VmId 50 -WhatIf '
+        Find = 'vmid: 207'; Replace = 'vmid: 50' }
+    @{ Rule = 'paths'; Words = "'srv/x' is not an absolute path (it must start with '/')"
+        Run = ' Restore-DeevService -TierPath $lab -Service s1 -Root srv/x -WhatIf '
+        Find = 'backup: { none: "stateless" } }'; Replace = 'backup: { paths: [srv/x] } }' }
+    @{ Rule = 'durations'; Words = '0s is outside 100ms–1d'
+        Run = ' Wait-DeevMgmtHost -TierPath $lab -Name h1 -TimeoutSec 0 '
+        Find = 'checks: [{ tcp: 80 }]'; Replace = 'checks: [{ tcp: 80, timeout: 0s }]' }
+) {
+    It 'refuses the parameter with the rule''s words' {
+        $ErrorActionPreference = 'Continue'
+        $errors = @(try { & ([scriptblock]::Create($Run)) 2>&1 6>$null } catch { $_ }) | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }
+        $errors | Should -Not -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError,*'
+        $errors[0].Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Words))*"
+    }
+
+    It 'refuses the same value in the tier file with the same words' {
+        $minimal.Contains($Find) | Should -BeTrue -Because 'the case edits the minimal tier'
+        $tier = New-TestTierFile -Yaml $minimal.Replace($Find, $Replace) -Name "rule-$Rule.tier.yaml"
+        $failure = try { Get-DeevTier -TierPath $tier -ErrorAction Stop; $null } catch { $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'TierFileInvalid*'
+        $failure.Exception.Message | Should -BeLike "*rule-$Rule.tier.yaml:*: *$([WildcardPattern]::Escape($Words))*"
+    }
+}

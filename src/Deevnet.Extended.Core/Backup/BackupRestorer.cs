@@ -257,8 +257,8 @@ namespace Deevnet.Extended.Core.Backup
 
         private static string CheckRoot(string root)
         {
-            if (!root.StartsWith("/", StringComparison.Ordinal) || root.IndexOf('\0') >= 0 || root.Split('/').Any(p => p == ".."))
-                throw new BackupException("RestoreFailed", DeevErrorKind.InvalidArgument, $"The restore root '{root}' is not a plain absolute path.", root);
+            if (Tier.PathRules.WhyNotAnAbsolutePath(root) is { } why)
+                throw new BackupException("RestoreFailed", DeevErrorKind.InvalidArgument, $"-Root: {Text.SafeText.Printable(why)}.", root);
             return root.Length > 1 ? root.TrimEnd('/') : root;
         }
     }

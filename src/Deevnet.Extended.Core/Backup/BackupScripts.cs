@@ -22,8 +22,8 @@ namespace Deevnet.Extended.Core.Backup
             var list = new List<string>();
             foreach (var raw in paths)
             {
-                if (!raw.StartsWith("/", StringComparison.Ordinal) || raw.IndexOf('\0') >= 0 || raw.Split('/').Any(p => p == ".." || p == "."))
-                    throw new BackupException("BackupNotConfigured", DeevErrorKind.InvalidData, $"The backup path '{raw}' of '{service}' is not a plain absolute path.", service);
+                if (Tier.PathRules.WhyNotAnAbsolutePath(raw) is { } why)
+                    throw new BackupException("BackupNotConfigured", DeevErrorKind.InvalidData, $"The backup path of '{service}': {Text.SafeText.Printable(why)}.", service);
                 var rel = raw.Trim('/');
                 list.Add(rel.Length == 0 ? "." : rel);
             }

@@ -14,7 +14,6 @@ namespace Deevnet.Extended.Core.Dhcp
     /// </summary>
     public static class DhcpFields
     {
-        private static readonly Regex HostName = new Regex(@"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", RegexOptions.CultureInvariant);
         private static readonly Regex HexOnly = new Regex("^[0-9A-Fa-f]{12}$", RegexOptions.CultureInvariant);
         public const int MaxDescriptionLength = 200;
 
@@ -62,14 +61,32 @@ namespace Deevnet.Extended.Core.Dhcp
         /// <summary>The address, or null when the text is not a strict dotted quad.</summary>
         public static IPAddress? TryAddress(string? text) => text != null && Ipv4Network.TryParseAddress(text.Trim(), out var a) ? a : null;
 
-        /// <summary>Host names are one DNS label: letters, digits, hyphens; nothing a shell or config parser treats specially.</summary>
-        public static string? ValidateName(string? name)
+        /// <summary>
+        /// A reservation's host name: the tier's name rule (<see cref="NameRules"/>) after folding case, as DNS does;
+        /// the message names <paramref name="parameter"/> where the loader names a line.
+        /// </summary>
+        public static string? ValidateName(string? name, string parameter = "-Name")
         {
             if (name == null) return null;
-            if (!HostName.IsMatch(name))
-                throw DhcpErrors.Invalid($"'{Printable(name)}' is not a valid host name: use one DNS label (letters, digits and '-', 1-63 characters).", name);
-            return name.ToLowerInvariant();
+            var lower = name.ToLowerInvariant();
+            if (NameRules.WhyNotAName(lower, "host name") != null)
+                throw DhcpErrors.Invalid($"{parameter}: {Printable(NameRules.WhyNotAName(name, "host name")!)}.", name);
+            return lower;
         }
+
+        /// <summary>
+        /// A reservation as read from a server, held to the rules the module writes by: one whose name or description
+        /// the module could not have written is not the module's, whatever its marker says, so it is kept and shown
+        /// (escaped) as foreign, never rewritten; its address still counts for conflicts.
+        /// </summary>
+        public static DhcpReservation FromServer(DhcpReservation read) =>
+            IsWritable(read.Name, read.Description) ? read
+                : read.With(isOwned: false, source: read.Source ?? $"an entry on {read.Server} whose name '{Printable(read.Name ?? "")}' or description breaks the module's rules");
+
+        /// <summary>True when the module could have written this name and description (the rules of <see cref="Desired"/>).</summary>
+        public static bool IsWritable(string? name, string? description) =>
+            (name == null || NameRules.IsName(name.ToLowerInvariant())) &&
+            (description == null || description.Length <= MaxDescriptionLength && !description.Any(c => char.IsControl(c) || c == '\u2028' || c == '\u2029'));
 
         /// <summary>Descriptions are one line of printable text, without characters that end or comment a config entry.</summary>
         public static string? ValidateDescription(string? description)

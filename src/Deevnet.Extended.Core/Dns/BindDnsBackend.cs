@@ -162,15 +162,8 @@ namespace Deevnet.Extended.Core.Dns
                     continue;
                 }
                 if (type != "A" && type != "PTR" && type != "CNAME") continue;
-                var ttl = int.Parse(f[1], CultureInfo.InvariantCulture);
-                try
-                {
-                    records.Add(DnsRecord.Create(name, (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), data, ttl));
-                }
-                catch (DeevException)
-                {
-                    // Names the module could never write (wildcards and the like) are not its business.
-                }
+                if (!int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ttl)) continue;
+                if (DnsRecord.TryRead(name, (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), data, ttl) is { } record) records.Add(record);
             }
             return sawSoa ? records.Distinct().ToList() : null;
         }

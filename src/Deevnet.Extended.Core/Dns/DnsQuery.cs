@@ -58,19 +58,20 @@ namespace Deevnet.Extended.Core.Dns
                     RecommendedAction = "Check that the server runs and that dns.server / dns.port in the tier file point at it.",
                 };
             }
-            var result = new List<DnsRecord>();
+            var result = new List<DnsRecord?>();
             foreach (var rr in response.Answers)
             {
                 var owner = rr.DomainName.Value.TrimEnd('.').ToLowerInvariant();
                 if (owner != name) continue;
                 switch (rr)
                 {
-                    case ARecord a: result.Add(DnsRecord.Create(owner, DnsRecordType.A, a.Address.ToString(), rr.InitialTimeToLive)); break;
-                    case CNameRecord c: result.Add(DnsRecord.Create(owner, DnsRecordType.CNAME, c.CanonicalName.Value, rr.InitialTimeToLive)); break;
-                    case PtrRecord p: result.Add(DnsRecord.Create(owner, DnsRecordType.PTR, p.PtrDomainName.Value, rr.InitialTimeToLive)); break;
+                    // An answer the module could not have written is skipped, not a failure (DnsRecord.TryRead).
+                    case ARecord a: result.Add(DnsRecord.TryRead(owner, DnsRecordType.A, a.Address.ToString(), rr.InitialTimeToLive)); break;
+                    case CNameRecord c: result.Add(DnsRecord.TryRead(owner, DnsRecordType.CNAME, c.CanonicalName.Value, rr.InitialTimeToLive)); break;
+                    case PtrRecord p: result.Add(DnsRecord.TryRead(owner, DnsRecordType.PTR, p.PtrDomainName.Value, rr.InitialTimeToLive)); break;
                 }
             }
-            return result;
+            return result.OfType<DnsRecord>().ToList();
         }
 
         /// <summary>Asks for the SOA of <paramref name="zone"/>: proves the server answers at all (any answer will do).</summary>

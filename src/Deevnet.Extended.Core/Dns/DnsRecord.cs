@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Tier;
 
@@ -24,8 +23,6 @@ namespace Deevnet.Extended.Core.Dns
     {
         /// <summary>TTL of every record the tier yields.</summary>
         public const int DefaultTtl = 300;
-
-        private static readonly Regex Label = new Regex("^[a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
 
         private DnsRecord(string name, DnsRecordType type, string value, int ttl, bool isOwned, string? server)
         {
@@ -62,7 +59,7 @@ namespace Deevnet.Extended.Core.Dns
             if (type == DnsRecordType.A)
             {
                 if (value == null || !Ipv4Network.TryParseAddress(value.Trim(), out var ip))
-                    throw Invalid($"'{value}' is not an IPv4 address (record {n} A).", n);
+                    throw Invalid($"'{Text.SafeText.Printable(value)}' is not an IPv4 address (record {n} A).", n);
                 v = ip!.ToString();
             }
             else
@@ -73,6 +70,18 @@ namespace Deevnet.Extended.Core.Dns
                 throw Invalid($"A PTR record must be named in in-addr.arpa, not '{n}'.", n);
             if (ttl < 0 || ttl > 604800) throw Invalid($"TTL {ttl} of {n} is outside 0..604800.", n);
             return new DnsRecord(n, type, v, ttl, isOwned, server);
+        }
+
+        /// <summary>
+        /// A record as a server answered it, or null when its name or value breaks the rules of <see cref="Create"/>.
+        /// Such a record (a wildcard, an odd label, a control character) is one the module could never have written, so
+        /// it is not the module's business: readers skip it and it stays on the server untouched.
+        /// </summary>
+        public static DnsRecord? TryRead(string? name, DnsRecordType type, string? value, int ttl)
+        {
+            if (name == null || value == null) return null;
+            try { return Create(name, type, value, ttl); }
+            catch (DeevException) { return null; }
         }
 
         /// <summary>A copy as read from a server: marked owned or not, tagged with the server.</summary>
@@ -94,17 +103,18 @@ namespace Deevnet.Extended.Core.Dns
         public override int GetHashCode() => HashCode.Combine(Key, Value);
 
         /// <summary>
-        /// Lowercases a DNS name and drops a trailing dot; refuses empty labels, labels over 63 characters,
-        /// characters outside <c>[a-z0-9-_]</c> and names over 253 characters (so nothing odd reaches a command line).
+        /// Lowercases a DNS name and drops a trailing dot; then the name rule (<see cref="NameRules.IsRecordName"/>: every
+        /// label a name, or <c>_</c> and a name) and 253 characters at most, so nothing odd reaches a command line.
         /// </summary>
         public static string NormalizeName(string? name, string what = "name")
         {
             var n = (name ?? string.Empty).Trim().ToLowerInvariant();
             if (n.EndsWith(".", StringComparison.Ordinal)) n = n.Substring(0, n.Length - 1);
-            if (n.Length == 0 || n.Length > 253) throw Invalid($"The {what} '{name}' is not a DNS name.", name);
+            if (n.Length == 0 || n.Length > 253) throw Invalid($"The {what} '{Text.SafeText.Printable(name)}' is not a DNS name.", name);
             foreach (var label in n.Split('.'))
             {
-                if (!Label.IsMatch(label)) throw Invalid($"The {what} '{name}' is not a valid DNS name (label '{label}').", name);
+                if (!NameRules.IsRecordName(label))
+                    throw Invalid($"The {what} '{Text.SafeText.Printable(name)}' is not a valid DNS name (label '{Text.SafeText.Printable(label)}': {NameRules.Rule}).", name);
             }
             return n;
         }

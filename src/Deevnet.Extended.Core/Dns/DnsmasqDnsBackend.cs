@@ -53,7 +53,7 @@ namespace Deevnet.Extended.Core.Dns
             // The files say what the module wrote; the server must also be there to serve them.
             await _query.PingAsync(Zone, cancellationToken).ConfigureAwait(false);
             var (records, cnames) = await ReadFilesAsync(cancellationToken).ConfigureAwait(false);
-            var owned = ParseRecords(records).Concat(ParseCnames(cnames)).Select(r => r.As(true, Server)).ToList();
+            var owned = ReadOwned(records, cnames);
             var ownedNames = new HashSet<string>(owned.Select(o => o.Name), StringComparer.Ordinal);
             var questions = new List<(string, DnsRecordType)>();
             foreach (var n in (names ?? Enumerable.Empty<string>()).Distinct(StringComparer.Ordinal).Where(n => !ownedNames.Contains(n)))
@@ -197,6 +197,20 @@ namespace Deevnet.Extended.Core.Dns
             var records = await ReadFileAsync(_transport, _recordsFile, cancellationToken).ConfigureAwait(false);
             var cnames = _cnameFile == null ? null : await ReadFileAsync(_transport, _cnameFile, cancellationToken).ConfigureAwait(false);
             return (records, cnames);
+        }
+
+        /// <summary>
+        /// The module's two files, parsed. They are the module's alone, so a line in them that breaks the record rules
+        /// was written by hand: the read is refused naming the files (escaped), and nothing is rewritten over the line.
+        /// </summary>
+        private List<DnsRecord> ReadOwned(string? records, string? cnames)
+        {
+            try { return ParseRecords(records).Concat(ParseCnames(cnames)).Select(r => r.As(true, Server)).ToList(); }
+            catch (DeevException ex)
+            {
+                throw new DeevException(DnsErrors.InvalidRecord, DeevErrorKind.InvalidData,
+                    $"{Server}: {Text.SafeText.Printable(_recordsFile)} or {Text.SafeText.Printable(_cnameFile ?? "")} holds a line the module did not write: {ex.Message} Nothing was changed; fix or remove the line.", ex.Target, ex);
+            }
         }
 
         internal static IEnumerable<DnsRecord> ParseRecords(string? text)

@@ -66,14 +66,12 @@ namespace Deevnet.Extended.Core.Dns
                     var type = Json.Str(rrset, "type");
                     if (type != "A" && type != "PTR" && type != "CNAME") continue;
                     var isOwned = Json.Items(Json.Member(rrset, "comments")).Any(c => Json.Str(c, "account") == Account);
-                    var ttl = int.Parse(Json.Str(rrset, "ttl") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+                    if (!int.TryParse(Json.Str(rrset, "ttl") ?? "0", System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ttl)) continue;
                     foreach (var rec in Json.Items(Json.Member(rrset, "records")))
                     {
                         if (Json.Flag(rec, "disabled")) continue;
-                        DnsRecord r;
-                        try { r = DnsRecord.Create(Json.Str(rrset, "name")!, (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), Json.Str(rec, "content")!, ttl); }
-                        catch (DeevException) { continue; }
-                        (isOwned ? owned : foreign).Add(r.As(isOwned, Server));
+                        var r = DnsRecord.TryRead(Json.Str(rrset, "name"), (DnsRecordType)Enum.Parse(typeof(DnsRecordType), type), Json.Str(rec, "content"), ttl);
+                        if (r != null) (isOwned ? owned : foreign).Add(r.As(isOwned, Server));
                     }
                 }
             }

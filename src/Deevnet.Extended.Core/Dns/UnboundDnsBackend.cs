@@ -133,9 +133,11 @@ namespace Deevnet.Extended.Core.Dns
                 var f = line.Substring(q1 + 1, q2 - q1 - 1).Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
                 if (ptr)
                 {
-                    if (f.Length < 2) continue;
-                    var ttl = f.Length >= 3 ? int.Parse(f[1], CultureInfo.InvariantCulture) : DnsRecord.DefaultTtl;
-                    yield return DnsRecord.Create(DnsRecord.ReverseName(IPAddress.Parse(f[0])), DnsRecordType.PTR, f[f.Length - 1], ttl);
+                    if (f.Length < 2 || !Tier.Ipv4Network.TryParseAddress(f[0], out var address)) continue;
+                    var ttl = DnsRecord.DefaultTtl;
+                    if (f.Length >= 3 && !int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out ttl)) continue;
+                    var r = DnsRecord.TryRead(DnsRecord.ReverseName(address!), DnsRecordType.PTR, f[f.Length - 1], ttl);
+                    if (r != null) yield return r;
                 }
                 else
                 {
@@ -165,14 +167,7 @@ namespace Deevnet.Extended.Core.Dns
             if (i < f.Length && f[i].Equals("IN", StringComparison.OrdinalIgnoreCase)) i++;
             if (i + 1 >= f.Length) return null;
             if (!Enum.TryParse<DnsRecordType>(f[i].ToUpperInvariant(), out var type) || !Enum.IsDefined(typeof(DnsRecordType), type)) return null;
-            try
-            {
-                return DnsRecord.Create(f[0], type, f[i + 1], ttl);
-            }
-            catch (DeevException)
-            {
-                return null;
-            }
+            return DnsRecord.TryRead(f[0], type, f[i + 1], ttl);
         }
     }
 }

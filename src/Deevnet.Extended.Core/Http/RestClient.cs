@@ -145,7 +145,8 @@ namespace Deevnet.Extended.Core.Http
         /// <summary>
         /// The upstream error text of an answer, fit for a message: the members APIs put it in (<c>errors</c> or
         /// <c>validations</c> per field, <c>error</c>, <c>message</c>, <c>errorMessage</c>) when the body is JSON, else the body;
-        /// control characters and runs of white space made one space, at most 500 characters, every secret blanked.
+        /// control characters and runs of white space made one space, what else could repaint or reorder a terminal
+        /// (bidi overrides, separators) escaped as <see cref="SafeText"/> does, at most 500 characters, every secret blanked.
         /// </summary>
         public string Clean(string text)
         {
@@ -155,7 +156,7 @@ namespace Deevnet.Extended.Core.Http
                 if (!char.IsControl(c) && !char.IsWhiteSpace(c)) sb.Append(c);
                 else if (sb.Length > 0 && sb[sb.Length - 1] != ' ') sb.Append(' ');
             }
-            var result = sb.ToString().Trim();
+            var result = SafeText.Printable(sb.ToString().Trim());
             foreach (var secret in _secrets) result = result.Replace(secret, "***", StringComparison.Ordinal);
             return result.Length <= 500 ? result : result.Substring(0, 500) + "…";
         }

@@ -109,13 +109,18 @@ namespace Deevnet.Extended.Core.Identity
                     continue;
                 }
                 string? Value(string key) => entry.Children.TryGetValue(new YamlScalarNode(key), out var n) ? (n as YamlScalarNode)?.Value : null;
-                var vmidText = Value("vmid");
-                if (vmidText == null || !int.TryParse(vmidText, NumberStyles.None, CultureInfo.InvariantCulture, out var vmid) || vmid > 0xFFFFFF)
+                if (NameRules.WhyNotAName(name, "host name") is { } badName)
                 {
-                    Problem(kv.Value, $"hosts.{name}.vmid: missing or not a VMID ('{vmidText}')");
+                    Problem(kv.Key, $"hosts.{name}: {badName}");
                     continue;
                 }
-                entries.Add(new IdentityEntry(name, vmid, Value("mac"), (int)kv.Key.Start.Line, (int)kv.Key.Start.Column));
+                var vmidText = Value("vmid");
+                if ((vmidText == null ? $"missing (a whole number {VmIdRules.Min}–{VmIdRules.Max})" : VmIdRules.WhyNotAVmId(vmidText)) is { } badVmId)
+                {
+                    Problem(kv.Value, $"hosts.{name}.vmid: {badVmId}");
+                    continue;
+                }
+                entries.Add(new IdentityEntry(name, int.Parse(vmidText!, NumberStyles.None, CultureInfo.InvariantCulture), Value("mac"), (int)kv.Key.Start.Line, (int)kv.Key.Start.Column));
             }
             return new IdentityFile(path, true, entries, problems.Kept, problems.Count);
         }

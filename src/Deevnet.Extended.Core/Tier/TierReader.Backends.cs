@@ -20,7 +20,7 @@ namespace Deevnet.Extended.Core.Tier
             foreach (var entry in section.Entries)
             {
                 var name = entry.Key;
-                if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"hypervisors.{name}: '{name}' is not a valid name (lowercase a-z, 0-9 and '-')");
+                if (NameRules.WhyNotAName(name, "hypervisor name") is { } why) Problem(entry.Value.Key, $"hypervisors.{name}: {why}");
                 var f = Map(entry.Value.Value, "hypervisors." + name, entry.Value.Key);
                 var spec = ReadBackend(f, TierSchema.HypervisorKinds, name);
                 if (spec is Hypervisor hv) _hypervisors[name] = hv;
@@ -89,6 +89,7 @@ namespace Deevnet.Extended.Core.Tier
             else if (key == "restartCommand") { ok = text.Trim().Length > 0 && text.IndexOf('\n') < 0; expected = "a shell command on one line"; }
             else if (key == "domainType") { ok = text == "kvm" || text == "qemu" || text == "test"; expected = "kvm, qemu or test"; }
             else if (key == "ciUser") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-z_][a-z0-9_-]{0,31}$"); expected = "a Linux user name"; }
+            else if (key == "snippetStorage") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]$"); expected = "a Proxmox storage id"; }
             else if (key == "uri") { ok = text.Contains(":"); expected = "a libvirt connection URI, e.g. qemu:///system"; }
             else { ok = PlainTokenPattern.IsMatch(text); expected = "a plain value without spaces"; }
             if (ok) return text;
@@ -131,6 +132,8 @@ namespace Deevnet.Extended.Core.Tier
                     var slash = store.IndexOf('/', "ssh://".Length);
                     if (slash < 0 || slash == store.Length - 1 || !Via.TryParse(store.Substring(0, slash), out _, out var error))
                         Problem(f["store"]!, $"backup.store: '{store}' is not ssh://user@host[:port]/path");
+                    else if (PathRules.WhyNotAnAbsolutePath(store.Substring(slash)) is { } why)
+                        Problem(f["store"]!, $"backup.store: {why}");
                 }
                 else store = ResolveLocal(store);
             }
@@ -145,7 +148,7 @@ namespace Deevnet.Extended.Core.Tier
             // A machine that signs must be able to check its own signatures (else every backup it takes is refused later).
             if (signingKeyFile != null && allowedSignersFile == null && !f.Has("allowedSignersFile"))
                 Problem(f["signingKeyFile"]!, "backup.signingKeyFile needs backup.allowedSignersFile (the OpenSSH allowed-signers file that lists its public key)");
-            var maxAge = Duration(f, "maxAge") ?? TimeSpan.FromHours(36);
+            var maxAge = Duration(f, "maxAge", DurationRules.Age) ?? TimeSpan.FromHours(36);
             var keep = Int(f, "keep", 1, 100000) ?? 30;
             if (_problems.Count > before || store == null || recipient == null) return null;
             return new BackupSettings(store, recipient, identityFile, maxAge, keep, signingKeyFile, allowedSignersFile);

@@ -24,7 +24,7 @@ namespace Deevnet.Extended.Core.Tier
                 var name = entry.Key;
                 var path = "hosts." + name;
                 _hostNames.Add(name);
-                if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"{path}: '{name}' is not a valid host name (lowercase a-z, 0-9 and '-', 1-63 characters)");
+                if (NameRules.WhyNotAName(name, "host name") is { } why) Problem(entry.Value.Key, $"{path}: {why}");
                 var f = Map(entry.Value.Value, path, entry.Value.Key);
                 if (f == null) continue;
                 CheckKeys(f, TierSchema.Host);
@@ -51,7 +51,7 @@ namespace Deevnet.Extended.Core.Tier
                         ? $"{path}.hypervisor: unknown hypervisor '{hypervisor}' (the tier declares no hypervisors)"
                         : $"{path}.hypervisor: unknown hypervisor '{hypervisor}' (hypervisors: {string.Join(", ", _hypervisors.Keys)})");
 
-                var vmid = Int(f, "vmid", 0, 16777215);
+                var vmid = VmIdOf(f["vmid"], f.PathOf("vmid"));
                 if (vmid.HasValue && _site != null)
                 {
                     if (vmid < _site.VmIdMin || vmid > _site.VmIdMax)
@@ -88,9 +88,7 @@ namespace Deevnet.Extended.Core.Tier
             if (f == null) return null;
             CheckKeys(f, TierSchema.DataDisk);
             var size = Int(f, "size", 1, 1024 * 1024);
-            var mount = Scalar(f, "mount");
-            if (mount != null && !mount.StartsWith("/", StringComparison.Ordinal))
-                Problem(f["mount"]!, $"{f.PathOf("mount")}: '{mount}' must be an absolute path");
+            var mount = AbsolutePathOf(f["mount"], f.PathOf("mount"));
             var serial = Scalar(f, "serial") ?? "deevnet-data";
             if (!TierSyntax.IsDiskSerial(serial))
                 Problem(f["serial"]!, $"{f.PathOf("serial")}: '{serial}' is not a disk serial (1-20 of A-Z, a-z, 0-9, '_' and '-')");

@@ -20,7 +20,13 @@ namespace Deevnet.Extended.Core.Tier
                 Problem(top["journal"]!, $"journal: '{text}' is neither a path nor ssh://user@host[:port]/path");
                 return null;
             }
-            return new JournalLocation(via, text.Substring(slash));
+            var path = text.Substring(slash);
+            if (PathRules.WhyNotAnAbsolutePath(path) is { } why)
+            {
+                Problem(top["journal"]!, $"journal: {why}");
+                return null;
+            }
+            return new JournalLocation(via, path);
         }
     }
 }

@@ -84,8 +84,8 @@ namespace Deevnet.Extended.Core.Tier
                     Problem(f["vmidRange"]!, "site.vmidRange: must be [min, max]");
                 else
                 {
-                    min = IntOf(range[0], "site.vmidRange[0]", 100, 16777215);
-                    max = IntOf(range[1], "site.vmidRange[1]", 100, 16777215);
+                    min = VmIdOf(range[0], "site.vmidRange[0]");
+                    max = VmIdOf(range[1], "site.vmidRange[1]");
                     if (min > max)
                     {
                         Problem(f["vmidRange"]!, $"site.vmidRange: min {min} is greater than max {max}");
@@ -111,8 +111,8 @@ namespace Deevnet.Extended.Core.Tier
                 else if (u != null) user = u;
                 identityFile = LocalPath(f, "identityFile");
                 knownHosts = LocalPath(f, "knownHosts") ?? knownHosts;
-                connect = Duration(f, "connectTimeout") ?? connect;
-                command = Duration(f, "commandTimeout") ?? command;
+                connect = Duration(f, "connectTimeout", DurationRules.Timeout) ?? connect;
+                command = Duration(f, "commandTimeout", DurationRules.Timeout) ?? command;
             }
             return new AccessSettings(user, identityFile, knownHosts, connect, command);
         }
@@ -127,7 +127,7 @@ namespace Deevnet.Extended.Core.Tier
                 var name = entry.Key;
                 var path = "segments." + name;
                 _declaredSegments.Add(name);
-                if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"{path}: '{name}' is not a valid name (lowercase a-z, 0-9 and '-')");
+                if (NameRules.WhyNotAName(name, "segment name") is { } why) Problem(entry.Value.Key, $"{path}: {why}");
                 var f = Map(entry.Value.Value, path, entry.Value.Key);
                 if (f == null) continue;
                 CheckKeys(f, TierSchema.Segment);

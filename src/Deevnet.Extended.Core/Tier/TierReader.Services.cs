@@ -21,7 +21,7 @@ namespace Deevnet.Extended.Core.Tier
             {
                 var name = entry.Key;
                 var path = "services." + name;
-                if (!TierSyntax.IsName(name)) Problem(entry.Value.Key, $"{path}: '{name}' is not a valid service name (lowercase a-z, 0-9 and '-')");
+                if (NameRules.WhyNotAName(name, "service name") is { } why) Problem(entry.Value.Key, $"{path}: {why}");
                 var f = Map(entry.Value.Value, path, entry.Value.Key);
                 if (f == null) continue;
                 CheckKeys(f, TierSchema.Service);
@@ -99,10 +99,8 @@ namespace Deevnet.Extended.Core.Tier
             if (pathNodes != null)
                 for (var i = 0; i < pathNodes.Count; i++)
                 {
-                    var p = ScalarOf(pathNodes[i], $"{f.Path}.paths[{i}]");
-                    if (p == null) continue;
-                    if (!p.StartsWith("/", StringComparison.Ordinal)) Problem(pathNodes[i], $"{f.Path}.paths[{i}]: '{p}' must be an absolute path on the host");
-                    else paths.Add(p);
+                    var p = AbsolutePathOf(pathNodes[i], $"{f.Path}.paths[{i}]");
+                    if (p != null) paths.Add(p);
                 }
             var beforeCommand = Scalar(f, "before");
             var afterCommand = Scalar(f, "after");
@@ -159,7 +157,7 @@ namespace Deevnet.Extended.Core.Tier
                 var expect = Ip(f, "expect");
                 if (expect != null) options["expect"] = expect.ToString();
             }
-            var timeout = Duration(f, "timeout");
+            var timeout = Duration(f, "timeout", DurationRules.Timeout);
             if (_problems.Count > before || target == null) return null;
             return new CheckSpec(kind, target, options, timeout, (int)node.Start.Line, (int)node.Start.Column);
         }

@@ -141,14 +141,36 @@ namespace Deevnet.Extended.Core.Tier
             return null;
         }
 
-        public TimeSpan? Duration(YamlFields f, string key) => DurationOf(f[key], f.PathOf(key));
+        /// <summary>A duration inside <paramref name="bounds"/> (<see cref="DurationRules"/>).</summary>
+        public TimeSpan? Duration(YamlFields f, string key, DurationRules.Bounds bounds)
+        {
+            var text = Scalar(f, key);
+            if (text == null) return null;
+            var why = DurationRules.WhyNot(text, bounds, out var d);
+            if (why == null) return d;
+            Problem(f[key]!, $"{f.PathOf(key)}: {why}");
+            return null;
+        }
 
-        public TimeSpan? DurationOf(YamlNode? node, string path)
+        /// <summary>A VMID (<see cref="VmIdRules"/>).</summary>
+        public int? VmIdOf(YamlNode? node, string path)
         {
             var text = ScalarOf(node, path);
             if (text == null) return null;
-            if (TierSyntax.TryParseDuration(text, out var d) && d > TimeSpan.Zero) return d;
-            Problem(node!, $"{path}: '{text}' is not a duration (a number with ms, s, m, h or d, e.g. 10s)");
+            var why = VmIdRules.WhyNotAVmId(text);
+            if (why == null) return int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+            Problem(node!, $"{path}: {why}");
+            return null;
+        }
+
+        /// <summary>A plain absolute path on a server (<see cref="PathRules"/>).</summary>
+        public string? AbsolutePathOf(YamlNode? node, string path)
+        {
+            var text = ScalarOf(node, path);
+            if (text == null) return null;
+            var why = PathRules.WhyNotAnAbsolutePath(text);
+            if (why == null) return text;
+            Problem(node!, $"{path}: {why}");
             return null;
         }
 
@@ -170,8 +192,9 @@ namespace Deevnet.Extended.Core.Tier
         {
             var text = ScalarOf(node, path);
             if (text == null) return null;
-            if (TierSyntax.IsName(text)) return text;
-            Problem(node!, $"{path}: '{text}' is not a valid name (lowercase a-z, 0-9 and '-', 1-63 characters, not starting or ending with '-')");
+            var why = NameRules.WhyNotAName(text);
+            if (why == null) return text;
+            Problem(node!, $"{path}: {why}");
             return null;
         }
 
@@ -223,8 +246,9 @@ namespace Deevnet.Extended.Core.Tier
                 return null;
             }
             if (via != null && via.IsLocal) return ResolveLocal(text);
-            if (text.StartsWith("/", StringComparison.Ordinal)) return text;
-            Problem(f[key]!, $"{f.PathOf(key)}: '{text}' must be an absolute path on the server ({via?.ToString() ?? "via"})");
+            var why = PathRules.WhyNotAnAbsolutePath(text);
+            if (why == null) return text;
+            Problem(f[key]!, $"{f.PathOf(key)}: {why} (a path on the server {via?.ToString() ?? "via"})");
             return null;
         }
 

@@ -64,7 +64,8 @@ namespace Deevnet.Extended.Core.Tier
         public static readonly IReadOnlyDictionary<string, KeySchema> HypervisorKinds = new Dictionary<string, KeySchema>
         {
             ["proxmox"] = new KeySchema(
-                Join(new[] { "kind", "template", "endpoint", "node", "tokenId", "tokenSecretEnv", "tokenSecretFile", "storage", "ciUser", "sshKeyFile" }, Tls),
+                Join(new[] { "kind", "template", "endpoint", "node", "tokenId", "tokenSecretEnv", "tokenSecretFile", "storage", "ciUser", "sshKeyFile",
+                    "via", "snippetStorage", "snippetDir" }, Tls),
                 new[] { "template", "endpoint", "node", "tokenId" },
                 new[] { new[] { "tokenSecretEnv", "tokenSecretFile" } }),
             ["libvirt"] = new KeySchema(
@@ -127,7 +128,7 @@ namespace Deevnet.Extended.Core.Tier
         /// <summary>Files on the server a back end reaches through <c>via</c>.</summary>
         public static readonly HashSet<string> ServerFileKeys = new HashSet<string>(StringComparer.Ordinal)
         {
-            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "cnameFile", "include", "controlConfig", "tsigKeyFile", "imageDir",
+            "hostsFile", "pidFile", "configFile", "controlSocket", "recordsFile", "cnameFile", "include", "controlConfig", "tsigKeyFile", "imageDir", "snippetDir",
         };
 
         public static string KindList(IReadOnlyDictionary<string, KeySchema> kinds) => string.Join(", ", kinds.Keys);

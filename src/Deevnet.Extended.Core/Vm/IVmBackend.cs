@@ -17,9 +17,8 @@ namespace Deevnet.Extended.Core.Vm
         string Name { get; }
 
         /// <summary>
-        /// Whether a new VM's seed carries <see cref="VmSpec.FirstBootHostKey"/> (libvirt: NoCloud <c>ssh_keys</c>).
-        /// Proxmox does not yet: its seed is PVE's own cloud-init drive, and handing a host key in needs a
-        /// <c>cicustom</c> user snippet uploaded to a snippets storage, which the API cannot do.
+        /// Whether a new VM's seed carries <see cref="VmSpec.FirstBootHostKey"/> (libvirt: NoCloud <c>ssh_keys</c>;
+        /// Proxmox: a <c>cicustom</c> user snippet written over SSH, only when the tier names a snippet storage).
         /// </summary>
         bool SeedsHostKey => false;
 

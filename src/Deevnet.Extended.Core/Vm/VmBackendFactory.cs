@@ -12,8 +12,9 @@ namespace Deevnet.Extended.Core.Vm
     public static class VmBackendFactory
     {
         /// <summary>
-        /// The back end of <paramref name="hypervisor"/>: Proxmox VE over HTTPS, or libvirt through virsh on the
-        /// hypervisor's <c>via</c> (a transport from <paramref name="pool"/>, logged in as <c>access</c> says).
+        /// The back end of <paramref name="hypervisor"/>: Proxmox VE over HTTPS (and its node over SSH when it has a
+        /// <c>via</c>), or libvirt through virsh on the hypervisor's <c>via</c> (a transport from <paramref name="pool"/>,
+        /// logged in as <c>access</c> says).
         /// </summary>
         public static IVmBackend Create(SiteTier tier, Hypervisor hypervisor, TransportPool pool, IOperationLog? log = null)
         {
@@ -23,7 +24,9 @@ namespace Deevnet.Extended.Core.Vm
             switch (hypervisor.Kind)
             {
                 case "proxmox":
-                    return new ProxmoxBackend(hypervisor, log);
+                    // via is optional for Proxmox: the node over SSH, where the first-boot host key's snippet is written.
+                    var node = hypervisor.Via != null ? pool.Get(hypervisor.Via, tier.Access) : null;
+                    return new ProxmoxBackend(hypervisor, log, node);
                 case "libvirt":
                     var via = hypervisor.Via ?? Via.Local;
                     return new LibvirtBackend(hypervisor, pool.Get(via, tier.Access), log);

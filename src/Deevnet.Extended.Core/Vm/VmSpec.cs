@@ -16,7 +16,6 @@ namespace Deevnet.Extended.Core.Vm
     public sealed class VmSpec
     {
         private static readonly Regex MacPattern = new Regex("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", RegexOptions.CultureInvariant);
-        private static readonly Regex NamePattern = new Regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant);
 
         public const string DefaultDataDiskSerial = "deevnet-data";
 
@@ -24,11 +23,11 @@ namespace Deevnet.Extended.Core.Vm
             int cores, int memoryMb, int? diskGb, DataDisk? dataDisk, bool startOnBoot, StartupOrder? startup,
             CloudInitSettings cloudInit, IPAddress ipAddress, string fqdn)
         {
-            if (!NamePattern.IsMatch(name ?? "")) throw new ArgumentException($"'{name}' is not a valid VM name.", nameof(name));
+            if (Tier.NameRules.WhyNotAName(name ?? "", "VM name") is { } badName) throw new ArgumentException(Text.SafeText.Printable(badName), nameof(name));
             var mac = (macAddress ?? "").ToLowerInvariant();
             if (!MacPattern.IsMatch(mac)) throw new ArgumentException($"'{macAddress}' is not a MAC address.", nameof(macAddress));
-            if (vmId < 100 || vmId > 999_999_999) throw new ArgumentOutOfRangeException(nameof(vmId), $"VMID {vmId} is out of range.");
-            if (!NamePattern.IsMatch(bridge ?? "") && !Regex.IsMatch(bridge ?? "", "^[A-Za-z0-9_.-]{1,15}$")) throw new ArgumentException($"'{bridge}' is not a bridge name.", nameof(bridge));
+            if (Tier.VmIdRules.WhyNotAVmId(vmId) is { } badVmId) throw new ArgumentOutOfRangeException(nameof(vmId), badVmId);
+            if (!Tier.NameRules.IsName(bridge ?? "") && !Regex.IsMatch(bridge ?? "", "^[A-Za-z0-9_.-]{1,15}$")) throw new ArgumentException($"'{bridge}' is not a bridge name.", nameof(bridge));
             Name = name!;
             VmId = vmId;
             MacAddress = mac;

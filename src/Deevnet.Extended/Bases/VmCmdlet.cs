@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Identity;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 using Deevnet.Extended.Core.Vm;
@@ -51,6 +52,36 @@ namespace Deevnet.Extended
         protected static MgmtVm Output(SiteTier tier, MgmtHost host, HostIdentity identity, VmInfo? vm, string? changes = null) =>
             new MgmtVm(host.Name, identity.VmId ?? 0, vm?.MacAddress ?? identity.MacAddress, identity.IPAddress, host.Segment, identity.Fqdn,
                 tier.SourcePath, host.Hypervisor ?? "", vm, true, changes);
+
+        /// <summary>
+        /// Applies a VM change and appends it to the tier's change journal: the journal is proven writable before
+        /// <paramref name="apply"/> runs (an unwritable one stops the change unless -SkipJournal), and the record says
+        /// <c>applied</c> or <c>failed: &lt;error id&gt;</c>. A plan without changes is applied without a record.
+        /// </summary>
+        protected T ApplyJournaled<T>(SiteTier tier, ChangePlan plan, Func<T> apply)
+        {
+            var journal = plan.HasChanges ? OpenJournal(tier) : null;
+            T result;
+            try
+            {
+                result = apply();
+            }
+            catch (DeevException ex)
+            {
+                Record(journal, tier, plan, plan.Target, "failed: " + ex.ErrorId);
+                throw;
+            }
+            Record(journal, tier, plan, plan.Target, "applied");
+            return result;
+        }
+
+        /// <summary>A one-line plan for a VM's power state (unchanged when it is already there), keyed by VMID like New-DeevMgmtVm's plan.</summary>
+        protected static ChangePlan StatePlan(IVmBackend backend, int vmId, string name, string before, string after) =>
+            new ChangePlan(backend.Name, new[]
+            {
+                new PlannedChange(before == after ? ChangeAction.Unchanged : ChangeAction.Change, "VmState", vmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    $"{name} {before}", $"{name} {after}", backend.Name),
+            });
 
         /// <summary>Runs per-item work; a Core failure becomes a non-terminating error with its stable id.</summary>
         protected void PerItem(Action work)

@@ -19,6 +19,7 @@ namespace Deevnet.Extended.Commands
         [Alias("Service")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>A management host from Get-DeevMgmtHost: its services are selected (the pipeline binds it here).</summary>

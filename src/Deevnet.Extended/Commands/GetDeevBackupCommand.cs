@@ -21,6 +21,7 @@ namespace Deevnet.Extended.Commands
         [Alias("Name")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name", Wildcards = true)]
         public string[]? Service { get; set; }
 
         /// <summary>A management host from Get-DeevMgmtHost: its services are selected (the pipeline binds it here).</summary>

@@ -15,6 +15,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         protected override void ProcessRecord()

@@ -42,7 +42,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>Seconds to wait for the server. Default: 10.</summary>
         [Parameter]
-        [ValidateRange(1, 3600)]
+        [ValidateDeevTimeout]
         public int TimeoutSec { get; set; } = 10;
 
         protected override void ProcessRecord()

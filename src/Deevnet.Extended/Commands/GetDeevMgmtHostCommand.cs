@@ -16,18 +16,21 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>Only hosts on these segments; wildcards allowed.</summary>
         [Parameter]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [ValidateDeevName("segment name", Wildcards = true)]
         public string[]? Segment { get; set; }
 
         /// <summary>Only hosts running one of these services; wildcards allowed.</summary>
         [Parameter]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name", Wildcards = true)]
         public string[]? Service { get; set; }
 
         protected override void ProcessRecord()

@@ -17,6 +17,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>Also list VMs on the tier's hypervisors that no tier host declares (InTier = false).</summary>

@@ -14,6 +14,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Position = 0)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>Only services of these classes.</summary>
@@ -24,12 +25,14 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(SegmentNameCompleter))]
+        [ValidateDeevName("segment name", Wildcards = true)]
         public string[]? Segment { get; set; }
 
         /// <summary>Only services on these hosts; wildcards allowed. Bound by property name, so hosts pipe in.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? HostName { get; set; }
 
         protected override void ProcessRecord()

@@ -22,6 +22,7 @@ namespace Deevnet.Extended.Commands
         [Alias("Name")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string HostName { get; set; } = string.Empty;
 
         /// <summary>The command line, run with /bin/sh -c on the host.</summary>
@@ -46,7 +47,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>Seconds the command may run. Default: the tier's access.commandTimeout, else 60.</summary>
         [Parameter]
-        [ValidateRange(1, 86400)]
+        [ValidateDeevTimeout]
         public int TimeoutSec { get; set; }
 
 

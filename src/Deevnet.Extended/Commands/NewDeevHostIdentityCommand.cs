@@ -25,6 +25,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>Also drop entries for hosts that left the tier or now have a fixed VMID.</summary>

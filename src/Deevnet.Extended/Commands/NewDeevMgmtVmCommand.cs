@@ -23,10 +23,12 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>The VMID the caller expects (from Get-DeevMgmtHost); must agree with the host's identity.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateDeevVmId]
         public int? VmId { get; set; }
 
         /// <summary>The MAC the caller expects (from Get-DeevMgmtHost); must agree with the host's identity.</summary>
@@ -49,17 +51,23 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>How long to wait for the port, in seconds (default 600).</summary>
         [Parameter]
-        [ValidateRange(1, 86400)]
+        [ValidateDeevTimeout]
         public int WaitTimeoutSec { get; set; } = 600;
 
         /// <summary>
         /// For a VM this call creates: make its SSH host key (ed25519, in memory), hand it in through the cloud-init seed
         /// and record its public key in the tier's known_hosts as a first-boot line, so the VM's key is known before it
-        /// is on the network. Invoke-DeevRebuild uses it; libvirt only for now (on Proxmox a warning says the key is
-        /// not seeded).
+        /// is on the network. Invoke-DeevRebuild uses it. Proxmox needs a snippet storage in the tier for it (otherwise
+        /// a warning says the key is not seeded).
         /// </summary>
         [Parameter]
         public SwitchParameter SeedHostKey { get; set; }
+
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -86,8 +94,12 @@ namespace Deevnet.Extended.Commands
             if (!ShouldProcess(description, $"Build VM {name} (VMID {spec.VmId}) on {backend.Name}? {plan.Summary}", "New-DeevMgmtVm")) return;
 
             if (SeedHostKey) spec.FirstBootHostKey = SeedKey(tier, host, backend, plan);
-            var options = new VmBuildOptions { Wait = !NoWait, WaitPort = WaitPort, WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec), Restart = Restart };
-            var vm = RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct));
+            // The journal records the build (create, settings, start); waiting for the VM to answer changes nothing, so
+            // a VM that is slow to answer is not recorded as a failed change.
+            var options = new VmBuildOptions { Wait = false, Restart = Restart };
+            var vm = ApplyJournaled(tier, plan, () => RunAsync(ct => provisioner.BuildAsync(spec, plan, options, Progress, ct)));
+            if (!NoWait)
+                RunAsync(ct => VmReadiness.WaitForTcpAsync(spec.Name, spec.IPAddress, WaitPort, TimeSpan.FromSeconds(WaitTimeoutSec), Progress, ct));
             if (vm.RestartRequired)
                 WriteWarning($"{name}: {string.Join(", ", vm.RestartPending)} take effect only after a restart; run New-DeevMgmtVm -Restart to reboot it.");
             WriteObject(Output(tier, host, identity, vm, VmProvisioner.Describe(plan)));
@@ -96,7 +108,7 @@ namespace Deevnet.Extended.Commands
         private GeneratedHostKey? SeedKey(SiteTier tier, MgmtHost host, IVmBackend backend, Core.Plans.ChangePlan plan)
         {
             if (!backend.SeedsHostKey && VmProvisioner.Describe(plan) == "created")
-                WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed yet; the VM makes its own on first boot.");
+                WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed (Proxmox: set its snippetStorage, snippetDir and via); the VM makes its own on first boot.");
             var key = FirstBootHostKey.Prepare(tier, host, backend, plan);
             if (key != null) WriteVerbose($"{host.Name}: first-boot host key {key} seeded and recorded in {tier.Access.KnownHostsFile}.");
             return key;

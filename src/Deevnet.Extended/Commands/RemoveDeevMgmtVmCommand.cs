@@ -1,8 +1,10 @@
 using System;
+using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
 
@@ -21,15 +23,24 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string Name { get; set; } = "";
 
         /// <summary>The VM's VMID; required for a VM the tier does not declare, checked against the identity otherwise.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateDeevVmId]
         public int? VmId { get; set; }
 
         /// <summary>The tier hypervisor of a VM the tier does not declare (default: the only hypervisor).</summary>
         [Parameter]
+        [ValidateDeevName("hypervisor name")]
         public string? Hypervisor { get; set; }
+
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -73,7 +84,11 @@ namespace Deevnet.Extended.Commands
                 throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
                     $"VMID {vmId} on {backend.Name} is '{vm.Name}'{(vm.IsTemplate ? " (a template)" : "")}, not {Name}. Nothing was removed.", Name);
             if (!ShouldProcess($"{Name} (VMID {vmId}, {vm.State}) on {backend.Name} with its disks", "Remove")) return;
-            RunAsync(ct => backend.RemoveAsync(vmId, ct));
+            var plan = new ChangePlan(backend.Name, new[]
+            {
+                new PlannedChange(ChangeAction.Remove, "VM", vmId.ToString(CultureInfo.InvariantCulture), $"{vm.Name} ({vm.State}, {vm.MacAddress})", null, backend.Name),
+            });
+            ApplyJournaled(tier, plan, () => { RunAsync(ct => backend.RemoveAsync(vmId, ct)); return true; });
         }
 
         private Hypervisor PickHypervisor(SiteTier tier)

@@ -18,6 +18,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name")]
         public string Service { get; set; } = "";
 
         /// <summary>The backup to restore. Default: the newest good one.</summary>
@@ -27,10 +28,12 @@ namespace Deevnet.Extended.Commands
         /// <summary>A host of the tier to restore onto. Default: the service's host.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string? TargetHost { get; set; }
 
         /// <summary>Folder on the target the paths are restored under. Default: / (back in place).</summary>
         [Parameter]
+        [ValidateDeevPath]
         public string Root { get; set; } = "/";
 
         /// <summary>Do not run the service's before/after commands.</summary>
@@ -47,6 +50,12 @@ namespace Deevnet.Extended.Commands
         /// </summary>
         [Parameter]
         public SwitchParameter AllowUnsigned { get; set; }
+
+        /// <summary>Restore without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the restore.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -75,7 +84,19 @@ namespace Deevnet.Extended.Commands
                 WriteVerbose($"Restore plan for {service.Name}: {backup.BackupName} is {origin}.");
                 var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z, {origin}): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
-                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                var journal = OpenJournal(tier);
+                RestoreResult result;
+                try
+                {
+                    result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                }
+                catch (DeevException ex)
+                {
+                    Record(journal, tier, plan, plan.Target, "failed: " + ex.ErrorId);
+                    throw;
+                }
+                Record(journal, tier, plan, plan.Target,
+                    !result.Verified ? "failed: RestoreVerificationFailed" : result.AfterFailure != null ? "failed: BackupAfterFailed" : "applied");
                 WriteObject(result);
                 if (!result.Verified)
                     WriteError(NewError("RestoreVerificationFailed", ErrorCategory.InvalidResult,

@@ -16,11 +16,18 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Emit the VM after starting it.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -35,12 +42,13 @@ namespace Deevnet.Extended.Commands
             var identity = RequireIdentity(tier, host);
             var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
             if (!ShouldProcess($"{name} (VMID {identity.VmId}) on {backend.Name}", "Start")) return;
-            var vm = RunAsync(async ct =>
+            var vmId = identity.VmId!.Value;
+            var before = RunAsync(ct => VmOwnership.RequireAsync(backend, name, vmId, ct));
+            var vm = ApplyJournaled(tier, StatePlan(backend, vmId, name, before.State, "running"), () => RunAsync(async ct =>
             {
-                await VmOwnership.RequireAsync(backend, name, identity.VmId!.Value, ct).ConfigureAwait(false);
-                await backend.StartAsync(identity.VmId!.Value, ct).ConfigureAwait(false);
-                return await backend.GetAsync(identity.VmId!.Value, ct).ConfigureAwait(false);
-            });
+                await backend.StartAsync(vmId, ct).ConfigureAwait(false);
+                return await backend.GetAsync(vmId, ct).ConfigureAwait(false);
+            }));
             if (PassThru) WriteObject(Output(tier, host, identity, vm));
         }
     }

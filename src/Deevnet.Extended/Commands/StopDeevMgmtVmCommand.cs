@@ -16,6 +16,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name")]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>Power the VM off at once instead of asking the guest to shut down.</summary>
@@ -25,6 +26,12 @@ namespace Deevnet.Extended.Commands
         /// <summary>Emit the VM after stopping it.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
 
         protected override void ProcessRecord()
         {
@@ -39,12 +46,13 @@ namespace Deevnet.Extended.Commands
             var identity = RequireIdentity(tier, host);
             var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
             if (!ShouldProcess($"{name} (VMID {identity.VmId}) on {backend.Name}", Force ? "Power off" : "Shut down")) return;
-            var vm = RunAsync(async ct =>
+            var vmId = identity.VmId!.Value;
+            var before = RunAsync(ct => VmOwnership.RequireAsync(backend, name, vmId, ct));
+            var vm = ApplyJournaled(tier, StatePlan(backend, vmId, name, before.State, "stopped"), () => RunAsync(async ct =>
             {
-                await VmOwnership.RequireAsync(backend, name, identity.VmId!.Value, ct).ConfigureAwait(false);
-                await backend.StopAsync(identity.VmId!.Value, Force, ct).ConfigureAwait(false);
-                return await backend.GetAsync(identity.VmId!.Value, ct).ConfigureAwait(false);
-            });
+                await backend.StopAsync(vmId, Force, ct).ConfigureAwait(false);
+                return await backend.GetAsync(vmId, ct).ConfigureAwait(false);
+            }));
             if (PassThru) WriteObject(Output(tier, host, identity, vm));
         }
     }

@@ -22,6 +22,7 @@ namespace Deevnet.Extended.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
         [ArgumentCompleter(typeof(ServiceNameCompleter))]
+        [ValidateDeevName("service name")]
         public string Service { get; set; } = "";
 
         /// <summary>The backup (base name as Get-DeevBackup shows it). Default: the newest authenticated whole backup.</summary>

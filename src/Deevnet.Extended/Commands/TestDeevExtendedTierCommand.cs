@@ -63,7 +63,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>Timeout of each check that declares none in the tier (default 10 s).</summary>
         [Parameter]
-        [ValidateRange(0.1, 3600)]
+        [ValidateDeevTimeout]
         public double TimeoutSec { get; set; } = CheckPlanner.DefaultTimeout.TotalSeconds;
 
         /// <summary>Also write every result to these files: JUnit XML (<c>.xml</c>), JSON (<c>.json</c>) or Prometheus metrics (<c>.prom</c>).</summary>

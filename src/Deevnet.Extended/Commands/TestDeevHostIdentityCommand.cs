@@ -23,6 +23,7 @@ namespace Deevnet.Extended.Commands
         [Alias("HostName")]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[]? Name { get; set; }
 
         /// <summary>Return only $true (no findings) or $false.</summary>

@@ -25,6 +25,7 @@ namespace Deevnet.Extended.Commands
         [SupportsWildcards]
         [ArgumentCompleter(typeof(HostNameCompleter))]
         [ValidateNotNullOrEmpty]
+        [ValidateDeevName("host name", Wildcards = true)]
         public string[] Name { get; set; } = Array.Empty<string>();
 
         /// <summary>The TCP port to wait for on the host's address. Default: the host's SSH endpoint (its via, else port 22).</summary>
@@ -34,7 +35,7 @@ namespace Deevnet.Extended.Commands
 
         /// <summary>Seconds to wait for each host before giving up. Default: 600.</summary>
         [Parameter]
-        [ValidateRange(1, 86400)]
+        [ValidateDeevTimeout]
         public int TimeoutSec { get; set; } = 600;
 
         /// <summary>Emit the host (as Get-DeevMgmtHost does) once it answers; by default nothing is emitted.</summary>

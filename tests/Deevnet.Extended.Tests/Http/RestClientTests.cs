@@ -204,6 +204,16 @@ namespace Deevnet.Extended.Tests.Http
         }
 
         [Fact]
+        public async Task Upstream_text_cannot_reorder_or_repaint_the_terminal()
+        {
+            using var server = new Double(handler: () => (400, "{\"message\":\"bad \\u202eevil\\u2028x \\u001b[2J\"}"));
+            using var client = Client(RestSpec.For(server.Endpoint));
+            var ex = await Assert.ThrowsAsync<DeevException>(() => client.CallAsync(HttpMethod.Get, "/api/x", null, None));
+            Assert.Contains(@"bad \u202eevil x [2J", ex.Message);
+            Assert.DoesNotContain('\u202e', ex.Message);   // a char: a culture-aware string search ignores bidi controls
+        }
+
+        [Fact]
         public async Task An_opnsense_refusal_names_its_validations_but_neither_key_nor_secret()
         {
             using var server = new Double(handler: () => (200, "{\"result\":\"failed\",\"validations\":{\"reservation.hostname\":\"s3cret-xyz is\\tnot allowed\"}}"));

@@ -45,7 +45,7 @@ namespace Deevnet.Extended.Tests.Tier
 
         [Theory]
         // wrong types and malformed values
-        [InlineData("vmid: 207", "vmid: abc", 9, "abc", "hosts.h1.vmid: 'abc' is not a whole number")]
+        [InlineData("vmid: 207", "vmid: abc", 9, "abc", "hosts.h1.vmid: 'abc' is not a VMID (a whole number 100–16777215)")]
         [InlineData("vmid: 207", "vmid: 207, cores: { a: 1 }", 9, "{ a", "hosts.h1.cores: must be a single value, not a mapping")]
         [InlineData("\"02:de:20\"", "\"03:de:20\"", 1, "\"03", "site.macNamespace: '03:de:20' is not a locally administered unicast prefix (the first octet needs bit 0x02 set and bit 0x01 clear, e.g. 02)")]
         [InlineData("\"02:de:20\"", "\"zz:de:20\"", 1, "\"zz", "site.macNamespace: 'zz:de:20' is not a MAC namespace (three octets, e.g. \"02:de:20\")")]
@@ -118,7 +118,7 @@ namespace Deevnet.Extended.Tests.Tier
         [InlineData("dhcp: { kind: kea, via: \"ssh://root@10.1.99.2\", configFile: /etc/kea.conf }", "dhcp: 'controlSocket' is required for kind 'kea'")]
         [InlineData("dhcp: { kind: isc }", "dhcp.kind: 'isc' is not one of dnsmasq, kea, opnsense")]
         [InlineData("dns: { kind: unbound, via: local }", "dns: 'include' is required for kind 'unbound'")]
-        [InlineData("dns: { kind: bind, via: \"ssh://root@10.1.99.2\", tsigKeyFile: keys/tsig.key }", "dns.tsigKeyFile: 'keys/tsig.key' must be an absolute path on the server (ssh://root@10.1.99.2)")]
+        [InlineData("dns: { kind: bind, via: \"ssh://root@10.1.99.2\", tsigKeyFile: keys/tsig.key }", "dns.tsigKeyFile: 'keys/tsig.key' is not an absolute path (it must start with '/') (a path on the server ssh://root@10.1.99.2)")]
         [InlineData("dns: { kind: powerdns, endpoint: \"http://127.0.0.1:8081\", apiKey: k }", "dns.apiKey: secrets are never written in the tier file; use apiKeyEnv or apiKeyFile")]
         public void BackendKindTables(string section, string firstMessage)
         {

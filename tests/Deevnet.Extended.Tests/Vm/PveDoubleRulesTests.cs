@@ -47,6 +47,18 @@ namespace Deevnet.Extended.Tests.Vm
             await AssertConfig("net0", $"virtio={Mac},bridge=vmbr0,{extra}", accepted);
 
         [Theory]
+        [InlineData("user=local:snippets/u.yaml", true)]
+        [InlineData("user=local:snippets/u.yaml,network=nfs-1:snippets/n.yaml", true)]
+        [InlineData("user=local:iso/u.yaml", true)] // any volume id here: "not in the snippets directory" only when the drive is built
+        [InlineData("user=local", false)] // Plugin.pm parse_volume_id: storage ':' name
+        [InlineData("user=1local:snippets/u.yaml", false)] // … a storage id starts with a letter
+        [InlineData("users=local:snippets/u.yaml", false)] // $cicustom_fmt: meta, network, user, vendor only
+        [InlineData("user=local:snippets/a,user=local:snippets/b", false)] // parse_property_string: duplicate key
+        [InlineData("local:snippets/u.yaml", false)] // … no default key
+        public async Task Cicustom_follows_the_cicustom_format(string value, bool accepted) =>
+            await AssertConfig("cicustom", value, accepted);
+
+        [Theory]
         [InlineData("02:DE:20:00:01:2D", true)]
         [InlineData("BC:24:11:00:00:01", true)]
         [InlineData("03:DE:20:00:01:2D", false)] // JSONSchema.pm pve_verify_mac_addr: I/G bit set = multicast

@@ -36,6 +36,7 @@ namespace Deevnet.Extended.Tests.Vm
             // QemuServer.pm $confdesc_cloudinit: ciuser is a plain string.
             ["ciuser"] = v => v.Length > 0 ? null : "value may not be empty",
             ["sshkeys"] = SshKeys,
+            ["cicustom"] = CiCustom,
             // QemuServer.pm $confdesc_cloudinit: nameserver format 'address-list', searchdomain 'dns-name-list'
             // (pve-common JSONSchema.pm pve_verify_address_list / pve_verify_dns_name_list).
             ["nameserver"] = v => v.Split(new[] { ' ', ',', ';' }, StringSplitOptions.RemoveEmptyEntries).All(a => IPAddress.TryParse(a, out _)) ? null : "value does not look like a valid address list",
@@ -146,6 +147,31 @@ namespace Deevnet.Extended.Tests.Vm
             var keys = Uri.UnescapeDataString(v).Split('\n').Where(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith("#", StringComparison.Ordinal));
             return keys.All(l => Regex.IsMatch(l.Trim(), "^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\\d+|sk-\\S+) [A-Za-z0-9+/=]+( .*)?$")) ? null : "SSH public key validation error";
         }
+
+        /// <summary>
+        /// qemu-server src/PVE/QemuServer.pm $cicustom_fmt ('pve-qm-cicustom'): a property string (pve-common
+        /// JSONSchema.pm parse_property_string: comma-separated key=value, no duplicate key, no other key) of meta,
+        /// network, user and vendor, each a 'pve-volume-id' (pve-storage src/PVE/Storage/Plugin.pm parse_volume_id:
+        /// storage id, ':', a non-empty name). That the volume is a snippet is checked only when the drive is built
+        /// (<see cref="PveCloudInitDrive"/>), as upstream does.
+        /// </summary>
+        public static string? CiCustom(string v)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var part in v.Split(',').Where(p => p.Trim().Length > 0))
+            {
+                var m = Regex.Match(part, "^([^=]+)=(.+)$");
+                if (!m.Success) return "value without key, but schema does not define a default key";
+                var key = m.Groups[1].Value;
+                if (!seen.Add(key)) return "duplicate key in comma-separated list property: " + key;
+                if (key is not ("meta" or "network" or "user" or "vendor")) return "invalid key in comma-separated list property: " + key;
+                if (!VolumeId.IsMatch(m.Groups[2].Value)) return $"format error - {key}: unable to parse volume ID '{m.Groups[2].Value}'";
+            }
+            return null;
+        }
+
+        /// <summary>pve-storage src/PVE/Storage/Plugin.pm parse_volume_id.</summary>
+        public static readonly Regex VolumeId = new Regex("^([a-z][a-z0-9\\-_.]*[a-z0-9]):(.+)$", RegexOptions.IgnoreCase);
 
         /// <summary>pve-common src/PVE/UPID.pm status_is_error: OK and "WARNINGS: N" are success, anything else an error.</summary>
         public static bool TaskFailed(string exit) => !(exit == "OK" || Regex.IsMatch(exit, "^WARNINGS: \\d+$"));

@@ -39,17 +39,21 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
         {
             var entries = new List<DhcpReservation>();
             var unreadable = new List<string>();
-            string? description = null;
+            string? description = null, descriptionLine = null;
             var lines = (text ?? "").Replace("\r\n", "\n").Split('\n');
             for (var i = 0; i < lines.Length; i++)
             {
                 var line = lines[i].Trim();
                 if (line.Length == 0) { description = null; continue; }
-                if (line.StartsWith("#=", StringComparison.Ordinal)) { description = line.Substring(2).Trim(); continue; }
+                if (line.StartsWith("#=", StringComparison.Ordinal)) { description = line.Substring(2).Trim(); descriptionLine = lines[i]; continue; }
                 if (line[0] == '#') continue;
                 var entry = TryParseEntry(line, description, server, $"line {i + 1}");
                 if (entry != null) entries.Add(entry);
-                else unreadable.Add(lines[i]);
+                else
+                {
+                    if (description != null) unreadable.Add(descriptionLine!);   // its description stays with it
+                    unreadable.Add(lines[i]);
+                }
                 description = null;
             }
             return new Content(entries, unreadable);
@@ -74,6 +78,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 if (name == null) name = field;
             }
             if (mac == null || ip == null) return null;
+            // A line in the module's own file whose name breaks the name rule was edited by hand: unreadable, so it is
+            // kept as it is (and warned about) rather than rewritten as the module's. Other files' entries are foreign anyway.
+            if (owned && !DhcpFields.IsWritable(name, null)) return null;
             return new DhcpReservation(mac, ip, name, string.IsNullOrEmpty(description) ? null : description, null, owned, server, owned ? null : source);
         }
 

@@ -127,10 +127,13 @@ namespace Deevnet.Extended.Core.Dhcp.Kea
                 owned = false;
             }
             var description = item["user-context"]?["deevnet"]?["description"]?.StringValue;
-            return new DhcpReservation(clientId, ip!, item["hostname"]?.StringValue, owned ? description : null, scope, owned, server, owned ? null : source);
+            return DhcpFields.FromServer(new DhcpReservation(clientId, ip!, item["hostname"]?.StringValue, owned ? description : null, scope, owned, server, owned ? null : source));
         }
 
-        private static bool IsOwned(KeaJson item) => item["user-context"]?["deevnet"]?["managed"]?.IsTrue == true;
+        // A marked entry whose name or description the module could not have written was edited by someone else: it is
+        // read and kept as foreign (its bytes stay), not rewritten under the module's rules.
+        private static bool IsOwned(KeaJson item) => item["user-context"]?["deevnet"]?["managed"]?.IsTrue == true &&
+            DhcpFields.IsWritable(item["hostname"]?.StringValue, item["user-context"]?["deevnet"]?["description"]?.StringValue);
 
         /// <summary>
         /// The JSON of one owned reservation as the module writes it: one line, spaced like a hand-written file, e.g.

@@ -144,9 +144,9 @@ namespace Deevnet.Extended.Core.Dhcp.OPNsense
                 try { mac = DhcpFields.NormalizeMac(hw); }
                 catch (DeevException) { mac = "hw_address:" + hw; owned = false; }
                 var own = owned ? description.Substring(OwnerPrefix.Length) : null;
-                var reservation = new DhcpReservation(mac, ip!, string.IsNullOrEmpty(hostname) ? null : hostname,
+                var reservation = DhcpFields.FromServer(new DhcpReservation(mac, ip!, string.IsNullOrEmpty(hostname) ? null : hostname,
                     owned ? (own == hostname || own == mac ? null : own) : description, scope, owned, Server,
-                    owned ? null : $"OPNsense reservation {uuid}");
+                    owned ? null : $"OPNsense reservation {uuid}"));
                 state.Rows.Add(new Row(uuid, reservation, subnetUuid));
             }
             return state;

@@ -10,6 +10,7 @@ using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Text;
 using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Transport;
 
 namespace Deevnet.Extended.Core.Vm.Proxmox
 {
@@ -28,23 +29,31 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         private const string OsDiskKey = "osdisk";
         private const string DataDiskKey = "datadisk";
         private const string DigestKey = "digest";
+        private const string CiCustomKey = "cicustom";
 
         private readonly Hypervisor _hypervisor;
         private readonly ProxmoxClient _client;
         private readonly string _node;
         private readonly string _nodePath;
         private readonly ProxmoxGuards _guards;
+        private readonly ProxmoxSnippets? _snippets;
 
-        public ProxmoxBackend(Hypervisor hypervisor, IOperationLog? log = null)
+        /// <summary>The back end of <paramref name="hypervisor"/>; <paramref name="node"/> is the node over SSH (its
+        /// <c>via</c>), needed only to write first-boot host key snippets (<see cref="SeedsHostKey"/>).</summary>
+        public ProxmoxBackend(Hypervisor hypervisor, IOperationLog? log = null, IHostTransport? node = null)
         {
             _hypervisor = hypervisor;
             _node = hypervisor.Require("node");
             _nodePath = "/nodes/" + Uri.EscapeDataString(_node);
             _client = new ProxmoxClient(hypervisor, log ?? NullOperationLog.Instance);
             _guards = new ProxmoxGuards(_client, _nodePath, Target);
+            _snippets = ProxmoxSnippets.For(hypervisor, node, Target);
         }
 
         public string Name => _hypervisor.Name;
+
+        /// <summary>With <c>snippetStorage</c>, <c>snippetDir</c> and <c>via</c>: the key goes in as a <c>cicustom</c> user snippet.</summary>
+        public bool SeedsHostKey => _snippets != null;
 
         /// <summary>How often running tasks are polled (tests shorten it).</summary>
         public TimeSpan PollInterval { get => _client.PollInterval; set => _client.PollInterval = value; }
@@ -79,8 +88,8 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         {
             var list = await ListRawAsync(cancellationToken).ConfigureAwait(false);
             var existing = await OwnedAsync(spec, list, cancellationToken).ConfigureAwait(false);
-            if (existing == null) return VmPlanning.ForNew(spec, Target, (await CloneSourceAsync(spec, list, cancellationToken).ConfigureAwait(false)).Name, Desired(spec, null));
-            return VmPlanning.ForExisting(spec, existing.Effective, Target, Desired(spec, existing.Vm));
+            if (existing == null) return VmPlanning.ForNew(spec, Target, (await CloneSourceAsync(spec, list, cancellationToken).ConfigureAwait(false)).Name, DesiredFor(spec, null));
+            return VmPlanning.ForExisting(spec, existing.Effective, Target, DesiredFor(spec, existing.Vm));
         }
 
         public async Task<VmInfo> ApplyAsync(VmSpec spec, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
@@ -102,13 +111,20 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
             }
 
             var vm = read.Vm;
-            var pending = VmPlanning.Pending(read.Effective, Desired(spec, vm));
+            var pending = VmPlanning.Pending(read.Effective, DesiredFor(spec, vm));
             var config = pending.Where(s => s.Key != OsDiskKey && s.Key != DataDiskKey).Select(s => Pair(s.Key, Encode(s.Key, s.Desired))).ToList();
             if (spec.DataDisk != null && pending.Any(s => s.Key == DataDiskKey))
             {
                 var storage = _hypervisor.Get("storage") ?? StorageOf(vm)
                     ?? throw VmErrors.BackendFailed(Target, "data disk", $"no storage for VM {spec.VmId}'s data disk: set {_hypervisor.Section}.storage");
                 config.Add(Pair(FreeScsiSlot(vm), $"{storage}:{spec.DataDisk.SizeGb},serial={spec.DataDisk.Serial}"));
+            }
+            if (spec.FirstBootHostKey != null && _snippets != null)
+            {
+                // Always written with this run's key (recorded in known_hosts already), before PVE is pointed at it:
+                // PVE reads the snippet whenever it builds the cloud-init drive.
+                progress?.Report(new OperationProgress(activity, "Writing the cloud-init snippet with the first-boot host key", 35));
+                await _snippets.WriteAsync(spec, cancellationToken).ConfigureAwait(false);
             }
             if (config.Count > 0)
             {
@@ -136,7 +152,7 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
                 ?? throw VmErrors.BackendFailed(Target, "read-back", $"VM {spec.VmId} vanished");
             // What PVE will run with (pending values included) must be what was asked; what it runs with now is returned,
             // with the settings that wait for a restart named.
-            VmPlanning.Verify(spec, readBack.Effective, Desired(spec, readBack.Vm));
+            VmPlanning.Verify(spec, readBack.Effective, DesiredFor(spec, readBack.Vm));
             return WithWrittenCloudInit(readBack.Vm, config.Select(c => c.Key));
         }
 
@@ -190,6 +206,17 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         }
 
         public void Dispose() => _client.Dispose();
+
+        /// <summary>
+        /// <see cref="Desired"/> plus, for a VM being created with a first-boot host key, the <c>cicustom</c> that points
+        /// PVE at the key's snippet. An existing VM's <c>cicustom</c> is never compared: the key only matters at first boot.
+        /// </summary>
+        private IReadOnlyList<VmSetting> DesiredFor(VmSpec spec, VmInfo? vm)
+        {
+            var settings = Desired(spec, vm);
+            if (spec.FirstBootHostKey == null || _snippets == null) return settings;
+            return settings.Append(new VmSetting(CiCustomKey, _snippets.CiCustom(spec))).ToList();
+        }
 
         /// <summary>The managed settings for <paramref name="spec"/>, as PVE config keys plus two disk pseudo-keys.</summary>
         internal static IReadOnlyList<VmSetting> Desired(VmSpec spec, VmInfo? vm)

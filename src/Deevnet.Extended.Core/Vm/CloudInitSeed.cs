@@ -1,14 +1,17 @@
 using System;
 using System.Linq;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Deevnet.Extended.Core.Vm.Libvirt
+namespace Deevnet.Extended.Core.Vm
 {
     /// <summary>
     /// The NoCloud seed (volume label <c>cidata</c>) that gives a libvirt VM what PVE's cloud-init drive gives a PVE VM:
-    /// hostname, user and key, and DHCP or the static address. Every value comes validated from the tier; strings are
-    /// still written JSON-quoted (valid YAML) so nothing can break out of its field.
+    /// hostname, user and key, and DHCP or the static address; its user-data is also the Proxmox <c>cicustom</c> snippet
+    /// (<see cref="Proxmox.ProxmoxSnippets"/>). Every value comes validated from the tier; strings are still written
+    /// JSON-quoted (valid YAML) so nothing can break out of its field. Real cloud-init (22.4) reads all three files as
+    /// meant: tests/Deevnet.Extended.Tests/Vm/CloudInitSeedTests.cs.
     /// </summary>
     internal static class CloudInitSeed
     {
@@ -17,8 +20,10 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
 
         /// <summary>
         /// The user-data; with the spec's first-boot host key (and <paramref name="withHostKey"/>), cloud-init installs
-        /// that key as the VM's only host key (<c>ssh_keys</c>, no generated key types), so the module knows it before
-        /// the VM is on the network. The key's PEM holds only base64 and header lines: a block scalar keeps it as is.
+        /// that key as the VM's only host key, so the module knows it before the VM is on the network: <c>ssh_deletekeys</c>
+        /// removes the image's keys, and cloud-init's ssh module generates none when <c>ssh_keys</c> is given (an empty
+        /// <c>ssh_genkeytypes</c> would say so too, but cloud-init 22.4's schema rejects an empty list). The key's PEM
+        /// holds only base64 and header lines: a block scalar keeps it as is.
         /// </summary>
         public static string UserData(VmSpec spec, bool withHostKey = true)
         {
@@ -33,13 +38,18 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
             var key = withHostKey ? spec.FirstBootHostKey : null;
             if (key != null)
             {
-                sb.Append("ssh_deletekeys: true\nssh_genkeytypes: []\nssh_keys:\n  ed25519_private: |\n");
+                sb.Append("ssh_deletekeys: true\nssh_keys:\n  ed25519_private: |\n");
                 foreach (var line in key.PrivateKeyPem.TrimEnd('\n').Split('\n')) sb.Append("    ").Append(line).Append('\n');
                 sb.Append("  ed25519_public: ").Append(Q(key.PublicKeyLine)).Append('\n');
             }
             return sb.ToString();
         }
 
+        /// <summary>
+        /// Netplan-style version 2. The default route is written <c>to: 0.0.0.0/0</c> (<c>::/0</c>): cloud-init before 23.x does not
+        /// know netplan's <c>default</c> keyword, and a route it cannot parse makes it drop the whole <c>ethernets</c>
+        /// section at boot, leaving a static VM without an address.
+        /// </summary>
         public static string NetworkConfig(VmSpec spec)
         {
             var ci = spec.CloudInit;
@@ -51,7 +61,11 @@ namespace Deevnet.Extended.Core.Vm.Libvirt
                 return sb.ToString();
             }
             sb.Append("    dhcp4: false\n    addresses: [").Append(Q(ci.AddressCidr!)).Append("]\n");
-            if (ci.Gateway != null) sb.Append("    routes:\n      - to: default\n        via: ").Append(Q(ci.Gateway.ToString())).Append('\n');
+            if (ci.Gateway != null)
+            {
+                var anywhere = ci.Gateway.AddressFamily == AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0";
+                sb.Append("    routes:\n      - to: ").Append(Q(anywhere)).Append("\n        via: ").Append(Q(ci.Gateway.ToString())).Append('\n');
+            }
             if (ci.DnsServers.Count > 0 || ci.SearchDomain != null)
             {
                 sb.Append("    nameservers:\n");
