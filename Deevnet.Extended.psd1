@@ -37,6 +37,7 @@
         'Remove-DeevMgmtVm'
         'Test-DeevExtendedTier', 'Get-DeevChange'
         'Compare-DeevTier'
+        'Invoke-DeevPlan'
         'Get-DeevDnsRecord'
         'Set-DeevDnsRecord'
         'Remove-DeevDnsRecord'

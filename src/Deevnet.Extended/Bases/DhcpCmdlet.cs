@@ -50,6 +50,14 @@ namespace Deevnet.Extended
                 return null;
             }
 
+            if (SavingPlan)
+            {
+                // -PlanPath: the plan -WhatIf would print, written for Invoke-DeevPlan instead of applied.
+                foreach (var line in planned.Plan.Changes) PlanLine(line.ToString(), show: true);
+                PlanLine($"{backend.Server}: {planned.Plan.Summary}", show: true);
+                SavePlanStep(tier, PlanSteps.FromDhcp(planned));
+                return null;
+            }
             var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
             foreach (var line in planned.Plan.Changes.Where(c => c.Action == ChangeAction.Unchanged)) PlanLine(line.ToString(), whatIf);
             var approved = new HashSet<string>(StringComparer.Ordinal);
@@ -77,21 +85,6 @@ namespace Deevnet.Extended
                 WriteDeevError(ex);
                 return null;
             }
-        }
-
-        /// <summary>A plan line: on the information stream (tag DeevPlan) and as verbose; shown on the host under -WhatIf.</summary>
-        protected void PlanLine(string text, bool show)
-        {
-            WriteVerbose(text);
-            var message = new HostInformationMessage { Message = text, NoNewLine = false };
-            WriteInformation(new InformationRecord(show ? (object)message : text, MyInvocation.MyCommand.Name), show);
-        }
-
-        private void WriteInformation(InformationRecord record, bool toHost)
-        {
-            if (toHost) record.Tags.Add("PSHOST");
-            record.Tags.Add("DeevPlan");
-            WriteInformation(record);
         }
 
         /// <summary>

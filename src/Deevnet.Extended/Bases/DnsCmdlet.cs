@@ -39,7 +39,7 @@ namespace Deevnet.Extended
             }
         }
 
-        /// <summary>Plans <paramref name="batch"/>, asks ShouldProcess once for the server with the whole plan, applies it.</summary>
+        /// <summary>Plans <paramref name="batch"/>, asks ShouldProcess once for the server with the whole plan, applies it (or, with <c>-PlanPath</c>, saves it).</summary>
         protected DnsSyncResult? PlanAndApply(SiteTier tier, DnsBatch batch, string verb) =>
             WithBackend(tier, backend => PlanAndApply(tier, backend, batch, verb));
 
@@ -47,6 +47,13 @@ namespace Deevnet.Extended
         {
             var watch = Stopwatch.StartNew();
             var plan = RunAsync(token => backend.PlanAsync(batch, token));
+            if (SavingPlan)
+            {
+                // -PlanPath: the plan -WhatIf would show, written for Invoke-DeevPlan instead of applied.
+                PlanLine(Describe(backend.Server, plan.Changes), show: true);
+                SavePlanStep(tier, PlanSteps.FromDns(plan));
+                return null;
+            }
             var applied = false;
             var restarted = false;
             if (plan.HasChanges)
@@ -69,8 +76,5 @@ namespace Deevnet.Extended
             }
             return new DnsSyncResult(backend.Server, plan.Changes, applied, restarted, watch.Elapsed, plan.Skipped.Count);
         }
-
-        private static string Describe(string server, ChangePlan plan) =>
-            $"{server}: {plan.Summary}" + string.Concat(plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => Environment.NewLine + "  " + c));
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Identity;
 using Deevnet.Extended.Core.Journal;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
@@ -94,10 +95,11 @@ namespace Deevnet.Extended
         }
 
         /// <summary>Appends what was done (or tried) to the journal; a record that cannot be written is an error that says the change itself stands.</summary>
-        protected void Record(ChangeJournal? journal, SiteTier tier, ChangePlan plan, string server, string result)
+        protected void Record(ChangeJournal? journal, SiteTier tier, ChangePlan plan, string server, string result, string? planSha256 = null)
         {
             if (journal == null || !plan.HasChanges) return;
             var record = ChangeJournal.RecordOf(plan, server, MyInvocation.Line, tier.SourcePath, result);
+            record.PlanSha256 = planSha256;
             try
             {
                 RunAsync(token => journal.AppendAsync(record, token));
@@ -107,6 +109,66 @@ namespace Deevnet.Extended
                 WriteError(NewError(ex.ErrorId, ErrorCategory.WriteError,
                     $"The change on {server} was {result}, but recording it failed: {ex.Message}", journal.Location.ToString()));
             }
+        }
+
+        /// <summary>The writing cmdlets' <c>-PlanPath</c>: each declares the parameter and returns it here.</summary>
+        protected virtual string? PlanPathGiven => null;
+
+        /// <summary>True when the plan is to be saved (<c>-PlanPath</c>) instead of applied.</summary>
+        protected bool SavingPlan => !string.IsNullOrEmpty(PlanPathGiven);
+
+        private SavedPlan? _savedPlan;
+
+        /// <summary>
+        /// Adds one server's plan to the invocation's saved plan and (re)writes the file, atomically. One plan is
+        /// computed from one tier file: a second tier in the same invocation is <c>PlanInvalid</c>.
+        /// </summary>
+        protected void SavePlanStep(SiteTier tier, PlanStep step)
+        {
+            var path = GetUnresolvedProviderPathFromPSPath(PlanPathGiven!);
+            if (_savedPlan == null)
+            {
+                var identity = IdentityFile.PathFor(tier.SourcePath);
+                _savedPlan = new SavedPlan
+                {
+                    Command = MyInvocation.MyCommand.Name,
+                    Tier = new PlanSource { Path = tier.SourcePath, Sha256 = ChangeJournal.HashOf(tier.SourcePath) },
+                    Identity = new PlanSource { Path = identity, Sha256 = ChangeJournal.HashOf(identity) },
+                };
+            }
+            else if (_savedPlan.Tier.Path != tier.SourcePath)
+            {
+                ThrowDeevError(SavedPlan.Invalid(path, $"one plan is computed from one tier file, but this invocation also reads '{tier.SourcePath}'"));
+            }
+            _savedPlan.Add(step);
+            try
+            {
+                PlanFile.Write(path, _savedPlan.ToJson());
+            }
+            catch (DeevException ex)
+            {
+                ThrowDeevError(ex);
+            }
+            WriteVerbose($"{step.Server}: {step.Changes.Count} change(s) saved to the plan {path}; apply them with Invoke-DeevPlan -Path {path}.");
+        }
+
+        /// <summary>A server's plan in a few lines: the summary, then each line that changes something.</summary>
+        protected static string Describe(string server, ChangePlan plan) =>
+            $"{server}: {plan.Summary}" + string.Concat(plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => Environment.NewLine + "  " + c));
+
+        /// <summary>A plan line: on the information stream (tag DeevPlan) and as verbose; shown on the host under -WhatIf.</summary>
+        protected void PlanLine(string text, bool show)
+        {
+            WriteVerbose(text);
+            var message = new HostInformationMessage { Message = text, NoNewLine = false };
+            WriteInformation(new InformationRecord(show ? (object)message : text, MyInvocation.MyCommand.Name), show);
+        }
+
+        private void WriteInformation(InformationRecord record, bool toHost)
+        {
+            if (toHost) record.Tags.Add("PSHOST");
+            record.Tags.Add("DeevPlan");
+            WriteInformation(record);
         }
 
         /// <summary>True when <paramref name="value"/> matches one of the patterns (or there are none).</summary>

@@ -38,6 +38,13 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>Write the plan (what -WhatIf shows) to this file instead of applying it; <c>Invoke-DeevPlan</c> applies it later.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -66,15 +73,19 @@ namespace Deevnet.Extended.Commands
                     continue;
                 }
                 foreach (var warning in plan.Warnings) WriteWarning(warning);
+                if (SavingPlan)
+                {
+                    PlanLine(plan.HasChanges ? plan.Describe() : $"{plan.CompanionPath}: nothing to allocate.", show: true);
+                    SavePlanStep(tier, PlanSteps.FromIdentity(plan));
+                    continue;
+                }
                 if (plan.HasChanges)
                 {
                     var description = $"Write the identity file '{plan.CompanionPath}':\n{plan.Describe()}\nNew content:\n{plan.Text}";
                     if (!ShouldProcess(description, $"Write the identity file '{plan.CompanionPath}' ({plan.Added.Count} new allocation(s))?", "New-DeevHostIdentity"))
                         continue;
                     var journal = OpenJournal(tier);
-                    var changes = new ChangePlan(plan.CompanionPath,
-                        plan.Added.Select(a => new PlannedChange(ChangeAction.Add, "Identity", a.HostName, null, $"vmid {a.VmId}, mac {a.MacAddress}"))
-                            .Concat(plan.Pruned.Select(p => new PlannedChange(ChangeAction.Remove, "Identity", p, "allocated", null))).ToList());
+                    var changes = PlanSteps.IdentityChanges(plan);
                     try
                     {
                         IdentityResolver.Apply(plan);

@@ -41,6 +41,13 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>Write the plan (what -WhatIf shows) to this file instead of applying it; <c>Invoke-DeevPlan</c> applies it later.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
