@@ -153,11 +153,12 @@ try {
     $drill = Join-Path $root 'examples/Invoke-RebuildDrill.ps1'
     if (Test-Path $drill) {
         Write-Step 'Rebuild drill: destroy one service completely and rebuild it from the tier and its backup'
-        & $drill -TierPath $env:DEEV_TIER -Service metrics
+        & $drill -TierPath $env:DEEV_TIER -Service metrics | Show
     }
 
     Write-Step "The change journal: what the demo changed, when, by whom, from which tier file ($journal)"
-    Get-DeevChange | Select-Object Time, Operator, Server, Kind, Action, Key, After, Result, PlanSha256 | Show
+    Get-DeevChange | Select-Object Time, Operator, @{ n = 'Server'; e = { ($_.Server -split ' ')[0] } }, Kind, Action, Key, After, Result,
+        @{ n = 'Plan'; e = { if ($_.PlanSha256) { $_.PlanSha256.Substring(0, 12) } } } | Show
 }
 finally {
     if ($startedLab) { Write-Step 'Stopping the lab'; & bash $labSh stop }

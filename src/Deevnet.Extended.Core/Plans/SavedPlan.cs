@@ -142,7 +142,7 @@ namespace Deevnet.Extended.Core.Plans
         /// <summary>Identity: the hosts that get a new VMID.</summary>
         [JsonPropertyName("allocate")] public List<string>? Allocate { get; set; }
 
-        public bool HasChanges => Changes.Count > 0;
+        [JsonIgnore] public bool HasChanges => Changes.Count > 0;
 
         internal void Sort()
         {
