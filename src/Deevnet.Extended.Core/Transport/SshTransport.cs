@@ -351,6 +351,7 @@ namespace Deevnet.Extended.Core.Transport
                 Timeout = _options.ConnectTimeout,
             };
             SshConnector.PreferRecordedKeyTypes(info, knownHosts, Via.Host, Via.Port);
+            SshConnector.PreferAeadCiphers(info);
             var client = new SshClient(info);
             _log.Verbose($"SSH: connecting to {Via.User}@{Endpoint} (host keys from {knownHosts.Path}).");
             try
