@@ -1,5 +1,6 @@
-# Issue 7: backup throughput of a 1 GiB tree over the lab's SSH against `ssh host tar | age` with OpenSSH's own
-# client in the same run, and the peak memory (max RSS) of the module process during the backup.
+# Issues 13/16: backup throughput of a 1 GiB tree over the lab's SSH against `ssh host tar | age` with OpenSSH's own
+# client in the same run, and the peak memory (VmHWM) of this pwsh process, which runs the backup, during the backup;
+# then the throughput of Test-DeevBackup and of Restore-DeevService (into a scratch root over the lab's SSH).
 # Goal: within 1.5x of the OpenSSH pipeline, peak memory under 200 MB. Starts the lab if none runs (and stops it).
 . (Join-Path $PSScriptRoot 'Common.ps1')
 $labSh = Join-Path $RepoRoot 'tests/lab/lab.sh'
@@ -17,6 +18,9 @@ try {
     New-Item -ItemType Directory -Force -Path "$dir/data/small", "$dir/store" | Out-Null
     sh -c "umask 077; age-keygen -o '$dir/age.key' 2>/dev/null"
     $recipient = (age-keygen -y "$dir/age.key").Trim()
+    ssh-keygen -q -t ed25519 -N '' -C deevnet-backup-bench -f "$dir/sign.key"
+    if ($LASTEXITCODE -ne 0) { throw 'ssh-keygen failed.' }
+    Set-Content "$dir/allowed_signers" ('deevnet-backup namespaces="deevnet-backup" ' + (Get-Content -Raw "$dir/sign.key.pub").Trim())
     # 1 GiB that does not compress: four 250 MiB files and 1,000 files of 24 KiB.
     sh -c "cd '$dir/data' && for i in 1 2 3 4; do head -c 262144000 /dev/urandom > big`$i.bin; done && cd small && for i in `$(seq 1000); do head -c 24576 /dev/urandom > f`$i; done"
     $bytes = [long](sh -c "du -sb '$dir/data' | cut -f1")
@@ -25,7 +29,7 @@ site: { name: bench, domain: bench.test, macNamespace: "02:de:77", vmidRange: [1
 access: { user: root, identityFile: "$key", knownHosts: "$known" }
 segments:
   mgmt: { subnet: 10.231.25.0/24, gateway: 10.231.25.1, addressing: static }
-backup: { store: "$dir/store", recipient: $recipient, identityFile: "$dir/age.key", keep: 1 }
+backup: { store: "$dir/store", recipient: $recipient, identityFile: "$dir/age.key", signingKeyFile: "$dir/sign.key", allowedSignersFile: "$dir/allowed_signers", keep: 1 }
 hosts:
   benchsrc: { segment: mgmt, ip: 10.231.25.60, via: "ssh://root@10.231.0.2" }
 services:
@@ -58,6 +62,10 @@ services:
         'peak memory (max RSS) during backup', ($peak / 1MB), (($growth | Measure-Object -Maximum).Maximum / 1MB), ($peak / $bytes)
     $test = Measure-Median -Count 1 -NoWarmup { Test-DeevBackup bulk -TierPath "$dir/bench.tier.yaml" -ProgressAction SilentlyContinue }
     '{0}: {1:N1} MiB/s ({2:N2} s)' -f 'Test-DeevBackup (decrypt + verify, local store)', ($bytes / 1MB / ($test / 1000)), ($test / 1000)
+    [IO.File]::WriteAllText("/proc/$PID/clear_refs", '5')
+    $restore = Measure-Median -Count 1 -NoWarmup { Restore-DeevService bulk -Root "$dir/restore" -SkipCommands -Confirm:$false -TierPath "$dir/bench.tier.yaml" -ProgressAction SilentlyContinue }
+    $restorePeak = [long]((Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'VmHWM:*' }) -replace '\D', '') * 1KB
+    '{0}: {1:N1} MiB/s ({2:N2} s; decrypt, extract over lab SSH into a scratch root, read back and compare), peak {3:N0} MB' -f 'Restore-DeevService', ($bytes / 1MB / ($restore / 1000)), ($restore / 1000), ($restorePeak / 1MB)
 }
 finally {
     Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue

@@ -109,31 +109,28 @@ namespace Deevnet.Extended.Core.Backup
             using var cipher = new HashingReadStream(age.Output);
             var storeTask = store.WriteAsync(storeTransport, service.Name, partial, cipher, StreamTimeout, linked.Token);
             // If the store stops reading, age blocks, and so would the host: stop everything at once instead.
-            CreditFeed? feed = null;
-            _ = storeTask.ContinueWith(_ => StopAll(linked, age, feed), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            _ = storeTask.ContinueWith(_ => StopAll(linked, age), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
             using var pipe = new TarPipe(age.Input, captureManifest: false, holdEnd: true);
             using var meter = new MeterStream(pipe, bytes => Report(activity, bytes, expected));
-            using var credits = new CreditFeed(meter);
-            feed = credits;
             CommandResult? hostResult = null;
             Exception? hostError = null;
             try
             {
-                hostResult = await hostTransport.RunAsync(BackupScripts.Backup(service.Backup.Before, service.Backup.After, paths, credits.Token),
-                    credits.Output, linked.Token, credits.Input, StreamTimeout).ConfigureAwait(false);
+                // Flow-controlled end to end: the host's tar waits whenever age or the store is slower.
+                hostResult = await hostTransport.StreamAsync(BackupScripts.Backup(service.Backup.Before, service.Backup.After, paths),
+                    meter, linked.Token, null, StreamTimeout).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 hostError = ex;
             }
-            credits.Complete();
 
             var stderr = hostResult?.StandardError ?? "";
             var beforeStatus = BackupScripts.Status(stderr, "before");
             var tarStatus = BackupScripts.Status(stderr, "tar");
             var afterStatus = BackupScripts.Status(stderr, "after");
-            var whole = hostError == null && hostResult != null && (tarStatus == "0" || tarStatus == "1") && pipe.Ended && credits.EndSeen;
+            var whole = hostError == null && hostResult != null && (tarStatus == "0" || tarStatus == "1") && pipe.Ended;
             BackupManifest? manifest = null;
             byte[]? manifestBytes = null;
             if (whole)
@@ -223,9 +220,8 @@ namespace Deevnet.Extended.Core.Backup
             return new BackupException("BackupInterrupted", DeevErrorKind.InvalidData, $"The archive of '{service.Name}' from {host} ended early{Inside(pipe)}.{afterNote}{partialNote}", service.Name);
         }
 
-        private static void StopAll(CancellationTokenSource linked, AgeProcess age, CreditFeed? credits)
+        private static void StopAll(CancellationTokenSource linked, AgeProcess age)
         {
-            credits?.Complete();
             try
             {
                 linked.Cancel();

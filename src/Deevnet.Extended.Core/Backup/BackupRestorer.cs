@@ -86,7 +86,7 @@ namespace Deevnet.Extended.Core.Backup
             using var hostPipe = new BlockingPipe();
             using var pipe = new TarPipe(hostPipe.Writer, captureManifest: true, holdEnd: true, confine: new RestoreConfinement(paths));
             using var readBack = new TarPipe(null, captureManifest: false, holdEnd: false);
-            var hostTask = transport.RunAsync(script, readBack, cancellationToken, hostPipe.Reader, StreamTimeout);
+            var hostTask = transport.StreamAsync(script, readBack, cancellationToken, hostPipe.Reader, StreamTimeout);
             // If the host stops reading (refused target, failed before, tar failed), unblock the decrypting side.
             _ = hostTask.ContinueWith(_ => hostPipe.Abort(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
@@ -241,7 +241,7 @@ namespace Deevnet.Extended.Core.Backup
         {
             var paths = BackupScripts.RelativePaths(manifest.Paths, service.Name);
             using var check = new TarPipe(null, captureManifest: false, holdEnd: false);
-            var reread = await transport.RunAsync(BackupScripts.TarCreate(root, paths), check, cancellationToken, null, StreamTimeout).ConfigureAwait(false);
+            var reread = await transport.StreamAsync(BackupScripts.TarCreate(root, paths), check, cancellationToken, null, StreamTimeout).ConfigureAwait(false);
             if (!reread.Succeeded || !check.Ended)
                 throw new BackupException("RestoreVerificationFailed", DeevErrorKind.InvalidData,
                     $"The files on {hostName} under {root} could not be read back (tar exit {reread.ExitStatus}): {BackupScripts.Errors(reread.StandardError)}", hostName);

@@ -45,20 +45,20 @@ namespace Deevnet.Extended.Core.Backup
         /// before → tar to stdout → after, on the host, in one guarded shell (<see cref="Guarded"/>): the host itself
         /// runs <c>after</c>, once, whatever happened to tar, on Ctrl-C, timeout or a dropped connection. A stopped
         /// command's tar is killed (<see cref="Stoppable"/>); a dropped one fails with EPIPE (SIGPIPE is ignored) and
-        /// the pacing loop reads the end of its credits; the guard then runs <c>after</c> from its EXIT trap. Each step's exit status
+        /// the guard then runs <c>after</c> from its EXIT trap. Each step's exit status
         /// goes to stderr as <c>deev-backup:&lt;step&gt;=&lt;status&gt;</c>; stdout carries only the archive.
         /// </summary>
-        public static string Backup(string? before, string? after, IEnumerable<string> relativePaths, string endToken)
+        public static string Backup(string? before, string? after, IEnumerable<string> relativePaths)
         {
             var sb = new StringBuilder();
             sb.Append(GuardTraps).Append("deev_b=0; deev_a=none; ");
             sb.Append("deev_fin() { deev_s=$?; trap '' HUP INT TERM; ");
             if (after != null) sb.Append(Command(after)).Append("; deev_a=$?; ");
-            sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; printf '%s' ").Append(endToken).Append("; exit $deev_s; }; trap deev_fin EXIT; ");
+            sb.Append("printf '").Append(Marker).Append("after=%s\\n' \"$deev_a\" >&2; exit $deev_s; }; trap deev_fin EXIT; ");
             if (before != null) sb.Append(Command(before)).Append("; deev_b=$?; ");
             sb.Append("printf '").Append(Marker).Append("before=%s\\n' \"$deev_b\" >&2; ");
             sb.Append("if [ \"$deev_b\" -eq 0 ]; then ")
-              .Append(Stoppable(Paced("{ " + TarCreate("/", relativePaths) + " </dev/null; printf '" + Marker + "tar=%s\\n' \"$?\" >&2; }")))
+              .Append(Stoppable("{ " + TarCreate("/", relativePaths) + " </dev/null; printf '" + Marker + "tar=%s\\n' \"$?\" >&2; }"))
               .Append("else printf '").Append(Marker).Append("tar=skipped\\n' >&2; fi");
             return Guarded(sb.ToString());
         }
@@ -92,19 +92,6 @@ namespace Deevnet.Extended.Core.Backup
         /// </summary>
         internal static string Guarded(string script) =>
             "deev_g=" + ShellQuote.Quote(script) + "; if command -v setsid >/dev/null 2>&1; then setsid -w /bin/sh -c \"$deev_g\"; else /bin/sh -c \"$deev_g\"; fi";
-
-        /// <summary>
-        /// Runs <paramref name="producer"/> with its output paced by <see cref="CreditFeed"/>: the command's stdin
-        /// carries one newline per chunk the module may receive; <c>dd</c> forwards exactly one chunk per credit (it
-        /// never reads ahead of what it writes, so nothing is lost between chunks) and the loop ends at the producer's
-        /// end ("0+0 records") or when the credits end. The script around it must set <see cref="EndTrap"/>.
-        /// </summary>
-        public static string Paced(string producer) =>
-            "exec 3<&0 4>&1; " + producer + " | { while IFS= read -r deev_c <&3; do deev_r=$(LC_ALL=C dd bs=" + CreditFeed.ChunkBytes.ToString(CultureInfo.InvariantCulture) +
-            " count=1 iflag=fullblock 2>&1 >&4) || break; case $deev_r in '0+0 records in'*) break;; esac; done; }";
-
-        /// <summary>Prints the end token on stdout when the script exits, however it exits (but for SIGKILL).</summary>
-        public static string EndTrap(string endToken) => "trap \"printf '%s' " + endToken + "\" EXIT; ";
 
         /// <summary>tar writing a POSIX (pax) archive of the paths under <paramref name="root"/> to stdout: owners, modes, times, links, any name, any size.</summary>
         public static string TarCreate(string root, IEnumerable<string> relativePaths) =>

@@ -82,7 +82,7 @@ namespace Deevnet.Extended.Core.Backup
                     throw new BackupException("BackupStoreFailed", DeevErrorKind.WriteError, $"The backup store {Location} could not write {file}: {ex.Message}", Location, ex);
                 }
             }
-            var result = await t.RunAsync($"umask 077 && cat > {Q(PathOf(service, file))}", Stream.Null, ct, source, timeout).ConfigureAwait(false);
+            var result = await t.StreamAsync($"umask 077 && cat > {Q(PathOf(service, file))}", Stream.Null, ct, source, timeout).ConfigureAwait(false);
             if (!result.Succeeded) throw Failed($"write {file}", result);
         }
 
@@ -102,10 +102,8 @@ namespace Deevnet.Extended.Core.Backup
                     throw new BackupException("BackupStoreFailed", DeevErrorKind.ResourceUnavailable, $"The backup store {Location} could not read {file}: {ex.Message}", Location, ex);
                 }
             }
-            using var credits = new CreditFeed(destination);
-            var result = await t.RunAsync(BackupScripts.EndTrap(credits.Token) + BackupScripts.Paced($"cat -- {Q(PathOf(service, file))}"), credits.Output, ct, credits.Input, timeout).ConfigureAwait(false);
-            credits.Complete();
-            if (!result.Succeeded || !credits.EndSeen) throw Failed($"read {file}", result);
+            var result = await t.StreamAsync($"cat -- {Q(PathOf(service, file))}", destination, ct, null, timeout).ConfigureAwait(false);
+            if (!result.Succeeded) throw Failed($"read {file}", result);
         }
 
         /// <summary>Writes a small text file whole: to <c>.partial</c>, then renamed.</summary>

@@ -27,6 +27,14 @@ namespace Deevnet.Extended.Core.Transport
         /// as it arrives (for archives and other large outputs); stderr is collected and returned.
         /// </summary>
         Task<CommandResult> RunAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null);
+
+        /// <summary>
+        /// As the stream overload of <c>RunAsync</c>, for bulk data (archives): the command's output is flow-controlled,
+        /// so however slowly <paramref name="standardOutput"/> takes it, only a bounded amount is ever held in memory, and
+        /// a stalled transfer cannot stall other commands (over SSH it has a connection of its own).
+        /// </summary>
+        Task<CommandResult> StreamAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null) =>
+            RunAsync(commandLine, standardOutput, cancellationToken, standardInput, timeout);
     }
 
     /// <summary>What a command did: exit status, standard output and standard error.</summary>

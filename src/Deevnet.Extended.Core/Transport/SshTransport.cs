@@ -48,7 +48,7 @@ namespace Deevnet.Extended.Core.Transport
 
         public Via Via { get; }
 
-        /// <summary>How many SSH connections this transport has opened (1 while it stays connected).</summary>
+        /// <summary>How many SSH connections this transport has opened: 1 while it stays connected, plus one per <see cref="StreamAsync"/>.</summary>
         public int ConnectionsOpened => _connectionsOpened;
 
         private string Endpoint => $"{Via.Host}:{Via.Port}";
@@ -70,7 +70,7 @@ namespace Deevnet.Extended.Core.Transport
             await _channels.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await ExecuteAsync(client, commandLine, standardOutput, standardInput, limit, cancellationToken).ConfigureAwait(false);
+                return await ExecuteAsync(client, commandLine, standardOutput, standardInput, limit, bounded: false, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -78,13 +78,28 @@ namespace Deevnet.Extended.Core.Transport
             }
         }
 
-        private async Task<CommandResult> ExecuteAsync(SshClient client, string commandLine, Stream standardOutput, Stream? standardInput, TimeSpan limit, CancellationToken cancellationToken)
+        /// <summary>
+        /// Runs a bulk transfer on a connection of its own, with its output flow-controlled
+        /// (<see cref="BoundedChannelOutput"/>): memory stays bounded however slow <paramref name="standardOutput"/> is,
+        /// and a stalled transfer never stalls the commands of the shared connection, nor they it.
+        /// </summary>
+        public async Task<CommandResult> StreamAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null)
+        {
+            if (commandLine is null) throw new ArgumentNullException(nameof(commandLine));
+            if (standardOutput is null) throw new ArgumentNullException(nameof(standardOutput));
+            var limit = timeout ?? _options.CommandTimeout;
+            using var client = await OpenClientAsync(cancellationToken).ConfigureAwait(false);
+            return await ExecuteAsync(client, commandLine, standardOutput, standardInput, limit, bounded: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task<CommandResult> ExecuteAsync(SshClient client, string commandLine, Stream standardOutput, Stream? standardInput, TimeSpan limit, bool bounded, CancellationToken cancellationToken)
         {
             var watch = Stopwatch.StartNew();
             using var timeoutSource = new CancellationTokenSource(limit);
+            using var sinkFailed = new CancellationTokenSource();
             // Closing the transport ends its commands at once, as a dropped connection would: SSH.NET does not end a
-            // command whose client is disposed under it.
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token, _closing.Token);
+            // command whose client is disposed under it. A sink that fails stops the command too.
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token, _closing.Token, sinkFailed.Token);
 
             // SSH.NET sends EOF on stdin only after at least one byte was written, so an empty input is /dev/null instead.
             var first = new byte[81920];
@@ -93,6 +108,7 @@ namespace Deevnet.Extended.Core.Transport
 
             var stderr = new ShellStatusSink(hasInput ? ShellStatusSink.NewMarker() : null);
             var command = client.CreateCommand(Wrap(commandLine, stderr.ExitMarker), Utf8);
+            var boundedOutput = bounded ? BoundedChannelOutput.AttachTo(command) : null;
             Task execution;
             try
             {
@@ -105,7 +121,10 @@ namespace Deevnet.Extended.Core.Transport
             }
 
             // Output is pumped while the command runs, so nothing large piles up in SSH.NET's pipes or here.
-            var stdoutPump = Task.Run(() => Pump(command.OutputStream, standardOutput));
+            var stdoutPump = boundedOutput != null
+                ? Task.Factory.StartNew(() => boundedOutput.DeliverTo(standardOutput), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                : Task.Run(() => Pump(command.OutputStream, standardOutput));
+            _ = stdoutPump.ContinueWith(_ => Cancel(sinkFailed), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             var stderrPump = Task.Run(() => Pump(command.ExtendedOutputStream, stderr));
             using var stopInput = new CancellationTokenSource();
             var stdinPump = hasInput
@@ -121,7 +140,9 @@ namespace Deevnet.Extended.Core.Transport
             {
                 // Nothing may be sent on the channel once the server could have closed it (see PumpInputAsync), so the
                 // input stops first; then, unless the server reported the end of the command, its process group is stopped.
+                // Output still arriving is dropped, so the receive loop is free for the kill and the channel's close.
                 stopInput.Cancel();
+                boundedOutput?.Abandon();
                 var closing = _closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
                 if (!closing)
                 {
@@ -133,6 +154,7 @@ namespace Deevnet.Extended.Core.Transport
                 command.Dispose();   // closes the channel; the pumps end
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
                 cancellationToken.ThrowIfCancellationRequested();
+                if (stdoutPump.IsFaulted) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(stdoutPump.Exception!.GetBaseException()).Throw();
                 if (closing)
                     throw new TransportException("ConnectionFailed", DeevErrorKind.ConnectionError,
                         $"The connection to {Endpoint} was closed while '{ProgramOf(commandLine)}' ran.", Endpoint, ex);
@@ -142,6 +164,7 @@ namespace Deevnet.Extended.Core.Transport
             catch (Exception ex) when (ex is SshException || ex is IOException || ex is ObjectDisposedException || ex is InvalidOperationException)
             {
                 stopInput.Cancel();
+                boundedOutput?.Abandon();
                 command.Dispose();
                 Observe(execution, stdoutPump, stderrPump, stdinPump);
                 throw new TransportException("ConnectionFailed", DeevErrorKind.ConnectionError,
@@ -258,6 +281,11 @@ namespace Deevnet.Extended.Core.Transport
             while ((read = from.Read(buffer, 0, buffer.Length)) > 0) to.Write(buffer, 0, read);
         }
 
+        private static void Cancel(CancellationTokenSource source)
+        {
+            try { source.Cancel(); } catch (ObjectDisposedException) { }
+        }
+
         private static void Observe(params Task[] tasks)
         {
             foreach (var task in tasks) task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
@@ -303,25 +331,7 @@ namespace Deevnet.Extended.Core.Transport
                     _client.Dispose();
                     _client = null;
                 }
-                var knownHosts = KnownHostsFile.Load(_options.KnownHostsPath);
-                var info = new ConnectionInfo(Via.Host, Via.Port, Via.User!, SshConnector.AuthenticationMethods(Via.User!, _options, Endpoint))
-                {
-                    Timeout = _options.ConnectTimeout,
-                };
-                SshConnector.PreferRecordedKeyTypes(info, knownHosts, Via.Host, Via.Port);
-                var client = new SshClient(info);
-                _log.Verbose($"SSH: connecting to {Via.User}@{Endpoint} (host keys from {knownHosts.Path}).");
-                try
-                {
-                    await SshConnector.ConnectAsync(client, Via.Host, Via.Port, knownHosts, _options.ConnectTimeout, null, cancellationToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    client.Dispose();
-                    throw;
-                }
-                Interlocked.Increment(ref _connectionsOpened);
-                _log.Verbose($"SSH: connected to {Endpoint}; host key {client.ConnectionInfo.CurrentHostKeyAlgorithm} matched {knownHosts.Path}.");
+                var client = await OpenClientAsync(cancellationToken).ConfigureAwait(false);
                 _client = client;
                 return client;
             }
@@ -329,6 +339,33 @@ namespace Deevnet.Extended.Core.Transport
             {
                 _connectGate.Release();
             }
+        }
+
+        /// <summary>A new, connected client whose host key matched known_hosts.</summary>
+        private async Task<SshClient> OpenClientAsync(CancellationToken cancellationToken)
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(SshTransport));
+            var knownHosts = KnownHostsFile.Load(_options.KnownHostsPath);
+            var info = new ConnectionInfo(Via.Host, Via.Port, Via.User!, SshConnector.AuthenticationMethods(Via.User!, _options, Endpoint))
+            {
+                Timeout = _options.ConnectTimeout,
+            };
+            SshConnector.PreferRecordedKeyTypes(info, knownHosts, Via.Host, Via.Port);
+            SshConnector.PreferAeadCiphers(info);
+            var client = new SshClient(info);
+            _log.Verbose($"SSH: connecting to {Via.User}@{Endpoint} (host keys from {knownHosts.Path}).");
+            try
+            {
+                await SshConnector.ConnectAsync(client, Via.Host, Via.Port, knownHosts, _options.ConnectTimeout, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+            Interlocked.Increment(ref _connectionsOpened);
+            _log.Verbose($"SSH: connected to {Endpoint}; host key {client.ConnectionInfo.CurrentHostKeyAlgorithm} matched {knownHosts.Path}.");
+            return client;
         }
 
         /// <summary>

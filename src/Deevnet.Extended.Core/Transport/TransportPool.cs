@@ -101,6 +101,9 @@ namespace Deevnet.Extended.Core.Transport
             public Task<CommandResult> RunAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null) =>
                 Inner.RunAsync(commandLine, standardOutput, cancellationToken, standardInput, timeout);
 
+            public Task<CommandResult> StreamAsync(string commandLine, Stream standardOutput, CancellationToken cancellationToken, Stream? standardInput = null, TimeSpan? timeout = null) =>
+                Inner.StreamAsync(commandLine, standardOutput, cancellationToken, standardInput, timeout);
+
             public Task<int> ForwardAsync(string host, int port, CancellationToken cancellationToken) =>
                 Inner is IPortForwarding forwarding ? forwarding.ForwardAsync(host, port, cancellationToken)
                     : throw new NotSupportedException($"{Inner.Via} cannot forward ports; only an ssh:// via can.");

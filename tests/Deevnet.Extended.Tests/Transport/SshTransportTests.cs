@@ -71,7 +71,7 @@ namespace Deevnet.Extended.Tests.Transport
         }
 
         /// <summary>
-        /// The backup's pattern: the input (credits) ends when the command's output says it is done, which is also
+        /// An input that ends when the command's output says it is done, which is also
         /// when the command exits — so this side's EOF and the server's close of the channel meet. OpenSSH drops the
         /// whole connection, every other command on it included, when a client sends EOF or data on a channel it has
         /// freed; the transport must never do that, so the long stream beside must survive, every time.
@@ -300,7 +300,7 @@ namespace Deevnet.Extended.Tests.Transport
             for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(50);
         }
 
-        /// <summary>Gives one byte, then blocks until <see cref="End"/>, then ends (like the backup's credit feed).</summary>
+        /// <summary>Gives one byte, then blocks until <see cref="End"/>, then ends (an input that ends on a signal).</summary>
         private sealed class EndsOnSignal : TestStreams.Source
         {
             private readonly ManualResetEventSlim _end = new ManualResetEventSlim();
