@@ -16,6 +16,7 @@ Describe 'Saved plans: surface' {
         @{ Command = 'Set-DeevDhcpReservation' }, @{ Command = 'Remove-DeevDhcpReservation' }, @{ Command = 'Sync-DeevDhcpReservation' }
         @{ Command = 'Set-DeevDnsRecord' }, @{ Command = 'Remove-DeevDnsRecord' }, @{ Command = 'Sync-DeevDnsRecord' }
         @{ Command = 'New-DeevHostIdentity' }; @{ Command = 'New-DeevMgmtVm' }; @{ Command = 'Remove-DeevMgmtVm' }
+        @{ Command = 'Start-DeevMgmtVm' }; @{ Command = 'Stop-DeevMgmtVm' }
     ) {
         (Get-Command $Command).Parameters.Keys | Should -Contain 'PlanPath'
     }
@@ -238,11 +239,27 @@ Describe 'Saved VM plans on the lab libvirt' -Skip:(-not $LabUp) {
         ($record.changes | Where-Object kind -EQ 'VM').action | Should -Be 'Add'
     }
 
+    It 'saves a power-off and makes it later: the VM is shut off in virsh; a start plan is stale once it is running' {
+        $stop = Get-PlanFile 'vm-stop.plan.json'; $start = Get-PlanFile 'vm-start.plan.json'
+        $web | Stop-DeevMgmtVm -Force -PlanPath $stop 6>$null
+        (& virsh -c $uri domstate $web.Name) -join '' | Should -Match 'running'
+        ((Get-Content -Raw -LiteralPath $stop | ConvertFrom-Json).steps.changes).after | Should -Be "$($web.Name) stopped"
+        Invoke-DeevPlan -Path $stop -Confirm:$false | Should -BeNullOrEmpty
+        (& virsh -c $uri domstate $web.Name) -join '' | Should -Match 'shut off'
+        (Get-Content -LiteralPath $journal | Select-Object -Last 1 | ConvertFrom-Json).planSha256 | Should -Be (Get-Sha256 $stop)
+
+        $web | Start-DeevMgmtVm -PlanPath $start 6>$null
+        & virsh -q -c $uri start $web.Name | Out-Null
+        { Invoke-DeevPlan -Path $start -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId)) changed*"
+    }
+
     It 'refuses a removal plan after the VM was reconfigured by hand, naming it, and removes nothing' {
         $plan = Get-PlanFile 'vm-remove-stale.plan.json'
         Remove-DeevMgmtVm -TierPath $tier -Name $web.Name -PlanPath $plan 6>$null
         Get-Domain | Should -Be $web.Name
-        & virsh -q -c $uri autostart --disable $web.Name | Out-Null
+        $autostart = @(& virsh -c $uri dominfo $web.Name) -match '^Autostart:\s+enable'
+        if ($autostart) { & virsh -q -c $uri autostart --disable $web.Name | Out-Null } else { & virsh -q -c $uri autostart $web.Name | Out-Null }
         $lines = Get-JournalCount
         { Invoke-DeevPlan -Path $plan -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId)) changed*"

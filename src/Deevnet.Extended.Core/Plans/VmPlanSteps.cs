@@ -81,17 +81,24 @@ namespace Deevnet.Extended.Core.Plans
             return SavedPlan.HashOf(Encoding.UTF8.GetBytes(text.ToString())).Substring(0, 16);
         }
 
+        /// <summary>The one line of a power change (<c>Unchanged</c> when the VM is already there), keyed by VMID like a build.</summary>
+        public static PlannedChange StateLine(string hypervisor, int vmId, string name, string before, string after) =>
+            new PlannedChange(before == after ? ChangeAction.Unchanged : ChangeAction.Change, "VmState", vmId.ToString(CultureInfo.InvariantCulture),
+                $"{name} {before}", $"{name} {after}", hypervisor);
+
         /// <summary>The one line of a VM removal, as Remove-DeevMgmtVm journals it.</summary>
         public static PlannedChange RemoveLine(string hypervisor, VmInfo vm) =>
             new PlannedChange(ChangeAction.Remove, VmPlanning.VmKind, vm.VmId.ToString(CultureInfo.InvariantCulture),
                 $"{vm.Name} ({vm.State}, {vm.MacAddress})", null, hypervisor);
     }
 
-    /// <summary>One VM of a <c>vm</c> step: <c>build</c> (New-DeevMgmtVm: create or correct, then start) or <c>remove</c>.</summary>
+    /// <summary>One VM of a <c>vm</c> step: <c>build</c> (New-DeevMgmtVm: create or correct, then start), <c>remove</c>, <c>start</c> or <c>stop</c>.</summary>
     public sealed class SavedVm
     {
         public const string Build = "build";
         public const string Remove = "remove";
+        public const string Start = "start";
+        public const string Stop = "stop";
 
         [JsonPropertyName("action")] public string Action { get; set; } = "";
         [JsonPropertyName("name")] public string Name { get; set; } = "";
@@ -102,6 +109,9 @@ namespace Deevnet.Extended.Core.Plans
 
         /// <summary>Build: reboot a running VM whose written settings wait for a restart. Null when not asked.</summary>
         [JsonPropertyName("restart")] public bool? Restart { get; set; }
+
+        /// <summary>Stop: power off at once instead of a shutdown. Null when not asked.</summary>
+        [JsonPropertyName("force")] public bool? Force { get; set; }
 
         internal SavedVm Copy() => (SavedVm)MemberwiseClone();
     }

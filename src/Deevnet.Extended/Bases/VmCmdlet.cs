@@ -93,11 +93,7 @@ namespace Deevnet.Extended
 
         /// <summary>A one-line plan for a VM's power state (unchanged when it is already there), keyed by VMID like New-DeevMgmtVm's plan.</summary>
         protected static ChangePlan StatePlan(IVmBackend backend, int vmId, string name, string before, string after) =>
-            new ChangePlan(backend.Name, new[]
-            {
-                new PlannedChange(before == after ? ChangeAction.Unchanged : ChangeAction.Change, "VmState", vmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    $"{name} {before}", $"{name} {after}", backend.Name),
-            });
+            new ChangePlan(backend.Name, new[] { VmPlanSteps.StateLine(backend.Name, vmId, name, before, after) });
 
         /// <summary>Runs per-item work; a Core failure becomes a non-terminating error with its stable id.</summary>
         protected void PerItem(Action work)

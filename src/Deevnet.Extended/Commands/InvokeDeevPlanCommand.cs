@@ -162,7 +162,7 @@ namespace Deevnet.Extended.Commands
         /// <summary>
         /// A <c>vm</c> step: re-reads each saved VM, plans it again from the tier (whose hash is unchanged, so the spec is
         /// the one planned) and compares. Applying builds (create or correct, then start, without waiting) or removes
-        /// exactly the saved VMs; a first-boot host key asked for is made now, never read from the file.
+        /// exactly the saved VMs, or starts or stops them; a first-boot host key asked for is made now, never read from the file.
         /// </summary>
         private PreparedStep PrepareVms(SiteTier tier, PlanStep step, string path, List<string> moved, List<IDisposable> disposables)
         {
@@ -178,6 +178,7 @@ namespace Deevnet.Extended.Commands
                 {
                     if (saved.Action == SavedVm.Build) applies.Add(PrepareBuild(tier, backend, saved, read, now));
                     else if (saved.Action == SavedVm.Remove) applies.Add(PrepareRemove(backend, saved, read, now));
+                    else if (saved.Action == SavedVm.Start || saved.Action == SavedVm.Stop) applies.Add(PreparePower(backend, saved, read, now));
                     else throw SavedPlan.Invalid(path, $"its vm step has the unknown action '{saved.Action}' for {saved.Name}");
                 }
                 catch (DeevException ex) when (IsVmMove(ex))
@@ -223,6 +224,23 @@ namespace Deevnet.Extended.Commands
             return () =>
             {
                 if (removes) RunAsync(ct => backend.RemoveAsync(saved.VmId, ct));
+                return null;
+            };
+        }
+
+        private Func<object?> PreparePower(IVmBackend backend, SavedVm saved, VmInfo? read, VmStepBuilder now)
+        {
+            var line = read != null && read.Name == saved.Name && !read.IsTemplate
+                ? VmPlanSteps.StateLine(backend.Name, saved.VmId, saved.Name, read.State, saved.Action == SavedVm.Start ? "running" : "stopped")
+                : null;
+            now.Add(saved, line != null ? new[] { line } : Array.Empty<PlannedChange>(), read);
+            return () =>
+            {
+                if (line?.Action == ChangeAction.Change)
+                {
+                    if (saved.Action == SavedVm.Start) RunAsync(ct => backend.StartAsync(saved.VmId, ct));
+                    else RunAsync(ct => backend.StopAsync(saved.VmId, saved.Force == true, ct));
+                }
                 return null;
             };
         }
