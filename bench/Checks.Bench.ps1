@@ -15,13 +15,7 @@ $manifest = Join-Path $RepoRoot 'Deevnet.Extended.psd1'
 $labSh = Join-Path $RepoRoot 'tests/lab/lab.sh'
 Import-Module $manifest
 
-# The lab is shared by everyone on this machine: the bench runs itself again under its lock (a blocking flock, so
-# it queues with the test runs instead of polling behind them).
-if (-not $env:DEEV_BENCH_LAB_LOCKED) {
-    $env:DEEV_BENCH_LAB_LOCKED = '1'
-    & flock /tmp/deevnet-lab.lock (Get-Process -Id $PID).Path (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File $PSCommandPath
-    exit $LASTEXITCODE
-}
+if (Invoke-BenchUnderLabLock $PSCommandPath) { exit $LASTEXITCODE }
 $started = $false
 $dir = Join-Path ([IO.Path]::GetTempPath()) ("deev-checks-bench-" + [guid]::NewGuid().ToString('n'))
 $guests = 0..1 | ForEach-Object { [pscustomobject]@{ Name = "bench-ck$_"; IP = "10.231.25.$(208 + $_)"; Mac = '02:de:2e:00:00:{0:x2}' -f (16 + $_) } }
@@ -30,12 +24,7 @@ $endpoints = foreach ($g in $guests) { foreach ($p in $ports) { "$($g.IP):$p" } 
 $throttle = 32   # Test-DeevExtendedTier's default
 $latencyMs = 20
 try {
-    & bash $labSh status *> $null
-    if ($LASTEXITCODE -ne 0) {
-        & bash $labSh start | Out-Null
-        if ($LASTEXITCODE -ne 0) { throw "The lab did not start: $(Get-Content -Raw /run/deevnet-lab/lab.error -ErrorAction Ignore)" }
-        $started = $true
-    }
+    $started = Start-BenchLab
     New-Item -ItemType Directory -Path $dir | Out-Null
     $server = Join-Path $PSScriptRoot 'lib/latency-server.py'
     foreach ($g in $guests) {

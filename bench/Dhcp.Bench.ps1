@@ -7,15 +7,9 @@ Import-Module (Join-Path $RepoRoot 'Deevnet.Extended.psd1')
 
 $count = 1000
 $baselineCount = 50
-$lock = '/tmp/deevnet-lab.lock'
 $labSh = Join-Path $RepoRoot 'tests/lab/lab.sh'
 
-# The lab is shared by everyone on this machine: the bench runs itself again under its lock.
-if (-not $env:DEEV_DHCP_BENCH_LOCKED) {
-    $env:DEEV_DHCP_BENCH_LOCKED = '1'
-    & flock $lock (Get-Process -Id $PID).Path (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File $PSCommandPath
-    exit $LASTEXITCODE
-}
+if (Invoke-BenchUnderLabLock $PSCommandPath) { exit $LASTEXITCODE }
 $startedHere = $false
 $dir = Join-Path ([IO.Path]::GetTempPath()) ('deev-dhcp-bench-' + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $dir | Out-Null

@@ -20,13 +20,7 @@ if (-not (Get-Command ansible-playbook -ErrorAction Ignore)) {
     throw 'ansible-playbook is missing: install the bench packages (build/bench-packages.txt; build.ps1 Bench does as root).'
 }
 
-# The lab is shared by everyone on this machine: the bench runs itself again under its lock (a blocking flock, so
-# it queues with the test runs instead of polling behind them).
-if (-not $env:DEEV_BENCH_LAB_LOCKED) {
-    $env:DEEV_BENCH_LAB_LOCKED = '1'
-    & flock /tmp/deevnet-lab.lock (Get-Process -Id $PID).Path (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File $PSCommandPath -Rounds $Rounds
-    exit $LASTEXITCODE
-}
+if (Invoke-BenchUnderLabLock $PSCommandPath @{ Rounds = $Rounds }) { exit $LASTEXITCODE }
 $started = $false
 $spaceAdded = $false
 $rangeFile = $null
@@ -34,12 +28,7 @@ $guest = [pscustomobject]@{ Name = 'bench-pr0'; IP = '10.231.25.212'; Mac = '02:
 $dir = Join-Path ([IO.Path]::GetTempPath()) ('deev-peer-bench-' + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $dir | Out-Null
 try {
-    & bash $labSh status *> $null
-    if ($LASTEXITCODE -ne 0) {
-        & bash $labSh start | Out-Null
-        if ($LASTEXITCODE -ne 0) { throw "The lab did not start: $(Get-Content -Raw /run/deevnet-lab/lab.error -ErrorAction Ignore)" }
-        $started = $true
-    }
+    $started = Start-BenchLab
     $lab = @{}
     foreach ($line in Get-Content /run/deevnet-lab/lab.env) { $k, $v = $line -split '=', 2; $lab[$k] = $v }
     $space = @{}

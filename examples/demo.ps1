@@ -7,7 +7,8 @@
     examples/lab.tier.yaml as the lab serves it, and shows: identities, DHCP reservations and DNS records synced, management VMs created on lab
     libvirt, lab guests (network namespaces carrying each VM's MAC) taking their reserved addresses by real DHCP,
     small services answering in the guests, Test-DeevExtendedTier all green, one service broken on purpose and the
-    check that catches it, and a timed rebuild drill. It stops the lab at the end, also when a step fails.
+    check that catches it, and a timed rebuild drill. The DHCP change goes through a saved plan (save, review,
+    apply), the drift report follows the syncs, and the demo ends by printing its change journal. It stops the lab at the end, also when a step fails.
 #>
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -54,8 +55,17 @@ $startedLab = $LASTEXITCODE -ne 0
 if ($startedLab) { Write-Step 'Starting the lab (real sshd, dnsmasq, Kea, Unbound, BIND, PowerDNS, libvirtd in network namespaces)'; Invoke-Lab start }
 try {
     $lab = Read-LabEnv $labRoot
-    $env:DEEV_TIER = $lab.DEEV_LAB_TIER
-    Write-Host "Tier file: $env:DEEV_TIER"
+    # The lab's tier plus a change journal: the demo works from its own copy, beside the lab's, so every change it
+    # makes is recorded and printed at the end. The lab tier's identities, if an earlier run allocated them, carry over.
+    $env:DEEV_TIER = Join-Path $labRoot 'demo.tier.yaml'
+    $journal = Join-Path $labRoot 'demo-changes.jsonl'
+    Remove-Item -LiteralPath $journal -ErrorAction Ignore
+    $tierText = (Get-Content -Raw -LiteralPath $lab.DEEV_LAB_TIER).TrimEnd() + "`n`n# Added by the demo: every change is recorded here.`njournal: $journal`n"
+    Set-Content -LiteralPath $env:DEEV_TIER -Value $tierText -NoNewline
+    $labIdentity = [Deevnet.Extended.Core.Identity.IdentityFile]::PathFor($lab.DEEV_LAB_TIER)
+    $demoIdentity = [Deevnet.Extended.Core.Identity.IdentityFile]::PathFor($env:DEEV_TIER)
+    if ((Test-Path -LiteralPath $labIdentity) -and -not (Test-Path -LiteralPath $demoIdentity)) { Copy-Item -LiteralPath $labIdentity -Destination $demoIdentity }
+    Write-Host "Tier file: $env:DEEV_TIER (the lab's, with journal: $journal)"
 
     Write-Step 'The tier'
     Get-DeevTier | Show -List
@@ -64,14 +74,22 @@ try {
     New-DeevHostIdentity | Show
     Get-DeevHostIdentity | Show
 
-    Write-Step 'DHCP reservations on dnsmasq, over SSH with strict host keys: the plan (-WhatIf), then the change'
-    Sync-DeevDhcpReservation -WhatIf
-    Sync-DeevDhcpReservation | Show
+    Write-Step 'DHCP reservations on dnsmasq, over SSH with strict host keys: the plan saved for review, then applied exactly as reviewed'
+    $plan = Join-Path $labRoot 'demo-dhcp.plan.json'
+    Sync-DeevDhcpReservation -PlanPath $plan
+    Write-Host "The saved plan, as a reviewer reads (and diffs) it in a pull request: $plan"
+    Get-Content -LiteralPath $plan | Out-Host
+    Write-Host 'Invoke-DeevPlan: re-reads the tier, the identity file and the server; applies the plan only if nothing moved (else PlanStale)'
+    Invoke-DeevPlan -Path $plan -Confirm:$false | Show
     Get-DeevDhcpReservation | Show
 
     Write-Step 'DNS records (A, PTR, CNAME) on dnsmasq'
     Sync-DeevDnsRecord | Show
     Get-DeevDnsRecord | Show
+
+    Write-Step 'Drift: what differs from the tier on each DHCP and DNS server now (entries others made are shown, never touched)'
+    Compare-DeevTier | Show
+    Write-Host ('Nothing drifted: {0}' -f (Compare-DeevTier -Quiet))
 
     Write-Step 'Management VMs on lab libvirt (test driver): Get-DeevMgmtHost | New-DeevMgmtVm'
     Get-DeevMgmtHost | New-DeevMgmtVm -NoWait | Show
@@ -135,8 +153,12 @@ try {
     $drill = Join-Path $root 'examples/Invoke-RebuildDrill.ps1'
     if (Test-Path $drill) {
         Write-Step 'Rebuild drill: destroy one service completely and rebuild it from the tier and its backup'
-        & $drill -TierPath $env:DEEV_TIER -Service metrics
+        & $drill -TierPath $env:DEEV_TIER -Service metrics | Show
     }
+
+    Write-Step "The change journal: what the demo changed, when, by whom, from which tier file ($journal)"
+    Get-DeevChange | Select-Object Time, Operator, @{ n = 'Server'; e = { ($_.Server -split ' ')[0] } }, Kind, Action, Key, After, Result,
+        @{ n = 'Plan'; e = { if ($_.PlanSha256) { $_.PlanSha256.Substring(0, 12) } } } | Show
 }
 finally {
     if ($startedLab) { Write-Step 'Stopping the lab'; & bash $labSh stop }

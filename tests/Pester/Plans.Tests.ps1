@@ -98,6 +98,10 @@ Describe 'Saved plans on the lab dnsmasq' -Skip:(-not $LabUp) {
         $record = Get-LastRecord
         $record.planSha256 | Should -Be (Get-Sha256 $first)
         $record.changes.Count | Should -Be $hosts.Count
+        # Get-DeevChange shows which plan each change came from.
+        $shown = @(Get-DeevChange -TierPath $tier -Kind reservation | Where-Object PlanSha256)
+        $shown.Count | Should -Be $hosts.Count
+        $shown.PlanSha256 | Sort-Object -Unique | Should -Be (Get-Sha256 $first)
     }
 
     It 'shows a changed plan in a diff: the reservation that differs' {

@@ -19,6 +19,7 @@ namespace Deevnet.Extended.Core.Journal
             Command = record.Command;
             TierPath = record.TierPath;
             TierSha256 = record.TierSha256;
+            PlanSha256 = record.PlanSha256;
         }
 
         public DateTimeOffset Time { get; }
@@ -33,6 +34,9 @@ namespace Deevnet.Extended.Core.Journal
         public string Command { get; }
         public string TierPath { get; }
         public string TierSha256 { get; }
+
+        /// <summary>The SHA-256 of the saved plan file this change was applied from (Invoke-DeevPlan), or null.</summary>
+        public string? PlanSha256 { get; }
 
         /// <summary>True when a word of the key, or of the entry before or after, <paramref name="matches"/> (a host or service name).</summary>
         public bool Mentions(Func<string, bool> matches) =>

@@ -143,10 +143,10 @@ namespace Deevnet.Extended.Core.Plans
         /// <summary>Identity: the hosts that get a new VMID.</summary>
         [JsonPropertyName("allocate")] public List<string>? Allocate { get; set; }
 
-        /// <summary>VM: the VMs to build or remove, by name and VMID.</summary>
+        /// <summary>VM: the VMs to build, remove, start or stop, by name and VMID.</summary>
         [JsonPropertyName("vms")] public List<SavedVm>? Vms { get; set; }
 
-        public bool HasChanges => Changes.Count > 0;
+        [JsonIgnore] public bool HasChanges => Changes.Count > 0;
 
         internal void Sort()
         {

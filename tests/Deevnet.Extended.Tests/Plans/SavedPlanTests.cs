@@ -167,6 +167,8 @@ namespace Deevnet.Extended.Tests.Plans
             {
                 var names = element.EnumerateObject().Select(p => p.Name).ToList();
                 Assert.Equal(names.OrderBy(n => n, StringComparer.Ordinal), names);
+                // The format's names are camelCase: a PascalCase key is a C# property that leaked into the document.
+                Assert.All(names, n => Assert.False(char.IsUpper(n[0]), $"'{n}' is not a name of the plan format"));
                 foreach (var p in element.EnumerateObject()) AssertKeysSorted(p.Value);
             }
             else if (element.ValueKind == JsonValueKind.Array)

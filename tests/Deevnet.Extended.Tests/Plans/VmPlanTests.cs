@@ -49,6 +49,7 @@ namespace Deevnet.Extended.Tests.Plans
             var json = Document((await StepFor(f, spec, seedHostKey: true)).ToStep()).ToJson();
 
             Assert.Contains("\"seedHostKey\": true", json);
+            Assert.DoesNotMatch("\"[A-Z][A-Za-z]*\":", json);   // only the format's camelCase names, no C# property leaked
             Assert.Contains("\"key\": \"301\"", json);
             Assert.DoesNotContain(PveDouble.Secret, json);
             Assert.DoesNotContain(PveDouble.TokenId, json);
