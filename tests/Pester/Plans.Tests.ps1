@@ -15,7 +15,8 @@ Describe 'Saved plans: surface' {
     It '<Command> takes -PlanPath' -ForEach @(
         @{ Command = 'Set-DeevDhcpReservation' }, @{ Command = 'Remove-DeevDhcpReservation' }, @{ Command = 'Sync-DeevDhcpReservation' }
         @{ Command = 'Set-DeevDnsRecord' }, @{ Command = 'Remove-DeevDnsRecord' }, @{ Command = 'Sync-DeevDnsRecord' }
-        @{ Command = 'New-DeevHostIdentity' }
+        @{ Command = 'New-DeevHostIdentity' }; @{ Command = 'New-DeevMgmtVm' }; @{ Command = 'Remove-DeevMgmtVm' }
+        @{ Command = 'Start-DeevMgmtVm' }; @{ Command = 'Stop-DeevMgmtVm' }
     ) {
         (Get-Command $Command).Parameters.Keys | Should -Contain 'PlanPath'
     }
@@ -174,5 +175,136 @@ Describe 'Saved plans on the lab dnsmasq' -Skip:(-not $LabUp) {
     It 'refuses to write a plan into a folder that does not exist' {
         { Sync-DeevDnsRecord -TierPath $tier -PlanPath (Join-Path $TestDrive 'no/such/folder/plan.json') -ErrorAction Stop } |
             Should -Throw -ErrorId 'PlanWriteFailed*'
+    }
+}
+
+# VM plans on the lab's libvirt (test driver, shared by the lab): the space's web host (VMID 2310, static segment, so
+# no reservation is needed). "By hand" is virsh on the same connection.
+Describe 'Saved VM plans on the lab libvirt' -Skip:(-not $LabUp) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Lab.ps1')
+        $lab = Get-LabEnvironment
+        $script:uri = $lab.DEEV_LAB_LIBVIRT_URI
+        $script:knownHosts = Join-Path $lab.DEEV_LAB_ROOT 'ssh/known_hosts'
+        $script:space = New-LabSpace pplan
+        $script:journal = Join-Path $TestDrive 'vm-changes.jsonl'
+        $script:tier = Join-Path $TestDrive 'pplanvm.tier.yaml'
+        Set-Content -LiteralPath $tier -Value ((Get-Content -Raw -LiteralPath $space.Tier) + "journal: $journal`n") -NoNewline
+        New-DeevHostIdentity -TierPath $tier -Confirm:$false | Out-Null
+        $script:web = Get-DeevMgmtHost -TierPath $tier $space.HostName('web001v01')
+        function Get-PlanFile([string] $Name) { Join-Path $TestDrive $Name }
+        function Get-Sha256([string] $Path) { (Get-FileHash -Algorithm SHA256 -LiteralPath $Path).Hash.ToLowerInvariant() }
+        function Get-Domain { @(& virsh -c $uri list --all --name) | Where-Object { $_ -eq $web.Name } }
+        function Get-JournalCount { if (Test-Path -LiteralPath $journal) { @(Get-Content -LiteralPath $journal).Count } else { 0 } }
+        function Remove-ByHand { & virsh -q -c $uri destroy $web.Name 2>$null | Out-Null; & virsh -q -c $uri undefine $web.Name | Out-Null }
+    }
+
+    AfterAll {
+        if ($web) {
+            Remove-DeevMgmtVm -TierPath $tier -Name $web.Name -Confirm:$false -ErrorAction SilentlyContinue
+            if (Get-Domain) { Remove-ByHand }
+        }
+        if ($space) { Remove-LabSpace pplan }
+    }
+
+    It 'saves a VM plan without creating the VM, byte-identical twice, with no key or secret in it' {
+        $first = Get-PlanFile 'vm.plan.json'; $second = Get-PlanFile 'vm-again.plan.json'
+        $keys = Get-Sha256 $knownHosts
+        $web | New-DeevMgmtVm -SeedHostKey -PlanPath $first 6>$null | Should -BeNullOrEmpty
+        $web | New-DeevMgmtVm -SeedHostKey -PlanPath $second 6>$null
+        Get-Sha256 $second | Should -Be (Get-Sha256 $first)
+        Get-Domain | Should -BeNullOrEmpty
+        Get-Sha256 $knownHosts | Should -Be $keys
+
+        $text = Get-Content -Raw -LiteralPath $first
+        $text | Should -Not -Match 'PRIVATE KEY|BEGIN OPENSSH|password|token'
+        $step = ($text | ConvertFrom-Json).steps | Where-Object service -EQ 'vm'
+        $step.server | Should -Be 'labvirt'
+        $step.vms.name | Should -Be $web.Name
+        $step.vms.vmId | Should -Be $web.VmId
+        $step.vms.action | Should -Be 'build'
+        $step.vms.seedHostKey | Should -BeTrue
+        @($step.read.entries.PSObject.Properties).Count | Should -Be 0
+        ($step.changes | Where-Object kind -EQ 'VM').action | Should -Be 'Add'
+        ($step.changes | Where-Object key -EQ "$($web.Name).interface").after | Should -Match ([regex]::Escape($web.MacAddress))
+    }
+
+    It 'applies the saved VM plan later: the VM exists in virsh with its MAC, journalled with the plan hash' {
+        $plan = Get-PlanFile 'vm.plan.json'
+        $vm = Invoke-DeevPlan -Path $plan -Confirm:$false
+        $vm.Name | Should -Be $web.Name
+        $vm.Changes | Should -Be 'created'
+        Get-Domain | Should -Be $web.Name
+        (& virsh -c $uri domiflist $web.Name) -join "`n" | Should -Match ([regex]::Escape($web.MacAddress))
+        (& virsh -c $uri domstate $web.Name) -join '' | Should -Match 'running'
+        $record = Get-Content -LiteralPath $journal | Select-Object -Last 1 | ConvertFrom-Json
+        $record.planSha256 | Should -Be (Get-Sha256 $plan)
+        $record.result | Should -Be 'applied'
+        ($record.changes | Where-Object kind -EQ 'VM').action | Should -Be 'Add'
+    }
+
+    It 'saves a power-off and makes it later: the VM is shut off in virsh; a start plan is stale once it is running' {
+        $stop = Get-PlanFile 'vm-stop.plan.json'; $start = Get-PlanFile 'vm-start.plan.json'
+        $web | Stop-DeevMgmtVm -Force -PlanPath $stop 6>$null
+        (& virsh -c $uri domstate $web.Name) -join '' | Should -Match 'running'
+        ((Get-Content -Raw -LiteralPath $stop | ConvertFrom-Json).steps.changes).after | Should -Be "$($web.Name) stopped"
+        Invoke-DeevPlan -Path $stop -Confirm:$false | Should -BeNullOrEmpty
+        (& virsh -c $uri domstate $web.Name) -join '' | Should -Match 'shut off'
+        (Get-Content -LiteralPath $journal | Select-Object -Last 1 | ConvertFrom-Json).planSha256 | Should -Be (Get-Sha256 $stop)
+
+        $web | Start-DeevMgmtVm -PlanPath $start 6>$null
+        & virsh -q -c $uri start $web.Name | Out-Null
+        { Invoke-DeevPlan -Path $start -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId)) changed*"
+    }
+
+    It 'refuses a removal plan after the VM was reconfigured by hand, naming it, and removes nothing' {
+        $plan = Get-PlanFile 'vm-remove-stale.plan.json'
+        Remove-DeevMgmtVm -TierPath $tier -Name $web.Name -PlanPath $plan 6>$null
+        Get-Domain | Should -Be $web.Name
+        $autostart = @(& virsh -c $uri dominfo $web.Name) -match '^Autostart:\s+enable'
+        if ($autostart) { & virsh -q -c $uri autostart --disable $web.Name | Out-Null } else { & virsh -q -c $uri autostart $web.Name | Out-Null }
+        $lines = Get-JournalCount
+        { Invoke-DeevPlan -Path $plan -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId)) changed*"
+        Get-Domain | Should -Be $web.Name
+        Get-JournalCount | Should -Be $lines
+    }
+
+    It 'refuses a removal plan after the VM was removed by hand (virsh)' {
+        $plan = Get-PlanFile 'vm-remove-gone.plan.json'
+        Remove-DeevMgmtVm -TierPath $tier -Name $web.Name -PlanPath $plan 6>$null
+        Remove-ByHand
+        $lines = Get-JournalCount
+        { Invoke-DeevPlan -Path $plan -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId)) is gone*"
+        Get-JournalCount | Should -Be $lines
+    }
+
+    It 'refuses a build plan after a VM of that name was created by hand (virsh), and creates nothing' {
+        $plan = Get-PlanFile 'vm-build-stale.plan.json'
+        $web | New-DeevMgmtVm -PlanPath $plan 6>$null
+        $xml = Join-Path $TestDrive 'handmade.xml'
+        Set-Content -LiteralPath $xml -Value "<domain type='test'><name>$($web.Name)</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>"
+        & virsh -q -c $uri define $xml | Out-Null
+        try {
+            { Invoke-DeevPlan -Path $plan -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*$($web.Name) (VMID $($web.VmId))*"
+            (& virsh -c $uri domiflist $web.Name) -join "`n" | Should -Not -Match ([regex]::Escape($web.MacAddress))
+        }
+        finally { Remove-ByHand }
+    }
+
+    It 'saves a removal and applies it later: the VM is gone from virsh' {
+        $web | New-DeevMgmtVm -NoWait -Confirm:$false | Out-Null
+        $plan = Get-PlanFile 'vm-remove.plan.json'
+        Remove-DeevMgmtVm -TierPath $tier -Name $web.Name -PlanPath $plan 6>$null
+        ((Get-Content -Raw -LiteralPath $plan | ConvertFrom-Json).steps.vms).action | Should -Be 'remove'
+        Get-Domain | Should -Be $web.Name
+        Invoke-DeevPlan -Path $plan -Confirm:$false | Should -BeNullOrEmpty
+        Get-Domain | Should -BeNullOrEmpty
+        $record = Get-Content -LiteralPath $journal | Select-Object -Last 1 | ConvertFrom-Json
+        $record.planSha256 | Should -Be (Get-Sha256 $plan)
+        $record.changes.action | Should -Be 'Remove'
     }
 }

@@ -116,11 +116,12 @@ namespace Deevnet.Extended.Core.Plans
         public const string Dhcp = "dhcp";
         public const string Dns = "dns";
         public const string Identity = "identity";
+        public const string Vm = "vm";
 
-        /// <summary><c>dhcp</c>, <c>dns</c> or <c>identity</c>.</summary>
+        /// <summary><c>dhcp</c>, <c>dns</c>, <c>identity</c> or <c>vm</c>.</summary>
         [JsonPropertyName("service")] public string Service { get; set; } = "";
 
-        /// <summary>The server as plans and the journal name it (for identity: the identity file).</summary>
+        /// <summary>The server as plans and the journal name it (for identity: the identity file; for vm: the tier's hypervisor).</summary>
         [JsonPropertyName("server")] public string Server { get; set; } = "";
 
         [JsonPropertyName("read")] public PlanFingerprint Read { get; set; } = new PlanFingerprint();
@@ -142,6 +143,9 @@ namespace Deevnet.Extended.Core.Plans
         /// <summary>Identity: the hosts that get a new VMID.</summary>
         [JsonPropertyName("allocate")] public List<string>? Allocate { get; set; }
 
+        /// <summary>VM: the VMs to build, remove, start or stop, by name and VMID.</summary>
+        [JsonPropertyName("vms")] public List<SavedVm>? Vms { get; set; }
+
         [JsonIgnore] public bool HasChanges => Changes.Count > 0;
 
         internal void Sort()
@@ -153,6 +157,7 @@ namespace Deevnet.Extended.Core.Plans
             RemoveRecords = RemoveRecords?.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Type, StringComparer.Ordinal).ToList();
             Remove = Remove?.OrderBy(r => r, StringComparer.Ordinal).ToList();
             Allocate = Allocate?.OrderBy(r => r, StringComparer.Ordinal).ToList();
+            Vms = Vms?.OrderBy(v => v.VmId).ToList();
         }
     }
 

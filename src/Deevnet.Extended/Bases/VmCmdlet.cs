@@ -75,13 +75,25 @@ namespace Deevnet.Extended
             return result;
         }
 
+        private readonly Dictionary<string, VmStepBuilder> _vmSteps = new Dictionary<string, VmStepBuilder>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// <c>-PlanPath</c>: prints the VM's plan lines as -WhatIf would and adds the VM to the hypervisor's <c>vm</c>
+        /// step of the saved plan, with <paramref name="read"/> (the VM as it is, null when absent) as its fingerprint.
+        /// </summary>
+        protected void SaveVmPlan(SiteTier tier, IVmBackend backend, SavedVm vm, ChangePlan plan, VmInfo? read)
+        {
+            foreach (var line in plan.Changes) PlanLine(line.ToString(), show: true);
+            PlanLine($"{vm.Name} (VMID {vm.VmId}) on {backend.Name}: {plan.Summary}", show: true);
+            var key = tier.SourcePath + "\n" + backend.Name;
+            if (!_vmSteps.TryGetValue(key, out var step)) _vmSteps[key] = step = new VmStepBuilder(backend.Name);
+            step.Add(vm, plan.Changes, read);
+            SavePlanStep(tier, step.ToStep());
+        }
+
         /// <summary>A one-line plan for a VM's power state (unchanged when it is already there), keyed by VMID like New-DeevMgmtVm's plan.</summary>
         protected static ChangePlan StatePlan(IVmBackend backend, int vmId, string name, string before, string after) =>
-            new ChangePlan(backend.Name, new[]
-            {
-                new PlannedChange(before == after ? ChangeAction.Unchanged : ChangeAction.Change, "VmState", vmId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    $"{name} {before}", $"{name} {after}", backend.Name),
-            });
+            new ChangePlan(backend.Name, new[] { VmPlanSteps.StateLine(backend.Name, vmId, name, before, after) });
 
         /// <summary>Runs per-item work; a Core failure becomes a non-terminating error with its stable id.</summary>
         protected void PerItem(Action work)

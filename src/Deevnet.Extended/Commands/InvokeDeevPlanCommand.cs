@@ -10,6 +10,7 @@ using Deevnet.Extended.Core.Identity;
 using Deevnet.Extended.Core.Journal;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
+using Deevnet.Extended.Core.Vm;
 
 namespace Deevnet.Extended.Commands
 {
@@ -18,10 +19,10 @@ namespace Deevnet.Extended.Commands
     /// was computed from (the tier file, the identity file, each server's owned entries) and computes what the saved
     /// entries would change now; if anything moved, or the lines would differ, the whole plan is refused with
     /// <c>PlanStale</c> naming what moved, before any server is touched. Then each step is applied as one transaction
-    /// and journalled with the plan's SHA-256.
+    /// and journalled with the plan's SHA-256. VM steps are re-read per VM (name, MAC, state, configuration digest).
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "DeevPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(DhcpReservationChange), typeof(DnsSyncResult), typeof(HostIdentity))]
+    [OutputType(typeof(DhcpReservationChange), typeof(DnsSyncResult), typeof(HostIdentity), typeof(MgmtVm))]
     public sealed class InvokeDeevPlanCommand : TierCmdlet
     {
         /// <summary>The plan file (from <c>-PlanPath</c>).</summary>
@@ -140,11 +141,13 @@ namespace Deevnet.Extended.Commands
                             return allocation.Added.Select(a => (object)after.Resolve(tier.FindHost(a.HostName)!)).ToArray();
                         });
                     }
+                    case PlanStep.Vm:
+                        return PrepareVms(tier, step, path, moved, disposables);
                     default:
                         throw SavedPlan.Invalid(path, $"it has a step for the unknown service '{step.Service}'");
                 }
             }
-            catch (DeevException ex) when (ex is ReservationConflictException || ex.ErrorId == DnsErrors.RecordConflict)
+            catch (DeevException ex) when (ex is ReservationConflictException || ex.ErrorId == DnsErrors.RecordConflict || IsVmMove(ex))
             {
                 // An entry someone else made since the plan was saved now clashes with it: that is what moved.
                 moved.Add($"{step.Server}: {ex.Message}");
@@ -155,6 +158,96 @@ namespace Deevnet.Extended.Commands
                 throw SavedPlan.Invalid(path, $"the {step.Service} step for {step.Server} holds an entry that cannot be read ({ex.Message})");
             }
         }
+
+        /// <summary>
+        /// A <c>vm</c> step: re-reads each saved VM, plans it again from the tier (whose hash is unchanged, so the spec is
+        /// the one planned) and compares. Applying builds (create or correct, then start, without waiting) or removes
+        /// exactly the saved VMs, or starts or stops them; a first-boot host key asked for is made now, never read from the file.
+        /// </summary>
+        private PreparedStep PrepareVms(SiteTier tier, PlanStep step, string path, List<string> moved, List<IDisposable> disposables)
+        {
+            var hypervisor = tier.FindHypervisor(step.Server) ?? throw SavedPlan.Invalid(path, $"its vm step names the hypervisor '{step.Server}', which the tier does not have");
+            var backend = VmBackendFactory.Create(tier, hypervisor, Pool, Log);
+            disposables.Add(backend);
+            var now = new VmStepBuilder(backend.Name);
+            var applies = new List<Func<object?>>();
+            foreach (var saved in step.Vms ?? new List<SavedVm>())
+            {
+                var read = RunAsync(ct => backend.GetAsync(saved.VmId, ct));
+                try
+                {
+                    if (saved.Action == SavedVm.Build) applies.Add(PrepareBuild(tier, backend, saved, read, now));
+                    else if (saved.Action == SavedVm.Remove) applies.Add(PrepareRemove(backend, saved, read, now));
+                    else if (saved.Action == SavedVm.Start || saved.Action == SavedVm.Stop) applies.Add(PreparePower(backend, saved, read, now));
+                    else throw SavedPlan.Invalid(path, $"its vm step has the unknown action '{saved.Action}' for {saved.Name}");
+                }
+                catch (DeevException ex) when (IsVmMove(ex))
+                {
+                    moved.Add($"{backend.Name}: {VmPlanSteps.EntryKey(saved.Name, saved.VmId)}: {ex.Message}");
+                    now.Add(saved, Array.Empty<PlannedChange>(), read);
+                }
+            }
+            Compare(step, backend.Name, now.Read, now.Changes, moved);
+            return new PreparedStep(backend.Name, now.Changes, () => applies.Select(apply => apply()).Where(o => o != null).Select(o => o!).ToArray());
+        }
+
+        private Func<object?> PrepareBuild(SiteTier tier, IVmBackend backend, SavedVm saved, VmInfo? read, VmStepBuilder now)
+        {
+            var host = tier.FindHost(saved.Name) ?? throw VmErrors.Create(VmErrors.VmNotInTier, DeevErrorKind.InvalidData,
+                $"The plan builds {saved.Name}, which is not a host of the tier {tier.SourcePath}.", saved.Name);
+            var identity = new IdentityResolver(tier).Resolve(host);
+            if (identity.VmId != saved.VmId || identity.MacAddress == null)
+                throw VmErrors.Create(VmErrors.VmIdentityMismatch, DeevErrorKind.InvalidData,
+                    $"{saved.Name}'s identity is VMID {identity.VmId}, not the plan's {saved.VmId}.", saved.Name);
+            var spec = VmSpec.FromTier(tier, host, saved.VmId, identity.MacAddress);
+            var reservations = spec.CloudInit.Dhcp && tier.Dhcp != null ? new VmReservationCheck(DhcpBackendFactory.Create(tier, Pool, Log), tier.SourcePath) : null;
+            var provisioner = new VmProvisioner(backend, reservations);
+            var plan = RunAsync(ct => provisioner.PlanAsync(spec, ct));
+            now.Add(saved, plan.Changes, read);
+            return () =>
+            {
+                if (saved.SeedHostKey == true) spec.FirstBootHostKey = FirstBootHostKey.Prepare(tier, host, backend, plan);
+                var options = new VmBuildOptions { Wait = false, Restart = saved.Restart == true };
+                var vm = RunAsync(ct => provisioner.BuildAsync(spec, plan, options, null, ct));
+                if (vm.RestartRequired)
+                    WriteWarning($"{saved.Name}: {string.Join(", ", vm.RestartPending)} take effect only after a restart; run New-DeevMgmtVm -Restart to reboot it.");
+                return new MgmtVm(host.Name, saved.VmId, vm.MacAddress ?? identity.MacAddress, identity.IPAddress, host.Segment, identity.Fqdn,
+                    tier.SourcePath, backend.Name, vm, true, VmProvisioner.Describe(plan));
+            };
+        }
+
+        private Func<object?> PrepareRemove(IVmBackend backend, SavedVm saved, VmInfo? read, VmStepBuilder now)
+        {
+            // Only the VM the plan read, under its name: anything else there now differs from the fingerprint.
+            var removes = read != null && read.Name == saved.Name && !read.IsTemplate;
+            now.Add(saved, removes ? new[] { VmPlanSteps.RemoveLine(backend.Name, read!) } : Array.Empty<PlannedChange>(), read);
+            return () =>
+            {
+                if (removes) RunAsync(ct => backend.RemoveAsync(saved.VmId, ct));
+                return null;
+            };
+        }
+
+        private Func<object?> PreparePower(IVmBackend backend, SavedVm saved, VmInfo? read, VmStepBuilder now)
+        {
+            var line = read != null && read.Name == saved.Name && !read.IsTemplate
+                ? VmPlanSteps.StateLine(backend.Name, saved.VmId, saved.Name, read.State, saved.Action == SavedVm.Start ? "running" : "stopped")
+                : null;
+            now.Add(saved, line != null ? new[] { line } : Array.Empty<PlannedChange>(), read);
+            return () =>
+            {
+                if (line?.Action == ChangeAction.Change)
+                {
+                    if (saved.Action == SavedVm.Start) RunAsync(ct => backend.StartAsync(saved.VmId, ct));
+                    else RunAsync(ct => backend.StopAsync(saved.VmId, saved.Force == true, ct));
+                }
+                return null;
+            };
+        }
+
+        /// <summary>A VM refusal that means the hypervisor or the DHCP server moved since the plan was saved.</summary>
+        private static bool IsVmMove(DeevException ex) =>
+            ex.ErrorId == VmErrors.VmIdConflict || ex.ErrorId == VmErrors.VmNameConflict || ex.ErrorId == VmErrors.ReservationMissing;
 
         private static void Compare(PlanStep step, string server, PlanFingerprint now, ChangePlan changes, List<string> moved)
         {

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Transport;
 using Deevnet.Extended.Core.Vm;
@@ -69,6 +70,13 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>Write the plan (what -WhatIf shows) to this file instead of applying it; <c>Invoke-DeevPlan</c> applies it later.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -88,9 +96,20 @@ namespace Deevnet.Extended.Commands
             var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
             var provisioner = new VmProvisioner(backend, Reservations(tier, spec));
             var plan = RunAsync(ct => provisioner.PlanAsync(spec, ct));
+            if (SavingPlan)
+            {
+                // -PlanPath: the plan -WhatIf would print, saved with the VM as read; a host key is made only when it is applied.
+                var read = RunAsync(ct => backend.GetAsync(spec.VmId, ct));
+                SaveVmPlan(tier, backend, new SavedVm
+                {
+                    Action = SavedVm.Build, Name = spec.Name, VmId = spec.VmId,
+                    SeedHostKey = SeedHostKey ? true : null, Restart = Restart ? true : null,
+                }, plan, read);
+                return;
+            }
 
             var description = $"{name} (VMID {spec.VmId}) on {backend.Name}: {VmProvisioner.Describe(plan)}; {plan.Summary}" + Environment.NewLine +
-                string.Join(Environment.NewLine, plan.Changes.Where(c => c.Action != Core.Plans.ChangeAction.Unchanged).Select(c => "  " + c));
+                string.Join(Environment.NewLine, plan.Changes.Where(c => c.Action != ChangeAction.Unchanged).Select(c => "  " + c));
             if (!ShouldProcess(description, $"Build VM {name} (VMID {spec.VmId}) on {backend.Name}? {plan.Summary}", "New-DeevMgmtVm")) return;
 
             if (SeedHostKey) spec.FirstBootHostKey = SeedKey(tier, host, backend, plan);
@@ -105,7 +124,7 @@ namespace Deevnet.Extended.Commands
             WriteObject(Output(tier, host, identity, vm, VmProvisioner.Describe(plan)));
         }
 
-        private GeneratedHostKey? SeedKey(SiteTier tier, MgmtHost host, IVmBackend backend, Core.Plans.ChangePlan plan)
+        private GeneratedHostKey? SeedKey(SiteTier tier, MgmtHost host, IVmBackend backend, ChangePlan plan)
         {
             if (!backend.SeedsHostKey && VmProvisioner.Describe(plan) == "created")
                 WriteWarning($"{host.Name}: the hypervisor {backend.Name} cannot hand a host key in through the seed (Proxmox: set its snippetStorage, snippetDir and via); the VM makes its own on first boot.");

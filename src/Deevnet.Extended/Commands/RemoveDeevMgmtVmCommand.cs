@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
@@ -42,6 +41,13 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>Write the plan (what -WhatIf shows) to this file instead of applying it; <c>Invoke-DeevPlan</c> applies it later.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -78,16 +84,22 @@ namespace Deevnet.Extended.Commands
                 if (host == null)
                     throw VmErrors.Create(VmErrors.VmNotFound, DeevErrorKind.ObjectNotFound, $"{backend.Name} has no VM {vmId}.", Name);
                 WriteVerbose($"{Name} (VMID {vmId}) does not exist on {backend.Name}; nothing to remove.");
+                // A plan that removes nothing still says so, and is stale once the VM appears.
+                if (SavingPlan)
+                    SaveVmPlan(tier, backend, new SavedVm { Action = SavedVm.Remove, Name = Name, VmId = vmId }, new ChangePlan(backend.Name, Array.Empty<PlannedChange>()), null);
                 return;
             }
             if (vm.Name != Name || vm.IsTemplate)
                 throw VmErrors.Create(VmErrors.VmIdConflict, DeevErrorKind.ResourceExists,
                     $"VMID {vmId} on {backend.Name} is '{vm.Name}'{(vm.IsTemplate ? " (a template)" : "")}, not {Name}. Nothing was removed.", Name);
-            if (!ShouldProcess($"{Name} (VMID {vmId}, {vm.State}) on {backend.Name} with its disks", "Remove")) return;
-            var plan = new ChangePlan(backend.Name, new[]
+            var plan = new ChangePlan(backend.Name, new[] { VmPlanSteps.RemoveLine(backend.Name, vm) });
+            if (SavingPlan)
             {
-                new PlannedChange(ChangeAction.Remove, "VM", vmId.ToString(CultureInfo.InvariantCulture), $"{vm.Name} ({vm.State}, {vm.MacAddress})", null, backend.Name),
-            });
+                // -PlanPath: saving removes nothing, so it asks nothing; Invoke-DeevPlan asks when it applies.
+                SaveVmPlan(tier, backend, new SavedVm { Action = SavedVm.Remove, Name = Name, VmId = vmId }, plan, vm);
+                return;
+            }
+            if (!ShouldProcess($"{Name} (VMID {vmId}, {vm.State}) on {backend.Name} with its disks", "Remove")) return;
             ApplyJournaled(tier, plan, () => { RunAsync(ct => backend.RemoveAsync(vmId, ct)); return true; });
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
+using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
 
@@ -33,6 +34,13 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>Write the plan (what -WhatIf shows) to this file instead of applying it; <c>Invoke-DeevPlan</c> applies it later.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -45,6 +53,14 @@ namespace Deevnet.Extended.Commands
             if (host == null) return;
             var identity = RequireIdentity(tier, host);
             var backend = BackendFor(tier, VmSpec.HypervisorOf(tier, host));
+            if (SavingPlan)
+            {
+                // -PlanPath: the power change saved with the VM as read; Invoke-DeevPlan makes it later.
+                var read = RunAsync(ct => VmOwnership.RequireAsync(backend, name, identity.VmId!.Value, ct));
+                SaveVmPlan(tier, backend, new SavedVm { Action = SavedVm.Stop, Name = name, VmId = read.VmId, Force = Force ? true : null },
+                    StatePlan(backend, read.VmId, name, read.State, "stopped"), read);
+                return;
+            }
             if (!ShouldProcess($"{name} (VMID {identity.VmId}) on {backend.Name}", Force ? "Power off" : "Shut down")) return;
             var vmId = identity.VmId!.Value;
             var before = RunAsync(ct => VmOwnership.RequireAsync(backend, name, vmId, ct));
