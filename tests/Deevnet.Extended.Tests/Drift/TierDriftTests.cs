@@ -82,6 +82,26 @@ namespace Deevnet.Extended.Tests.Drift
         }
 
         [Fact]
+        public async Task The_modules_own_entry_behind_a_collision_is_not_reported_Stale()
+        {
+            // Someone reserved h2's address for another MAC: h2 leaves the plan, but its own entry is not "no longer asked for".
+            var rows = await Dhcp(Owned(H1Mac, "10.1.99.10", "h1"), Owned(H2Mac, "10.1.99.11", "h2"), Foreign("02:aa:bb:00:00:01", "10.1.99.11", "hand"));
+            var row = Assert.Single(rows);
+            Assert.Equal((DriftKind.Foreign, "02:aa:bb:00:00:01"), (row.Drift, row.Key));
+        }
+
+        [Fact]
+        public async Task What_a_server_holds_is_shown_escaped_in_every_field()
+        {
+            var rows = await Dhcp(Owned(H1Mac, "10.1.99.10", "h1"), Owned(H2Mac, "10.1.99.11", "h2"),
+                new DhcpReservation("02:de:20:00:00:99", IPAddress.Parse("10.1.99.40"), "evil\u001b[2J\nline", isOwned: false, server: "fake-dhcp", source: "/etc/h\u001b]0;x\u0007:1"));
+            var row = Assert.Single(rows);
+            Assert.Equal("10.1.99.40 evil\\x1b[2J\\nline", row.Before);
+            Assert.Contains("/etc/h\\x1b]0;x\\x07:1", row.Note);
+            Assert.DoesNotContain(row.ToString() + row.Note, c => char.IsControl(c));
+        }
+
+        [Fact]
         public async Task A_changed_entry_names_the_journal_record_that_last_wrote_it()
         {
             var journal = new List<ChangeRecord>
