@@ -1,5 +1,6 @@
-# The drift report and the change journal as an operator meets them on the lab's real dnsmasq (DHCP and DNS) and
-# libvirt: Compare-DeevTier after a sync, after hand edits of the server's files and with entries others wrote; the
+# The drift report and the change journal as an operator meets them on the lab's real dnsmasq (DHCP and DNS), Kea,
+# Unbound and libvirt: Compare-DeevTier after a sync, after hand edits of the server's files, with entries others wrote
+# (also in dhcp-hostsdir files) and with hostile entries planted on the servers; the
 # journal records of VM and restore changes; two processes writing one journal at once. Everything is in the space
 # pdrift (tests/lab/spaces): its tier (hosts pdrift…, MACs 02:de:3c:…, 10.231.99.208-223, 10.231.25.144-159), its
 # own dnsmasq hosts, records and CNAME files, and the hand-made files this suite adds and removes.
