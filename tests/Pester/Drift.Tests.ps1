@@ -343,6 +343,8 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
     It 'survives hostile reservations planted in Kea''s configuration: escaped, kept as they were, the module''s own entries kept' {
         $conf = $lab.DEEV_LAB_KEA_CONFIG
         Sync-DeevDhcpReservation -TierPath $keaTier -Confirm:$false | Out-Null
+        # acc's reservation goes first, so the sync below has something to write through the planted file.
+        $acc | Remove-DeevDhcpReservation -TierPath $keaTier -Confirm:$false
         $before = [IO.File]::ReadAllText($conf)
         # An ESC sequence in a host name (JSON's \u001b), a multicast MAC, and an address outside the subnet.
         $planted = @(
@@ -380,8 +382,13 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
                 $found.Count | Should -Be 1
                 ($found[0] | ConvertTo-Json -Compress) | Should -Be ($p | ConvertTo-Json -Compress)
             }
-            # The module's own reservations are still there.
-            (@($res | Where-Object IsOwned).ClientId | Sort-Object) | Should -Be (@($obs, $aut, $acc).MacAddress | Sort-Object)
+            # The sync has acc's reservation to write, but Kea's own checker (kea-dhcp4 -t) refuses the file with the
+            # planted address outside its subnet: the sync stops with the module's error and the file stays as planted.
+            (@($res | Where-Object IsOwned).ClientId | Sort-Object) | Should -Be (@($obs, $aut).MacAddress | Sort-Object)
+            @($errors).Count | Should -Be 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'BackendValidationFailed,*'
+            [IO.File]::ReadAllText($conf) | Should -Be $hostile -Because 'a refused sync leaves the file as it was'
+            (@(Get-DeevDhcpReservation -TierPath $keaTier -Owned).ClientId | Sort-Object) | Should -Be (@($obs, $aut).MacAddress | Sort-Object)
         }
         finally {
             [IO.File]::WriteAllText($conf, $before)
