@@ -1,5 +1,6 @@
-# The drift report and the change journal as an operator meets them on the lab's real dnsmasq (DHCP and DNS) and
-# libvirt: Compare-DeevTier after a sync, after hand edits of the server's files and with entries others wrote; the
+# The drift report and the change journal as an operator meets them on the lab's real dnsmasq (DHCP and DNS), Kea,
+# Unbound and libvirt: Compare-DeevTier after a sync, after hand edits of the server's files, with entries others wrote
+# (also in dhcp-hostsdir files) and with hostile entries planted on the servers; the
 # journal records of VM and restore changes; two processes writing one journal at once. Everything is in the space
 # pdrift (tests/lab/spaces): its tier (hosts pdrift…, MACs 02:de:3c:…, 10.231.99.208-223, 10.231.25.144-159), its
 # own dnsmasq hosts, records and CNAME files, and the hand-made files this suite adds and removes.
@@ -42,6 +43,18 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
         $script:aut = Get-DeevMgmtHost -TierPath $tier $space.HostName('aut001v01')
         $script:acc = Get-DeevMgmtHost -TierPath $tier $space.HostName('acc001v01')
         function Send-DnsmasqHup { & kill -HUP ([int](Get-Content -LiteralPath $pidFile -Raw).Trim()) }
+        # dnsmasq reads conf.d (dhcp-hostsdir=, dhcp-host=) only at start; the lab supervises it, so TERM restarts it.
+        function Restart-LabDnsmasq {
+            $old = (Get-Content -LiteralPath $pidFile -Raw).Trim()
+            & kill -TERM ([int]$old)
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            do {
+                Start-Sleep -Milliseconds 100
+                $new = (Get-Content -LiteralPath $pidFile -Raw -ErrorAction SilentlyContinue)
+            } until (($new -and $new.Trim() -ne $old -and (Test-Path "/proc/$($new.Trim())")) -or [DateTime]::UtcNow -gt $deadline)
+            $new.Trim() | Should -Not -Be $old -Because 'dnsmasq must come back after the restart'
+            Start-Sleep -Milliseconds 500
+        }
         # The operator's way to change a file on the server: edit it in place, then tell dnsmasq to re-read it.
         function Edit-ServerFile([string] $Path, [string] $From, [string] $To) {
             $content = Get-Content -Raw -LiteralPath $Path
@@ -49,6 +62,27 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
             Set-Content -LiteralPath $Path -Value $content.Replace($From, $To) -NoNewline
             Send-DnsmasqHup
         }
+        # Output an operator sees must hold no raw control character (tab and line breaks aside); the failure names the
+        # lines escaped, so the report itself stays printable.
+        function Assert-NoRawControl([string] $Text) {
+            $bad = @($Text -split "`n" | Where-Object { $_ -match '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]' } |
+                ForEach-Object { [Deevnet.Extended.Core.Text.SafeText]::Printable($_) })
+            $bad.Count | Should -Be 0 -Because "no raw control character may reach the terminal: $($bad -join ' | ')"
+        }
+        # Tiers of the same space and identity with another DHCP or DNS server of the lab.
+        function New-VariantTier([string] $Name, [string] $Dhcp, [string] $Dns) {
+            $text = Get-Content -Raw -LiteralPath $tier
+            if ($Dhcp) { $text = $text -replace '(?m)^dhcp:\n(?:[ \t]+.*\n)+', $Dhcp }
+            if ($Dns) { $text = $text -replace '(?m)^dns:\n(?:[ \t]+.*\n)+', $Dns }
+            $path = Join-Path $TestDrive "$Name.tier.yaml"
+            Set-Content -LiteralPath $path -Value $text -NoNewline
+            Copy-Item -LiteralPath ($tier -replace '\.tier\.yaml$', '.identity.yaml') -Destination ($path -replace '\.tier\.yaml$', '.identity.yaml')
+            $path
+        }
+        $script:keaTier = New-VariantTier 'kea' -Dhcp "dhcp:`n  kind: kea`n  via: `"ssh://root@$($lab.DEEV_LAB_SSH_HOST)`"`n  configFile: $($lab.DEEV_LAB_KEA_CONFIG)`n  controlSocket: $($lab.DEEV_LAB_KEA_SOCKET)`n  netns: $($lab.DEEV_LAB_KEA_NETNS)`n"
+        $script:unboundTier = New-VariantTier 'unbound' -Dns "dns:`n  kind: unbound`n  via: `"ssh://root@$($lab.DEEV_LAB_SSH_HOST)`"`n  server: $($lab.DEEV_LAB_SSH_HOST)`n  port: $($lab.DEEV_LAB_UNBOUND_PORT)`n  include: $($space.UnboundInclude)`n  controlConfig: $($lab.DEEV_LAB_UNBOUND_CONF)`n"
+        function Send-KeaReload { '{ "command": "config-reload" }' | & socat -t 30 - "UNIX-CONNECT:$($lab.DEEV_LAB_KEA_SOCKET)" | Out-Null }
+        function Send-UnboundReload { & unbound-control -c $lab.DEEV_LAB_UNBOUND_CONF reload | Out-Null }
         function Get-JournalRecords { @(Get-Content -LiteralPath $journal | Where-Object { $_ } | ForEach-Object { $_ | ConvertFrom-Json }) }
         Sync-DeevDhcpReservation -TierPath $tier -Confirm:$false | Out-Null
         Sync-DeevDnsRecord -TierPath $tier -Prune -Confirm:$false | Out-Null
@@ -56,6 +90,11 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
 
     AfterAll {
         Remove-Item -LiteralPath $handConf -ErrorAction SilentlyContinue
+        # Kea's file outlives the space: the space's reservations there go.
+        if ($keaTier) {
+            Get-DeevDhcpReservation -TierPath $keaTier -Owned -ErrorAction SilentlyContinue | Where-Object ClientId -like "$($space.MacPrefix):*" |
+                Remove-DeevDhcpReservation -TierPath $keaTier -Confirm:$false -ErrorAction SilentlyContinue
+        }
         if ($space) { Remove-LabSpace pdrift }
     }
 
@@ -173,6 +212,245 @@ Describe 'Drift and the change journal on the lab' -Skip:(-not $LabUp) {
         finally {
             Set-Content -LiteralPath $handmade -Value (Get-Content -LiteralPath $handmade | Where-Object { $_ -notmatch [regex]::Escape($extra) })
             Send-DnsmasqHup
+        }
+    }
+
+    It 'counts a foreign entry in a dhcp-hostsdir file and in a file of a dhcp-hostsfile folder, as dnsmasq serves them' {
+        # An operator adds dhcp-hostsdir= (read at start, then watched) and drops a reservation file there; another file
+        # lands in the lab's dhcp-hostsfile folder (dhcp-hosts.d, re-read on SIGHUP). dnsmasq serves both.
+        $dir = Join-Path $space.Root 'hostsdir'
+        New-Item -ItemType Directory -Force -Path $dir | Out-Null
+        $dirConf = Join-Path $labRoot 'dnsmasq/conf.d/pdrift-hostsdir.conf'
+        $folderFile = Join-Path $labRoot 'dnsmasq/dhcp-hosts.d/pdrift-hand'
+        $inDir = "$($space.MacPrefix):00:00:98"
+        $inFolder = "$($space.MacPrefix):00:00:97"
+        $guests = @()
+        Set-Content -LiteralPath $dirConf -Value "dhcp-hostsdir=$dir"
+        try {
+            Restart-LabDnsmasq
+            Set-Content -LiteralPath (Join-Path $dir 'printer') -Value "$inDir,$($space.Address('mgmt', 8)),pdrift-dirhost"
+            Set-Content -LiteralPath (Join-Path $dir '.ignored') -Value "$($space.MacPrefix):00:00:96,$($space.Address('mgmt', 10)),pdrift-dot"
+            Set-Content -LiteralPath (Join-Path $dir 'printer~') -Value "$($space.MacPrefix):00:00:95,$($space.Address('mgmt', 11)),pdrift-backup"
+            Set-Content -LiteralPath $folderFile -Value "$inFolder,$($aut.IPAddress),pdrift-folderhost"
+            Send-DnsmasqHup
+            # The real server serves the hostsdir entry: a DHCP client with that MAC leases its address.
+            $guests += New-LabGuest -Name ($space.GuestPrefix + (Get-Random -Maximum 999999)) -MacAddress $inDir
+            $guests[0] | Invoke-LabGuestDhcp | Should -Be $space.Address('mgmt', 8)
+            $rows = @(Compare-DeevTier -TierPath $tier -WarningAction SilentlyContinue | Where-Object Kind -EQ 'Reservation')
+            $foreign = @($rows | Where-Object Drift -EQ 'Foreign')
+            $foreign.Key | Sort-Object | Should -Be (@($inDir, $inFolder) | Sort-Object) -Because ($rows | Out-String)
+            ($foreign | Where-Object Key -EQ $inDir).Note | Should -Match ([regex]::Escape("$dir/printer:1"))
+            ($foreign | Where-Object Key -EQ $inFolder).Note | Should -Match "collides with the tier's $([regex]::Escape($aut.MacAddress))"
+            # The module's own file, linked into the same folder, is still the module's: nothing else drifts.
+            @($rows | Where-Object Drift -NE 'Foreign') | Should -BeNullOrEmpty -Because ($rows | Out-String)
+            $listed = @(Get-DeevDhcpReservation -TierPath $tier | Where-Object ClientId -In $inDir, $inFolder)
+            $listed.IsOwned | Should -Be @($false, $false)
+        }
+        finally {
+            $guests | Remove-LabGuest
+            Remove-Item -LiteralPath $dirConf, $folderFile -ErrorAction SilentlyContinue
+            Remove-Item -LiteralPath $dir -Recurse -ErrorAction SilentlyContinue
+            Restart-LabDnsmasq
+        }
+    }
+
+    It 'survives hostile entries planted on dnsmasq: escaped in every output, untouched by a sync, the module''s own entries kept' {
+        # What an operator (or an attacker) with a shell on the server can plant: an ESC sequence and a newline-ish
+        # control character in names, a multicast MAC, a name of 300 characters, and a bad line in the module's own file.
+        $esc = [char]0x1b
+        $hostile = @(
+            "$($space.MacPrefix):00:00:94,$($space.Address('mgmt', 8)),pdrift${esc}[2J${esc}[31mred"
+            "03:de:3c:00:00:93,$($space.Address('mgmt', 9)),pdrift-multicast"
+            "$($space.MacPrefix):00:00:92,$($space.Address('mgmt', 10)),$('a' * 300)"
+            "$($space.MacPrefix):00:00:91,$($obs.IPAddress),pdrift$([char]7)bell"
+        ) -join "`n"
+        $folderFile = Join-Path $labRoot 'dnsmasq/dhcp-hosts.d/pdrift-hostile'
+        $confFile = Join-Path $labRoot 'dnsmasq/conf.d/pdrift-hostile.conf'   # read by the module now; never restarted into dnsmasq
+        $handmade = Join-Path $space.Root 'handmade.hosts'
+        $handBefore = [Convert]::ToBase64String([IO.File]::ReadAllBytes($handmade))
+        [IO.File]::WriteAllText($folderFile, "$hostile`n")
+        [IO.File]::WriteAllText($confFile, "dhcp-host=$($space.MacPrefix):00:00:90,$($space.Address('mgmt', 11)),pdrift${esc}]0;title$([char]7)`n")
+        [IO.File]::AppendAllText($handmade, "$($space.Address('mgmt', 11)) we${esc}[1mird.$($space.Domain)`n$($space.Address('mgmt', 11)) $('b' * 70).$($space.Domain)`n")
+        # A line the module cannot read in its own hosts file: kept verbatim.
+        $ownBad = "$($obs.MacAddress)x,,${esc}[5m"
+        [IO.File]::AppendAllText($space.DnsmasqHosts, "$ownBad`n")
+        Send-DnsmasqHup
+        $folderBytes = [Convert]::ToBase64String([IO.File]::ReadAllBytes($folderFile)); $confBytes = [Convert]::ToBase64String([IO.File]::ReadAllBytes($confFile))
+        $handPlanted = [Convert]::ToBase64String([IO.File]::ReadAllBytes($handmade))
+        try {
+            $out = [System.Collections.Generic.List[string]]::new()
+            $rows = @(Compare-DeevTier -TierPath $tier -WarningVariable w1 -WarningAction SilentlyContinue -ErrorVariable e1 -ErrorAction SilentlyContinue)
+            $out.Add(($rows | Format-Table | Out-String -Width 400)); $out.Add(($rows | Format-List * | Out-String -Width 400))
+            $res = @(Get-DeevDhcpReservation -TierPath $tier -WarningVariable w2 -WarningAction SilentlyContinue -ErrorVariable e2 -ErrorAction SilentlyContinue)
+            $out.Add(($res | Format-Table | Out-String -Width 400))
+            $rec = @(Get-DeevDnsRecord -TierPath $tier -WarningVariable w3 -WarningAction SilentlyContinue -ErrorVariable e3 -ErrorAction SilentlyContinue)
+            $out.Add(($rec | Format-Table | Out-String -Width 400))
+            $sync = @(Sync-DeevDhcpReservation -TierPath $tier -Confirm:$false -WarningVariable w4 -WarningAction SilentlyContinue -ErrorVariable e4 -ErrorAction SilentlyContinue)
+            $out.Add(($sync | Format-Table | Out-String -Width 400))
+            $dsync = @(Sync-DeevDnsRecord -TierPath $tier -Prune -Confirm:$false -WarningVariable w5 -WarningAction SilentlyContinue -ErrorVariable e5 -ErrorAction SilentlyContinue)
+            $out.Add(($dsync | Format-Table | Out-String -Width 400))
+            foreach ($m in @($w1) + @($w2) + @($w3) + @($w4) + @($w5) + @($e1) + @($e2) + @($e3) + @($e4) + @($e5)) { if ($m) { $out.Add("$m") } }
+            $all = $out -join "`n"
+            Assert-NoRawControl $all
+            # Shown, escaped, and foreign.
+            $all | Should -Match ([regex]::Escape('pdrift\x1b[2J\x1b[31mred'))
+            $planted = @($res | Where-Object ClientId -In "$($space.MacPrefix):00:00:94", "$($space.MacPrefix):00:00:91", "$($space.MacPrefix):00:00:90")
+            $planted.Count | Should -Be 3 -Because ($res | Format-Table | Out-String)
+            $planted.IsOwned | Sort-Object -Unique | Should -Be $false
+            @($rows | Where-Object { $_.Key -like "$($space.MacPrefix):00:00:9*" } | Where-Object Drift -NE 'Foreign') | Should -BeNullOrEmpty
+            # Sync refuses nothing it should not and rewrites nothing it does not own.
+            [Convert]::ToBase64String([IO.File]::ReadAllBytes($folderFile)) | Should -Be $folderBytes
+            [Convert]::ToBase64String([IO.File]::ReadAllBytes($confFile)) | Should -Be $confBytes
+            [Convert]::ToBase64String([IO.File]::ReadAllBytes($handmade)) | Should -Be $handPlanted
+            ([IO.File]::ReadAllText($space.DnsmasqHosts)).Contains($ownBad) | Should -BeTrue -Because 'a line the module cannot read in its own file is kept as it was'
+            # The module's own entries still work: its reservations and records are all in place.
+            $own = @($res | Where-Object IsOwned)
+            $own.ClientId | Sort-Object | Should -Be (@($obs, $aut, $acc).MacAddress | Sort-Object)
+            @($rows | Where-Object Drift -In 'Missing', 'Changed', 'Stale' | Where-Object Kind -NE 'Reservation') | Should -BeNullOrEmpty -Because ($rows | Out-String)
+        }
+        finally {
+            Remove-Item -LiteralPath $folderFile, $confFile -ErrorAction SilentlyContinue
+            [IO.File]::WriteAllBytes($handmade, [Convert]::FromBase64String($handBefore))
+            [IO.File]::WriteAllText($space.DnsmasqHosts, ([IO.File]::ReadAllText($space.DnsmasqHosts)).Replace("$ownBad`n", ''))
+            Send-DnsmasqHup
+        }
+        @(Compare-DeevTier -TierPath $tier -WarningAction SilentlyContinue) | Should -BeNullOrEmpty
+    }
+
+    It 'shows a hand edit of Kea''s configuration as Changed, with the journal record of the sync' {
+        $conf = $lab.DEEV_LAB_KEA_CONFIG
+        Sync-DeevDhcpReservation -TierPath $keaTier -Confirm:$false | Out-Null
+        @(Compare-DeevTier -TierPath $keaTier -WarningAction SilentlyContinue | Where-Object Kind -EQ 'Reservation') | Should -BeNullOrEmpty
+        $moved = $space.Address('mgmt', 12)
+        $text = [IO.File]::ReadAllText($conf)
+        $text.Contains("`"$($obs.IPAddress)`"") | Should -BeTrue -Because "Kea's file must hold obs's reservation before the hand edit"
+        [IO.File]::WriteAllText($conf, $text.Replace("`"$($obs.IPAddress)`"", "`"$moved`""))
+        Send-KeaReload
+        try {
+            $rows = @(Compare-DeevTier -TierPath $keaTier -WarningAction SilentlyContinue | Where-Object Kind -EQ 'Reservation')
+            $rows.Count | Should -Be 1 -Because ($rows | Out-String)
+            $rows[0].Drift | Should -Be 'Changed'
+            $rows[0].Key | Should -Be $obs.MacAddress
+            $rows[0].Before | Should -Match "^$([regex]::Escape($moved)) "
+            $rows[0].After | Should -Match "^$([regex]::Escape($obs.IPAddress)) "
+            $rows[0].LastCommand | Should -Match 'Sync-DeevDhcpReservation'
+            $rows[0].EditedOutsideModule | Should -BeTrue
+        }
+        finally { Sync-DeevDhcpReservation -TierPath $keaTier -Confirm:$false | Out-Null }
+        @(Compare-DeevTier -TierPath $keaTier -WarningAction SilentlyContinue | Where-Object Kind -EQ 'Reservation') | Should -BeNullOrEmpty
+    }
+
+    It 'survives hostile reservations planted in Kea''s configuration: escaped, kept as they were, the module''s own entries kept' {
+        $conf = $lab.DEEV_LAB_KEA_CONFIG
+        Sync-DeevDhcpReservation -TierPath $keaTier -Confirm:$false | Out-Null
+        # acc's reservation goes first, so the sync below has something to write through the planted file.
+        $acc | Remove-DeevDhcpReservation -TierPath $keaTier -Confirm:$false
+        $before = [IO.File]::ReadAllText($conf)
+        # An ESC sequence in a host name (JSON's \u001b), a multicast MAC, and an address outside the subnet.
+        $planted = @(
+            @{ 'hw-address' = "$($space.MacPrefix):00:00:89"; 'ip-address' = $space.Address('mgmt', 8); hostname = "pdrift$([char]0x1b)[2J$([char]0x1b)[31mred" }
+            @{ 'hw-address' = '01:00:5e:3c:00:01'; 'ip-address' = $space.Address('mgmt', 9); hostname = 'pdrift-multicast' }
+            @{ 'hw-address' = "$($space.MacPrefix):00:00:88"; 'ip-address' = '10.231.97.77'; hostname = 'pdrift-outside' }
+        )
+        $json = ($planted | ForEach-Object { ($_ | ConvertTo-Json -Compress) + ', ' }) -join ''
+        $hostile = [regex]::new('("subnet":\s*"10\.231\.99\.0/24"[\s\S]*?"reservations":\s*\[)').Replace($before, '$1' + $json.Replace('$', '$$'), 1)
+        $hostile | Should -Not -Be $before
+        [IO.File]::WriteAllText($conf, $hostile)
+        Send-KeaReload
+        try {
+            $out = [System.Collections.Generic.List[string]]::new()
+            $res = @(Get-DeevDhcpReservation -TierPath $keaTier -WarningVariable w1 -WarningAction SilentlyContinue -ErrorVariable e1 -ErrorAction SilentlyContinue)
+            $out.Add(($res | Format-Table | Out-String -Width 400))
+            $rows = @(Compare-DeevTier -TierPath $keaTier -WarningVariable w2 -WarningAction SilentlyContinue -ErrorVariable e2 -ErrorAction SilentlyContinue)
+            $out.Add(($rows | Format-Table | Out-String -Width 400)); $out.Add(($rows | Format-List * | Out-String -Width 400))
+            $sync = @(Sync-DeevDhcpReservation -TierPath $keaTier -Confirm:$false -WarningVariable w3 -WarningAction SilentlyContinue -ErrorVariable e3 -ErrorAction SilentlyContinue)
+            $out.Add(($sync | Format-Table | Out-String -Width 400))
+            $errors = @($e1) + @($e2) + @($e3) | Where-Object { $_ }
+            foreach ($m in @($w1) + @($w2) + @($w3) + $errors) { if ($m) { $out.Add("$m") } }
+            Assert-NoRawControl ($out -join "`n")
+            $errors | ForEach-Object { $_.FullyQualifiedErrorId | Should -Not -Match '^System\.|Exception' -Because "$_" }
+            # The planted entries are listed (not the module's), the ESC escaped in the table.
+            ($out -join "`n") | Should -Match ([regex]::Escape('pdrift\x1b[2J'))
+            $listed = @($res | Where-Object ClientId -In "$($space.MacPrefix):00:00:89", "$($space.MacPrefix):00:00:88")
+            $listed.Count | Should -Be 2 -Because ($res | Format-Table | Out-String)
+            $listed.IsOwned | Sort-Object -Unique | Should -Be $false
+            # Nothing the module does not own was changed: the planted reservations are in the file as planted.
+            $now = [IO.File]::ReadAllText($conf) | ConvertFrom-Json -AsHashtable
+            $subnet = @($now.Dhcp4.subnet4 | Where-Object { $_.subnet -eq '10.231.99.0/24' })[0]
+            foreach ($p in $planted) {
+                $found = @($subnet.reservations | Where-Object { $_.'hw-address' -eq $p.'hw-address' })
+                $found.Count | Should -Be 1
+                ($found[0] | ConvertTo-Json -Compress) | Should -Be ($p | ConvertTo-Json -Compress)
+            }
+            # The sync has acc's reservation to write, but Kea's own checker (kea-dhcp4 -t) refuses the file with the
+            # planted address outside its subnet: the sync stops with the module's error and the file stays as planted.
+            (@($res | Where-Object IsOwned).ClientId | Sort-Object) | Should -Be (@($obs, $aut).MacAddress | Sort-Object)
+            @($errors).Count | Should -Be 1
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'BackendValidationFailed,*'
+            [IO.File]::ReadAllText($conf) | Should -Be $hostile -Because 'a refused sync leaves the file as it was'
+            (@(Get-DeevDhcpReservation -TierPath $keaTier -Owned).ClientId | Sort-Object) | Should -Be (@($obs, $aut).MacAddress | Sort-Object)
+        }
+        finally {
+            [IO.File]::WriteAllText($conf, $before)
+            Send-KeaReload
+        }
+    }
+
+    It 'shows a hand edit of the Unbound include as a Changed A record' {
+        Sync-DeevDnsRecord -TierPath $unboundTier -Prune -Confirm:$false | Out-Null
+        @(Compare-DeevTier -TierPath $unboundTier -WarningAction SilentlyContinue | Where-Object Kind -NE 'Reservation') | Should -BeNullOrEmpty
+        $moved = $space.Address('mgmt', 13)
+        $text = [IO.File]::ReadAllText($space.UnboundInclude)
+        $text.Contains("A $($acc.IPAddress)") | Should -BeTrue -Because "the include must hold acc's A record before the hand edit"
+        [IO.File]::WriteAllText($space.UnboundInclude, $text.Replace("A $($acc.IPAddress)", "A $moved"))
+        Send-UnboundReload
+        try {
+            $rows = @(Compare-DeevTier -TierPath $unboundTier -WarningAction SilentlyContinue | Where-Object { $_.Kind -eq 'A' })
+            $rows.Count | Should -Be 1 -Because ($rows | Out-String)
+            $rows[0].Drift | Should -Be 'Changed'
+            $rows[0].Key | Should -Be $acc.Fqdn
+            $rows[0].Before | Should -Match "^$([regex]::Escape($moved))"
+            $rows[0].After | Should -Match "^$([regex]::Escape($acc.IPAddress))"
+            $rows[0].LastCommand | Should -Match 'Sync-DeevDnsRecord'
+            $rows[0].EditedOutsideModule | Should -BeTrue
+        }
+        finally { Sync-DeevDnsRecord -TierPath $unboundTier -Prune -Confirm:$false | Out-Null }
+        @(Compare-DeevTier -TierPath $unboundTier -WarningAction SilentlyContinue | Where-Object Kind -NE 'Reservation') | Should -BeNullOrEmpty
+    }
+
+    It 'survives hostile local-data planted in Unbound: escaped, skipped and left on the server, the module''s own records kept' {
+        Sync-DeevDnsRecord -TierPath $unboundTier -Prune -Confirm:$false | Out-Null
+        $hostileConf = Join-Path (Split-Path $space.UnboundInclude) 'pdrift-hostile.conf'
+        $weird = @(
+            "local-data: `"we\027ird.$($space.Domain). 300 IN A $($space.Address('mgmt', 11))`""
+            "local-data: `"sp\032ace.$($space.Domain). 300 IN A $($space.Address('mgmt', 11))`""
+            "local-data: `"UPPER_$($obs.Name).$($space.Domain). 300 IN A $($obs.IPAddress)`""
+        ) -join "`n"
+        [IO.File]::WriteAllText($hostileConf, "$weird`n")
+        & unbound-checkconf $lab.DEEV_LAB_UNBOUND_CONF 2>&1 | Out-String | Should -Match 'no errors' -Because 'the planted lines are ones Unbound itself accepts'
+        Send-UnboundReload
+        $planted = [Convert]::ToBase64String([IO.File]::ReadAllBytes($hostileConf))
+        $own = [Convert]::ToBase64String([IO.File]::ReadAllBytes($space.UnboundInclude))
+        try {
+            $out = [System.Collections.Generic.List[string]]::new()
+            $rec = @(Get-DeevDnsRecord -TierPath $unboundTier -WarningVariable w1 -WarningAction SilentlyContinue -ErrorVariable e1 -ErrorAction SilentlyContinue)
+            $out.Add(($rec | Format-Table | Out-String -Width 400))
+            $rows = @(Compare-DeevTier -TierPath $unboundTier -WarningVariable w2 -WarningAction SilentlyContinue -ErrorVariable e2 -ErrorAction SilentlyContinue)
+            $out.Add(($rows | Format-Table | Out-String -Width 400)); $out.Add(($rows | Format-List * | Out-String -Width 400))
+            $sync = @(Sync-DeevDnsRecord -TierPath $unboundTier -Prune -Confirm:$false -WarningVariable w3 -WarningAction SilentlyContinue -ErrorVariable e3 -ErrorAction SilentlyContinue)
+            $out.Add(($sync | Format-Table | Out-String -Width 400))
+            $errors = @($e1) + @($e2) + @($e3) | Where-Object { $_ }
+            foreach ($m in @($w1) + @($w2) + @($w3) + $errors) { if ($m) { $out.Add("$m") } }
+            Assert-NoRawControl ($out -join "`n")
+            $errors | Should -BeNullOrEmpty -Because ($errors | Out-String)
+            [Convert]::ToBase64String([IO.File]::ReadAllBytes($hostileConf)) | Should -Be $planted
+            [Convert]::ToBase64String([IO.File]::ReadAllBytes($space.UnboundInclude)) | Should -Be $own -Because 'nothing of the module''s changed, so nothing is rewritten'
+            @($rows | Where-Object Kind -NE 'Reservation' | Where-Object Drift -NE 'Foreign') | Should -BeNullOrEmpty -Because ($rows | Out-String)
+            @($rec | Where-Object IsOwned).Count | Should -BeGreaterThan 0
+        }
+        finally {
+            Remove-Item -LiteralPath $hostileConf -ErrorAction SilentlyContinue
+            Send-UnboundReload
         }
     }
 

@@ -11,9 +11,10 @@ namespace Deevnet.Extended.Core.Dhcp
     /// </summary>
     public sealed class TierReservations
     {
-        private TierReservations(IReadOnlyList<DhcpReservation> wanted, IReadOnlyList<string> withoutMac, bool identityReadable)
+        private TierReservations(IReadOnlyList<DhcpReservation> wanted, IReadOnlyList<string> withoutMac, bool identityReadable, string identityPath)
         {
             Wanted = wanted;
+            IdentityPath = identityPath;
             WithoutMac = withoutMac;
             IdentityComplete = withoutMac.Count == 0 && identityReadable;
         }
@@ -25,6 +26,9 @@ namespace Deevnet.Extended.Core.Dhcp
 
         /// <summary>True when every reservation host's MAC is known, so an owned reservation the tier does not name is really stale.</summary>
         public bool IdentityComplete { get; }
+
+        /// <summary>The identity file the MACs came from (named when it is partly unreadable).</summary>
+        public string IdentityPath { get; }
 
         public static TierReservations Of(SiteTier tier)
         {
@@ -38,7 +42,7 @@ namespace Deevnet.Extended.Core.Dhcp
                 if (identity.MacAddress == null) withoutMac.Add(host.Name);
                 else wanted.Add(DhcpFields.Desired(identity.MacAddress, host.IPAddress, host.Name, null));
             }
-            return new TierReservations(wanted, withoutMac, resolver.Companion.Problems.Count == 0);
+            return new TierReservations(wanted, withoutMac, resolver.Companion.Problems.Count == 0, resolver.Companion.Path);
         }
     }
 }

@@ -8,6 +8,7 @@ using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Dns;
 using Deevnet.Extended.Core.Journal;
 using Deevnet.Extended.Core.Plans;
+using Deevnet.Extended.Core.Text;
 using Deevnet.Extended.Core.Tier;
 
 namespace Deevnet.Extended.Core.Drift
@@ -74,7 +75,8 @@ namespace Deevnet.Extended.Core.Drift
 
             var batch = new DhcpBatch(tier.Wanted.Where(w => !colliding.Contains(w.ClientId)), prune: tier.IdentityComplete);
             var plan = await backend.PlanAsync(batch, cancellationToken).ConfigureAwait(false);
-            rows.AddRange(FromPlan(plan.Plan));
+            // A tier entry left out for a collision is not "no longer asked for": its own entry is not Stale.
+            rows.AddRange(FromPlan(plan.Plan).Where(r => !(r.Drift == DriftKind.Stale && colliding.Contains(r.Key))));
             return Ordered(rows);
         }
 
@@ -106,7 +108,7 @@ namespace Deevnet.Extended.Core.Drift
             }
 
             var plan = await backend.PlanAsync(new DnsBatch(wanted.Where(w => !colliding.Contains(w.Key)), prune: true), cancellationToken).ConfigureAwait(false);
-            rows.AddRange(FromPlan(plan.Changes));
+            rows.AddRange(FromPlan(plan.Changes).Where(r => !(r.Drift == DriftKind.Stale && colliding.Contains(r.Key + " " + r.Kind))));
             return Ordered(rows);
         }
 
@@ -155,8 +157,12 @@ namespace Deevnet.Extended.Core.Drift
                     : before == null
                         ? $"; removed outside the module: the journal last wrote '{last.After}' ({last.Time:u}, {last.Operator})"
                         : $"; edited outside the module: the journal last wrote '{last.After}' ({last.Time:u}, {last.Operator})";
-            return new DriftEntry(server, drift, kind, key, before, after, note, _tier.SourcePath, last);
+            // Keys, entries and notes carry what servers answer (names an operator or an attacker wrote): a report shows
+            // them escaped, so a control character cannot repaint the terminal or forge a line of the table.
+            return new DriftEntry(server, drift, kind, SafeText.Printable(key), Printable(before), Printable(after), SafeText.Printable(note), _tier.SourcePath, last);
         }
+
+        private static string? Printable(string? text) => text == null ? null : SafeText.Printable(text);
 
         private static IReadOnlyList<DriftEntry> Ordered(List<DriftEntry> rows) =>
             rows.OrderBy(r => r.Drift).ThenBy(r => r.Kind, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();

@@ -1,9 +1,8 @@
-using System.Collections.Generic;
+using System;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Errors;
-using Deevnet.Extended.Core.Identity;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 
@@ -40,39 +39,23 @@ namespace Deevnet.Extended.Commands
             try
             {
                 var tier = CurrentTier();
-                var resolver = new IdentityResolver(tier);
-                var upserts = new List<DhcpReservation>();
-                var names = new Dictionary<string, string>();
-                var unknown = new List<string>();
-                foreach (var host in tier.Hosts)
+                var tierReservations = TierReservations.Of(tier);
+                foreach (var name in tierReservations.WithoutMac)
+                    WriteWarning($"{name} has no VMID/MAC yet, so it gets no reservation; run New-DeevHostIdentity first.");
+                if (Prune && !tierReservations.IdentityComplete)
                 {
-                    var segment = tier.SegmentOf(host);
-                    if (segment.Addressing != SegmentAddressing.Reservation)
-                    {
-                        WriteVerbose($"{host.Name}: segment '{segment.Name}' uses static addressing; no reservation.");
-                        continue;
-                    }
-                    var identity = resolver.Resolve(host);
-                    if (identity.MacAddress == null)
-                    {
-                        unknown.Add(host.Name);
-                        WriteWarning($"{host.Name} has no VMID/MAC yet, so it gets no reservation; run New-DeevHostIdentity first.");
-                        continue;
-                    }
-                    upserts.Add(DhcpFields.Desired(identity.MacAddress, host.IPAddress, host.Name, null));
-                    names[identity.MacAddress] = host.Name;
-                }
-                if (Prune && (unknown.Count > 0 || resolver.Companion.Problems.Count > 0))
-                {
+                    var unknown = tierReservations.WithoutMac;
                     ThrowTerminatingError(NewError(DhcpErrors.PruneRefused, ErrorCategory.InvalidOperation,
                         "-Prune refused: the tier's identity is not complete (" +
-                        (unknown.Count > 0 ? "no MAC for " + string.Join(", ", unknown) : $"the identity file {resolver.Companion.Path} is partly unreadable") +
+                        (unknown.Count > 0 ? "no MAC for " + string.Join(", ", unknown) : $"the identity file {tierReservations.IdentityPath} is partly unreadable") +
                         "), so reservations of those hosts would look stale and be removed. Nothing was changed.",
                         tier.SourcePath, "Run New-DeevHostIdentity (and fix the identity file), then Sync again with -Prune."));
                 }
+                var names = tierReservations.Wanted.GroupBy(r => r.ClientId, StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(g => g.Key, g => g.Last().Name, StringComparer.OrdinalIgnoreCase);
 
                 var backend = BackendFor(tier);
-                var applied = PlanAndApply(tier, backend, new DhcpBatch(upserts, prune: Prune));
+                var applied = PlanAndApply(tier, backend, new DhcpBatch(tierReservations.Wanted, prune: Prune));
                 if (applied == null) return;
                 var changed = applied.Plan.HasChanges;
                 foreach (var line in applied.Plan.Changes)

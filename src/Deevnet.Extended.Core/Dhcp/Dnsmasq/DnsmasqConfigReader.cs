@@ -38,7 +38,7 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
 
     /// <summary>
     /// Finds the running dnsmasq's configuration (its pid file → <c>/proc/&lt;pid&gt;/cmdline</c> → <c>--conf-file</c>,
-    /// <c>conf-file</c>, <c>conf-dir</c>, other <c>dhcp-hostsfile</c>s) and reads the reservations and ranges in it,
+    /// <c>conf-file</c>, <c>conf-dir</c>, other <c>dhcp-hostsfile</c>s and <c>dhcp-hostsdir</c>s) and reads the reservations and ranges in it,
     /// so entries the module does not own are listed and never clashed with. Read-only; when the configuration
     /// cannot be read (no pid file, no permission) the result is empty and the reason goes to the log.
     /// </summary>
@@ -87,10 +87,16 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 return (DnsmasqConfig.Empty, also);
             }
 
-            for (var round = 0; round < MaxRounds && (state.PendingFiles.Count > 0 || state.PendingDirs.Count > 0); round++)
+            for (var round = 0; round < MaxRounds && (state.PendingFiles.Count > 0 || state.PendingDirs.Count > 0 || state.PendingHosts.Count > 0); round++)
             {
                 var includes = new System.Text.StringBuilder();
                 var file = ShellFragment.Trusted("\"$f\"");
+                // A hosts path is a file or a folder of them (dhcp-hostsfile takes either, dhcp-hostsdir a folder): as in
+                // dnsmasq, every regular file in the folder (symbolic links followed) except dot files, editor backups
+                // (name~) and #autosaves#. The module's own file is skipped wherever it is linked in: it is read as owned.
+                foreach (var h in state.PendingHosts.Distinct())
+                    includes.Append(ShellQuote.Line($"h={h}; o={ownHostsFile}; if [ -d \"$h\" ]; then d=1; set -- \"$h\"/*; else d=; set -- \"$h\"; fi\n" +
+                        $"for f do [ -n \"$d\" ] && case \"${{f##*/}}\" in .*|*~|\\#*\\#) continue;; esac; [ -f \"$f\" ] && [ -r \"$f\" ] && ! [ \"$f\" -ef \"$o\" ] && {{ {sections.Start("deevnet-hosts", file)}; cat \"$f\"; }}; done\n"));
                 foreach (var f in state.PendingFiles.Distinct())
                     includes.Append(ShellQuote.Line($"f={f}; [ -r \"$f\" ] && {{ {sections.Start("deevnet-file", file)}; cat \"$f\"; }}\n"));
                 foreach (var (dir, filter) in state.PendingDirs.Distinct())
@@ -98,9 +104,13 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                 includes.Append("exit 0\n");
                 state.PendingFiles.Clear();
                 state.PendingDirs.Clear();
+                state.PendingHosts.Clear();
                 var read = await transport.RunAsync(includes.ToString(), cancellationToken).ConfigureAwait(false);
                 foreach (var (name, text) in sections.Split(read.StandardOutput))
+                {
                     if (name.StartsWith("deevnet-file ", StringComparison.Ordinal)) state.File(name.Substring("deevnet-file ".Length), text);
+                    else if (name.StartsWith("deevnet-hosts ", StringComparison.Ordinal)) state.HostsFile(name.Substring("deevnet-hosts ".Length), text);
+                }
             }
             return (new DnsmasqConfig(state.Reservations.OrderBy(r => r.ClientId, StringComparer.Ordinal).ToList(), state.Subnets.Distinct().ToList(), state.Read,
                 state.LeaseFile ?? "/var/lib/misc/dnsmasq.leases"), also);
@@ -118,33 +128,36 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
             }
 
             public List<string> PendingFiles { get; } = new List<string>();
+            public List<string> PendingHosts { get; } = new List<string>();
             public List<(string Dir, ShellFragment Filter)> PendingDirs { get; } = new List<(string, ShellFragment)>();
             public List<DhcpReservation> Reservations { get; } = new List<DhcpReservation>();
             public List<Ipv4Network> Subnets { get; } = new List<Ipv4Network>();
             public List<string> Read { get; } = new List<string>();
             public string? LeaseFile { get; private set; }
-            private readonly HashSet<string> _hostsFiles = new HashSet<string>(StringComparer.Ordinal);
 
             public void File(string file, string text)
             {
                 if (Read.Contains(file)) return;
                 Read.Add(file);
+                foreach (var (line, source) in Lines(file, text)) Option(line, source);
+            }
+
+            /// <summary>A hosts file: each line is a <c>dhcp-host</c> value.</summary>
+            public void HostsFile(string file, string text)
+            {
+                if (Read.Contains(file)) return;
+                Read.Add(file);
+                foreach (var (line, source) in Lines(file, text)) Add(line, source);
+            }
+
+            private static IEnumerable<(string Line, string Source)> Lines(string file, string text)
+            {
                 var lines = text.Replace("\r\n", "\n").Split('\n');
-                if (_hostsFiles.Contains(file))
-                {
-                    for (var i = 0; i < lines.Length; i++)
-                    {
-                        var l = lines[i].Trim();
-                        if (l.Length == 0 || l[0] == '#') continue;
-                        Add(l, $"{file}:{i + 1}");
-                    }
-                    return;
-                }
                 for (var i = 0; i < lines.Length; i++)
                 {
                     var l = lines[i].Trim();
                     if (l.Length == 0 || l[0] == '#') continue;
-                    Option(l, $"{file}:{i + 1}");
+                    yield return (l, $"{file}:{i + 1}");
                 }
             }
 
@@ -162,8 +175,9 @@ namespace Deevnet.Extended.Core.Dhcp.Dnsmasq
                         Range(value);
                         break;
                     case "dhcp-hostsfile":
+                    case "dhcp-hostsdir":
                         // The module's own file is read separately as owned; any other hosts file is someone else's.
-                        if (value != _ownHostsFile && value.Length > 0) { _hostsFiles.Add(value); PendingFiles.Add(value); }
+                        if (value != _ownHostsFile && value.Length > 0) PendingHosts.Add(value);
                         break;
                     case "dhcp-leasefile":
                         LeaseFile ??= value;   // the command line comes first and wins, as in dnsmasq
