@@ -114,10 +114,42 @@ function Invoke-Build {
         Copy-Item (Join-Path $output 'Deevnet.Extended.dll') -Destination $ModuleBin -Force
         Get-ChildItem $output -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll', 'Deevnet.Extended.dll' |
             Copy-Item -Destination $deps -Force
+        Add-ReadyToRunCode -Folder $deps
         Invoke-FreshPwsh -Arguments @('-File', (Join-Path $Root 'build/New-ModuleHelp.ps1'))
         if ($LASTEXITCODE -ne 0) { throw 'Generating help failed.' }
     }
     finally { Pop-Location }
+}
+
+# The first command's cost is mostly JIT of Core, SSH.NET (and BouncyCastle under it) and YamlDotNet (issue 16): they get
+# ReadyToRun code for the runtime pwsh 7.6 runs on (.NET 10; code compiled against .NET 8 is not used there). Another
+# runtime ignores it and JIT-compiles the IL, which stays. Skipped where the crossgen2 package (restored by Bootstrap,
+# see Deevnet.Extended.Core.csproj) or that runtime is missing; outputs are cached by input hash under obj/r2r.
+function Add-ReadyToRunCode([string] $Folder) {
+    $version = '10.0.12'
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.linux-x64/$version/tools/crossgen2"
+    $framework = [Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
+    if (-not $IsLinux -or -not (Test-Path $crossgen) -or (Split-Path -Leaf $framework.TrimEnd('/')) -notlike '10.*') {
+        Write-Host 'ReadyToRun: skipped (no crossgen2 or no .NET 10 runtime here).'
+        return
+    }
+    $cache = Join-Path $Root 'obj/r2r'
+    New-Item -ItemType Directory -Force -Path $cache | Out-Null
+    foreach ($name in 'Deevnet.Extended.Core', 'Renci.SshNet', 'YamlDotNet', 'BouncyCastle.Cryptography') {
+        $dll = Join-Path $Folder "$name.dll"
+        $cached = Join-Path $cache ('{0}-{1}.dll' -f $name, (Get-FileHash -LiteralPath $dll -Algorithm SHA256).Hash.Substring(0, 16))
+        if (-not (Test-Path $cached)) {
+            $partial = "$cached.partial.dll"   # crossgen2 wants a .dll name
+            # Arguments in a response file: pwsh would expand the *.dll reference patterns itself.
+            $rsp = "$cached.rsp"
+            Set-Content -LiteralPath $rsp -Value @($dll, '-o', $partial, '-r', (Join-Path $framework '*.dll'), '-r', (Join-Path $Folder '*.dll'), '--targetos', 'linux', '--targetarch', 'x64', '-O')
+            Invoke-Native "crossgen2 $name" { & $crossgen "@$rsp" | Out-Null }
+            Remove-Item -LiteralPath $rsp
+            Move-Item -Force $partial $cached
+        }
+        Copy-Item -Force $cached $dll
+    }
 }
 
 function Start-Lab {
