@@ -42,7 +42,7 @@ namespace Deevnet.Extended.Core.Inventory
             {
                 var tenant = name.StartsWith("tenant", StringComparison.Ordinal);
                 if (!used.Contains(TierName(name)) && !tenant) continue;
-                if (!TierSyntax.IsName(TierName(name))) { _warnings.Add(vlan.Problem($"segment '{name}': not a tier name; not mapped")); continue; }
+                if (!NameRules.IsName(TierName(name))) { _warnings.Add(vlan.Problem($"segment '{name}': not a tier name; not mapped")); continue; }
                 if (vlan["subnet"]?.Text == null)
                 {
                     if (used.Contains(TierName(name))) _warnings.Add(vlan.Problem($"segment '{name}' has no subnet; its hosts cannot be checked against it"));

@@ -137,7 +137,7 @@ namespace Deevnet.Extended.Core.Inventory
 
         private HostPlan? Host(string name, Located listed, Located? vlans)
         {
-            if (!TierSyntax.IsName(name)) return Skip(listed, $"host '{name}': not a tier host name (lowercase a-z, 0-9, '-'); not mapped");
+            if (!NameRules.IsName(name)) return Skip(listed, $"host '{name}': not a tier host name (lowercase a-z, 0-9, '-'); not mapped");
             if (!CurrentHostName.IsMatch(name)) _notes.Add(listed.Problem($"host '{name}' has an early name (ADR-0008); kept, so its FQDN and identity stay as they are"));
             var vars = _inventory.HostVars(name);
             if (vars.Count == 0) return Skip(listed, $"host '{name}' in management_plane has no readable host_vars ({_inventory.HostVarsPath(name)}); not mapped");

@@ -83,9 +83,9 @@ namespace Deevnet.Extended.Core.Tier
             else if (key == "endpoint") { ok = TierSyntax.IsHttpUrl(text); expected = "an http(s) URL, e.g. https://10.20.99.1"; }
             else if (key == "tokenId") { ok = TierSyntax.IsTokenId(text); expected = "an API token id user@realm!token"; }
             else if (key == "tlsFingerprint") { ok = Http.TlsTrust.ParsePin(text) != null; expected = "a SHA-256 fingerprint (64 hex digits with or without colons, or base64)"; }
-            else if (key == "zone") { text = text.TrimEnd('.'); ok = TierSyntax.IsDnsName(text); expected = "a DNS name"; }
+            else if (key == "zone") { text = text.TrimEnd('.'); ok = NameRules.IsDnsName(text); expected = "a DNS name"; }
             else if (key == "server" || key == "node") { ok = TierSyntax.IsHostOrAddress(text); expected = "a host name or IPv4 address"; }
-            else if (key == "netns") { ok = TierSyntax.IsName(text); expected = "a network namespace name"; }
+            else if (key == "netns") { ok = NameRules.IsName(text); expected = "a network namespace name"; }
             else if (key == "restartCommand") { ok = text.Trim().Length > 0 && text.IndexOf('\n') < 0; expected = "a shell command on one line"; }
             else if (key == "domainType") { ok = text == "kvm" || text == "qemu" || text == "test"; expected = "kvm, qemu or test"; }
             else if (key == "ciUser") { ok = System.Text.RegularExpressions.Regex.IsMatch(text, "^[a-z_][a-z0-9_-]{0,31}$"); expected = "a Linux user name"; }

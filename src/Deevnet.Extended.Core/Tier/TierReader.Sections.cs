@@ -64,7 +64,7 @@ namespace Deevnet.Extended.Core.Tier
             CheckKeys(f, TierSchema.Site);
             var name = Name(f, "name");
             var domain = Scalar(f, "domain");
-            if (domain != null && !TierSyntax.IsDnsName(domain.TrimEnd('.')))
+            if (domain != null && !NameRules.IsDnsName(domain.TrimEnd('.')))
             {
                 Problem(f["domain"]!, $"site.domain: '{domain}' is not a DNS name (lowercase labels of a-z, 0-9 and '-')");
                 domain = null;

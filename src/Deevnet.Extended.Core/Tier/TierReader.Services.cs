@@ -188,7 +188,7 @@ namespace Deevnet.Extended.Core.Tier
                     break;
                 case "dns":
                     text = text.TrimEnd('.');
-                    ok = TierSyntax.IsDnsName(text);
+                    ok = NameRules.IsDnsName(text);
                     expected = "a DNS name";
                     break;
                 default:

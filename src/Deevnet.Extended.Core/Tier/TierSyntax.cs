@@ -14,18 +14,6 @@ namespace Deevnet.Extended.Core.Tier
         private static readonly Regex AgeRecipientPattern = new Regex(@"^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$", RegexOptions.CultureInvariant);
         private static readonly Regex SerialPattern = new Regex(@"^[A-Za-z0-9_-]{1,20}$", RegexOptions.CultureInvariant);
 
-        /// <summary>See <see cref="NameRules.IsName"/> (kept here for the callers that read the grammar as a whole).</summary>
-        public static bool IsName(string text) => NameRules.IsName(text);
-
-        /// <summary>See <see cref="NameRules.IsDnsName"/>.</summary>
-        public static bool IsDnsName(string text) => NameRules.IsDnsName(text);
-
-        /// <summary>See <see cref="DurationRules.TryParse"/>.</summary>
-        public static bool TryParseDuration(string text, out TimeSpan duration) => DurationRules.TryParse(text, out duration);
-
-        /// <summary>See <see cref="DurationRules.Format"/>.</summary>
-        public static string FormatDuration(TimeSpan duration) => DurationRules.Format(duration);
-
         /// <summary>An absolute <c>http</c>/<c>https</c> URL with a host.</summary>
         public static bool IsHttpUrl(string text, bool httpsOnly = false) =>
             Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Host.Length > 0 &&
