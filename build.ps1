@@ -19,6 +19,11 @@
                  a table (run, seconds, exit, passed, failed, failed tests) and 'soak: N runs, K failed'. Exits 1
                  when any run failed. Every run starts the lab: on a shared machine wrap it in
                  'flock /tmp/deevnet-lab.lock'.
+                 With -Filter and -Repeat N, each run is 'build.ps1 Test -Filter F -Repeat N' in the fresh clone
+                 instead of the whole CI.
+      Test -Repeat N (with -Filter 'A|B'): the matching xunit tests N times, one run after another, in ONE process
+                 (the test assembly's own entry point, tests/Deevnet.Extended.Tests/Repeat), on one lab; no Pester.
+                 Prints a line per run and 'N passed, N failed, N skipped' over all runs.
     Every task but Soak runs Bootstrap first (each Soak run does, in its clone). Test, Demo and Bench need the
     lab's packages (Bootstrap installs them or stops with exit 2); Build, Package and 'Test -NoLab' only warn
     when they are missing.
@@ -27,6 +32,8 @@
     dotnet pwsh ./build.ps1 Test
 .EXAMPLE
     flock /tmp/deevnet-lab.lock dotnet pwsh ./build.ps1 Soak -Count 20
+.EXAMPLE
+    flock /tmp/deevnet-lab.lock dotnet pwsh ./build.ps1 Soak -Count 1 -Filter 'Backup|Transport' -Repeat 20
 #>
 [CmdletBinding()]
 param(
@@ -37,7 +44,7 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
 
-    # Test only: run the tests whose names match (xunit filter and Pester full name).
+    # Test and Soak: run the tests whose names contain this (xunit full name and Pester full name); 'A|B' means either.
     [string] $Filter,
 
     # Test only: do not start the lab (integration tests are then skipped outside CI and fail inside CI).
@@ -45,7 +52,11 @@ param(
 
     # Soak only: how many CI runs, one after another.
     [ValidateRange(1, 1000)]
-    [int] $Count = 10
+    [int] $Count = 10,
+
+    # Test and Soak: run the xunit tests matching -Filter this many times in one process (no Pester).
+    [ValidateRange(0, 1000)]
+    [int] $Repeat = 0
 )
 
 $ErrorActionPreference = 'Stop'
@@ -64,10 +75,10 @@ switch ($Task) {
     'Build' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build }
     'Test' {
         Invoke-Bootstrap -LabPackages $(if ($NoLab) { 'Warn' } else { 'Require' }); Invoke-Build
-        $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab; if (-not $ok) { exit 1 }
+        $ok = Invoke-Test -Filter $Filter -NoLab:$NoLab -Repeat $Repeat; if (-not $ok) { exit 1 }
     }
     'Demo' { Invoke-Bootstrap -LabPackages Require; Invoke-Build; Invoke-Demo }
     'Bench' { Invoke-Bootstrap -LabPackages Require -Lists build/lab-packages.txt, build/bench-packages.txt; Invoke-Build; Invoke-Bench }
     'Package' { Invoke-Bootstrap -LabPackages Warn; Invoke-Build; Invoke-Package | Out-Null }
-    'Soak' { $ok = Invoke-Soak -Count $Count; if (-not $ok) { exit 1 } }
+    'Soak' { $ok = Invoke-Soak -Count $Count -Filter $Filter -Repeat $Repeat; if (-not $ok) { exit 1 } }
 }

@@ -205,7 +205,8 @@ function Read-TrxCounts {
 }
 
 function Invoke-Test {
-    param([string] $Filter, [switch] $NoLab)
+    param([string] $Filter, [switch] $NoLab, [int] $Repeat)
+    if ($Repeat -gt 0) { return Invoke-RepeatTest -Filter $Filter -Count $Repeat -NoLab:$NoLab }
     New-Item -ItemType Directory -Force -Path $Artifacts | Out-Null
     Remove-Item (Join-Path $Artifacts 'xunit.trx'), (Join-Path $Artifacts 'pester.counts') -ErrorAction Ignore
     $startedLab = $false
@@ -214,7 +215,7 @@ function Invoke-Test {
         Write-Host 'xunit...'
         $xunitArgs = @('test', (Join-Path $Root 'tests/Deevnet.Extended.Tests'), '-c', $Configuration, '--no-build', '--nologo',
             '--logger', 'trx;LogFileName=xunit.trx', '--logger', 'console;verbosity=minimal', '--results-directory', $Artifacts)
-        if ($Filter) { $xunitArgs += @('--filter', "FullyQualifiedName~$Filter") }
+        if ($Filter) { $xunitArgs += @('--filter', (($Filter -split '\|' | ForEach-Object { "FullyQualifiedName~$_" }) -join '|')) }
         # Out-Host: runner output is for people; this function's only output is its verdict.
         & dotnet @xunitArgs | Out-Host
         $xunitExit = $LASTEXITCODE
@@ -262,6 +263,26 @@ function Invoke-Test {
     }
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $pester.Passed), $failed, $skipped)
     return ($failed -eq 0)
+}
+
+function Invoke-RepeatTest {
+    # The xunit tests matching Filter, Count times in one process (tests/Deevnet.Extended.Tests/Repeat), on one lab.
+    # State that leaks from one run into the next (pooled connections, statics, handles) shows here, where separate
+    # `dotnet test` runs would each start clean.
+    param([string] $Filter, [int] $Count, [switch] $NoLab)
+    if (-not $Filter) { throw 'Test -Repeat needs -Filter (e.g. -Filter ''Backup|Transport'').' }
+    $dll = Join-Path $Root "tests/Deevnet.Extended.Tests/bin/$Configuration/net10.0/Deevnet.Extended.Tests.dll"
+    $startedLab = $false
+    if (-not $NoLab) { $startedLab = Start-Lab }
+    try {
+        & dotnet $dll --repeat $Count --filter $Filter | Out-Host
+        $exit = $LASTEXITCODE
+    }
+    finally {
+        if (-not $NoLab) { Save-LabLog | Out-Null }
+        if ($startedLab) { Stop-Lab }
+    }
+    return ($exit -eq 0)
 }
 
 function Invoke-Demo {
@@ -323,7 +344,8 @@ function Get-FailedTestName {
 function Invoke-Soak {
     # Runs CI Count times, one after another, each in a fresh clone of the committed HEAD; returns $true when all
     # passed. The clone's own lab is the machine's one lab: on a shared machine wrap the whole soak in flock.
-    param([int] $Count = 10)
+    param([int] $Count = 10, [string] $Filter, [int] $Repeat)
+    if ($Repeat -gt 0 -and -not $Filter) { throw 'Soak -Repeat needs -Filter.' }
     $head = & git -C $Root rev-parse --short HEAD
     if ($LASTEXITCODE -ne 0) { throw "Soak needs a git repository at $Root." }
     if (& git -C $Root status --porcelain --untracked-files=no) {
@@ -342,7 +364,13 @@ function Invoke-Soak {
             Write-Host "soak: run $i of $Count ($head) -> $log"
             Invoke-Native 'git clone' { git clone --quiet $Root $clone }
             $watch = [Diagnostics.Stopwatch]::StartNew()
-            & bash -c 'cd "$1" && CI=true exec bash .ci/run </dev/null >"$2" 2>&1' soak $clone $log
+            if ($Repeat -gt 0) {
+                # The same environment as .ci/run, but the chosen tests, Repeat times in one process.
+                & bash -c 'cd "$1" && export CI=true NO_COLOR=1 POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 && { dotnet tool restore && dotnet pwsh ./build.ps1 Test -Filter "$3" -Repeat "$4"; } </dev/null >"$2" 2>&1' soak $clone $log $Filter $Repeat
+            }
+            else {
+                & bash -c 'cd "$1" && CI=true exec bash .ci/run </dev/null >"$2" 2>&1' soak $clone $log
+            }
             $exit = $LASTEXITCODE
             $watch.Stop()
             $lines = @(Get-Content -LiteralPath $log -ErrorAction Ignore)
