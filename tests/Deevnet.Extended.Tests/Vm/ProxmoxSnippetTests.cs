@@ -66,6 +66,24 @@ namespace Deevnet.Extended.Tests.Vm
         }
 
         [Fact]
+        public async Task Removing_the_vm_removes_its_snippet_with_the_private_host_key_and_no_other_file()
+        {
+            using var f = new ProxmoxFixture(snippets: true);
+            using var backend = f.Backend();
+            var spec = f.Spec(Host);
+            spec.FirstBootHostKey = GeneratedHostKey.NewEd25519(spec.Name);
+            await backend.ApplyAsync(spec, null, CancellationToken.None);
+            var operators = Path.Combine(f.SnippetDir, "operator-user.yaml");   // someone else's snippet in the same storage
+            File.WriteAllText(operators, "#cloud-config\n");
+            Assert.True(File.Exists(Path.Combine(f.SnippetDir, Snippet)));
+
+            await backend.RemoveAsync(301, CancellationToken.None);
+
+            Assert.False(f.Pve.Vms.ContainsKey(301));
+            Assert.Equal(new[] { operators }, Directory.GetFiles(f.SnippetDir));
+        }
+
+        [Fact]
         public async Task Without_a_snippet_storage_the_backend_seeds_no_key_and_sets_no_cicustom()
         {
             using var f = new ProxmoxFixture();

@@ -200,9 +200,12 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
 
         public async Task RemoveAsync(int vmId, CancellationToken cancellationToken)
         {
+            var vm = await RequireAsync(vmId, cancellationToken).ConfigureAwait(false);
             await StopAsync(vmId, true, cancellationToken).ConfigureAwait(false);
             var upid = await _client.DeleteAsync($"{_nodePath}/qemu/{vmId}", new[] { Pair("purge", "1"), Pair("destroy-unreferenced-disks", "1") }, cancellationToken).ConfigureAwait(false);
             await _client.WaitTaskAsync(_node, upid, $"removing VM {vmId}", cancellationToken).ConfigureAwait(false);
+            // The VM's snippet holds its first-boot host key's private half; PVE does not remove snippets with a VM.
+            if (_snippets != null) await _snippets.RemoveAsync(vm.Name, vmId, cancellationToken).ConfigureAwait(false);
         }
 
         public void Dispose() => _client.Dispose();

@@ -15,8 +15,8 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
     /// (the hypervisor's <c>via</c>) into that storage's snippets directory on the node (<c>snippetDir</c>).
     /// With a custom user part PVE no longer writes ciuser or sshkeys anywhere, so the snippet carries the hostname, user,
     /// authorized key and host key itself: it is the libvirt seed's user-data. Network config and meta-data stay PVE's.
-    /// The file stays on the node (root only): PVE reads it again whenever it rebuilds the drive, and a missing snippet
-    /// fails the VM's start.
+    /// The file stays on the node (root only) while the VM lives: PVE reads it again whenever it rebuilds the drive, and a
+    /// missing snippet fails the VM's start. Removing the VM removes its snippet (<see cref="RemoveAsync"/>).
     /// </summary>
     internal sealed class ProxmoxSnippets
     {
@@ -55,10 +55,25 @@ namespace Deevnet.Extended.Core.Vm.Proxmox
         }
 
         /// <summary>One file per VM; name and VMID are validated (DNS label, integer), so the name needs no quoting in PVE's volume id.</summary>
-        public static string FileName(VmSpec spec) => $"deevnet-{spec.Name}-{spec.VmId}-user.yaml";
+        public static string FileName(VmSpec spec) => FileName(spec.Name, spec.VmId);
+
+        private static string FileName(string name, int vmId) => $"deevnet-{name}-{vmId}-user.yaml";
 
         /// <summary>The <c>cicustom</c> value: a <c>pve-qm-cicustom</c> property string with only the user part.</summary>
         public string CiCustom(VmSpec spec) => $"user={_storage}:snippets/{FileName(spec)}";
+
+        /// <summary>
+        /// Deletes the snippet of a removed VM, if there is one: it holds the VM's first-boot private host key. Only the
+        /// module's own file name is touched, and only for a name that follows the name rule (it comes from PVE's answer).
+        /// </summary>
+        public async Task RemoveAsync(string name, int vmId, CancellationToken cancellationToken)
+        {
+            if (!NameRules.IsName(name)) return;
+            var file = _dir + "/" + FileName(name, vmId);
+            var result = await _node.RunAsync($"rm -f -- {ShellQuote.Quote(file)}", cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+                throw VmErrors.BackendFailed(_target, "removing the cloud-init snippet", $"{file}: exit {result.ExitStatus}: {result.StandardError.Trim()}");
+        }
 
         /// <summary>
         /// Writes the snippet: into a temporary file in the directory, then renamed, so PVE never reads half a file. The
