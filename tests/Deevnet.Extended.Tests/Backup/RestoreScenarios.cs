@@ -253,9 +253,22 @@ namespace Deevnet.Extended.Tests.Backup
             var marker = Path.Combine(dir, "after-ran");
             // The host runs `after` on its own, after the module gave up: wait for it, then a little longer for a second run.
             for (var i = 0; i < 300 && !File.Exists(marker); i++) await Task.Delay(50);
-            Assert.True(File.Exists(marker), $"after did not run when stopped at {phase}: {thrown?.GetType().Name}: {thrown?.Message}");
+            Assert.True(File.Exists(marker), $"after did not run when stopped at {phase}: {thrown?.GetType().Name}: {thrown?.Message}; {Whereabouts(dir)}");
             await Task.Delay(phase == Phase.After ? 500 : 4000);
             Assert.Equal("ran\n", File.ReadAllText(marker));
+        }
+
+        /// <summary>
+        /// For a failure message: which markers of <see cref="Commands"/> exist, and the processes still running this
+        /// world's script (the guard names the marker folder in its before/after commands): alive means stuck, none
+        /// means killed.
+        /// </summary>
+        private static string Whereabouts(string dir)
+        {
+            var markers = new[] { "before-started", "after-started", "after-ran" }.Where(m => File.Exists(Path.Combine(dir, m)));
+            var processes = Sh.Run($"ps -ww -eo pid,ppid,sid,stat,etime,args | grep -F -- {Sh.Q(Path.GetFileName(dir))} | grep -v grep || true")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Length > 160 ? l.Substring(0, 160) : l);
+            return $"markers: [{string.Join(", ", markers)}]; processes of this world: [{string.Join(" | ", processes)}]";
         }
 
         /// <summary>What a restore could touch: every entry of the world but the store and the craft folder, with times, owners, modes, hashes.</summary>

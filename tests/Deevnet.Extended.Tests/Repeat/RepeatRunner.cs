@@ -36,12 +36,14 @@ namespace Deevnet.Extended.Tests.Repeat
             {
                 var started = DateTime.UtcNow;
                 var sink = new CountingSink();
+                using var probe = new ThreadPoolProbe();
                 using (var executor = framework.GetExecutor(assembly.GetName()))
                 {
                     executor.RunTests(testCases, sink, new Options());
                     sink.Finished.WaitOne();
                 }
                 var seconds = (DateTime.UtcNow - started).TotalSeconds;
+                Console.WriteLine($"repeat: run {run}: thread pool: longest wait of a queued work item {probe.MaxDelayMs} ms, up to {probe.MaxThreads} threads");
                 totalPassed += sink.Passed; totalFailed += sink.Failed; totalSkipped += sink.Skipped;
                 // A skipped test did not pass: in a soak it means a server that did not start, so the run is bad.
                 if (sink.Failed > 0 || sink.Skipped > 0) badRuns++;
@@ -71,6 +73,50 @@ namespace Deevnet.Extended.Tests.Repeat
 
         private static string FullyQualifiedName(ITestCase testCase) =>
             testCase.TestMethod.TestClass.Class.Name + "." + testCase.TestMethod.Method.Name;
+
+        /// <summary>
+        /// Measures how long a work item queued to the thread pool waits before it runs, four times a second, from a
+        /// thread of its own: seconds of waiting mean the pool is starved (threads blocked in synchronous waits), which
+        /// delays every continuation — timeouts then fire on work that was never scheduled.
+        /// </summary>
+        private sealed class ThreadPoolProbe : IDisposable
+        {
+            private readonly CancellationTokenSource stop = new();
+            private readonly Thread thread;
+            private long maxDelayMs;
+            private int maxThreads;
+
+            public ThreadPoolProbe()
+            {
+                thread = new Thread(Loop) { IsBackground = true, Name = "thread pool probe" };
+                thread.Start();
+            }
+
+            public long MaxDelayMs => Interlocked.Read(ref maxDelayMs);
+            public int MaxThreads => Volatile.Read(ref maxThreads);
+
+            private void Loop()
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var queued = System.Diagnostics.Stopwatch.StartNew();
+                    var ran = new ManualResetEventSlim(false);   // not disposed: the work item may still run after a stop
+                    ThreadPool.UnsafeQueueUserWorkItem(_ => ran.Set(), null);
+                    try { ran.Wait(stop.Token); } catch (OperationCanceledException) { return; }
+                    var waited = queued.ElapsedMilliseconds;
+                    if (waited > Interlocked.Read(ref maxDelayMs)) Interlocked.Exchange(ref maxDelayMs, waited);
+                    if (ThreadPool.ThreadCount > maxThreads) Volatile.Write(ref maxThreads, ThreadPool.ThreadCount);
+                    stop.Token.WaitHandle.WaitOne(250);
+                }
+            }
+
+            public void Dispose()
+            {
+                stop.Cancel();
+                thread.Join();
+                stop.Dispose();
+            }
+        }
 
         /// <summary>Discovery and execution options; empty means xunit's defaults, as `dotnet test` uses here (no xunit.runner.json).</summary>
         private sealed class Options : ITestFrameworkDiscoveryOptions, ITestFrameworkExecutionOptions
