@@ -299,8 +299,14 @@ namespace Deevnet.Extended.Commands
             var now = new SavedHost { Name = host.Name, VmId = identity.VmId, MacAddress = identity.MacAddress, IPAddress = identity.IPAddress };
             moved.AddRange(RestorePlanSteps.Differences(saved.Host, now).Select(d => $"{step.Server}: {d}"));
             if (ChangeJournal.HashOf(saved.Playbook.Path) != saved.Playbook.Sha256) moved.Add($"{step.Server}: the playbook {saved.Playbook.Path} changed");
-            var pinned = saved.Backup == null ? null
-                : FindPinned(new BackupRestorer(tier, via => Pool.Get(via, tier.Access), Log).Catalog, saved.Service, saved.Backup, step.Server, moved);
+            if (saved.Backup != null)
+                FindPinned(new BackupCatalog(tier, via => Pool.Get(via, tier.Access)), saved.Service, saved.Backup, step.Server, moved);
+            else if (tier.Backup != null && !service.Backup.IsNone && service.Backup.Paths.Count > 0)
+            {
+                // Saved when the service had no good backup: one that appeared since was never reviewed.
+                var appeared = RunAsync(token => new BackupCatalog(tier, via => Pool.Get(via, tier.Access)).NewestGoodAsync(service.Name, token));
+                if (appeared != null) moved.Add($"{step.Server}: the backup {appeared.BackupName} appeared; the plan has no backup to restore");
+            }
             var changes = new ChangePlan(step.Server, RestorePlanSteps.RebuildLines(saved, step.Changes.Select(c => c.After ?? "").ToList()).ToList());
             var prepared = new PreparedStep(step.Server, changes, () => Array.Empty<object>());
             prepared.ApplyAndRecord = (journal, sha256) => RunRebuild(tier, saved, journal, sha256);
