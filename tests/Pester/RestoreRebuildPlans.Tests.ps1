@@ -242,6 +242,40 @@ Describe 'Saved rebuild plans' {
     }
 }
 
+Describe 'Saved rebuild plans for a service without a backup yet' {
+    BeforeAll {
+        $script:dir = Join-Path $TestDrive 'nobackup'
+        $script:tier = New-PlanWorld -Dir $dir
+    }
+
+    It 'says the Restore step has nothing to restore, and is refused (PlanStale) once a backup appeared that nobody reviewed' {
+        $plan = "$dir/rebuild.plan.json"
+        Invoke-DeevRebuild -Service files -TierPath $tier -PlaybookPath "$dir/playbooks" -PlanPath $plan -WarningVariable warned 3>$null 6>$null
+        ($warned -join "`n") | Should -Match "'files' has no good backup"
+        (Get-Content -Raw $plan | ConvertFrom-Json).steps[0].rebuildOf.PSObject.Properties.Name | Should -Not -Contain 'backup'
+        $appeared = New-Backup $tier
+        { Invoke-DeevPlan -Path $plan -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlanStale*' -ExpectedMessage "*the backup $($appeared.BackupName) appeared*"
+        Test-Path "$dir/restored-from", "$dir/done" | Should -Be @($false, $false)
+    }
+
+    It 'restores from a plan with the key given to Invoke-DeevPlan -IdentityFile, the plan holding none' {
+        Set-Content -Path "$dir/data/config" -Value 'backed up here'
+        $backup = New-Backup $tier
+        Set-Content -Path "$dir/data/config" -Value 'changed'
+        $plan = "$dir/restore.plan.json"
+        Restore-DeevService files -BackupName $backup.BackupName -TierPath $tier -PlanPath $plan 6>$null
+        Move-Item "$dir/age.key" "$dir/elsewhere.key"
+        try {
+            $result = Invoke-DeevPlan -Path $plan -IdentityFile "$dir/elsewhere.key" -Confirm:$false
+        }
+        finally { Move-Item "$dir/elsewhere.key" "$dir/age.key" }
+        $result.Verified | Should -BeTrue
+        Get-Content "$dir/data/config" | Should -Be 'backed up here'
+        Get-Content -Raw $plan | Should -Not -Match 'elsewhere|age\.key'
+    }
+}
+
 Describe 'Invoke-DeevRebuild and its journal (plans apart)' {
     BeforeAll {
         $script:dir = Join-Path $TestDrive 'journal'

@@ -40,6 +40,11 @@ namespace Deevnet.Extended.Commands
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 10;
 
+        /// <summary>The age private key file for restore steps. Default: the tier's backup.identityFile. (A plan never holds a key or its path.)</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? IdentityFile { get; set; }
+
         /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
         [Parameter]
         public SwitchParameter SkipJournal { get; set; }
@@ -276,7 +281,8 @@ namespace Deevnet.Extended.Commands
             var prepared = new PreparedStep(changes.Target, changes, () => Array.Empty<object>());
             prepared.Restore = () =>
             {
-                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token));
+                var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
+                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
                 prepared.Outcome = RestoreDeevServiceCommand.Outcome(result);
                 foreach (var problem in RestoreDeevServiceCommand.Problems(result, service.Name)) WriteError(problem);
                 return new object[] { result };
