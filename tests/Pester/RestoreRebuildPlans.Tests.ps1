@@ -104,6 +104,8 @@ Describe 'Saved restore plans' {
     It 'is applied later by Invoke-DeevPlan: exactly the pinned backup, journalled with the plan''s SHA-256' {
         $plan = "$dir/restore.plan.json"
         $newer = New-Backup $tier   # taken from 'changed since': the plan still restores the pinned one
+        Invoke-DeevPlan -Path $plan -WhatIf 6>$null | Should -BeNullOrEmpty
+        Get-Content "$dir/data/config" | Should -Be 'changed since'
         $result = Invoke-DeevPlan -Path $plan -Confirm:$false
         $result.BackupName | Should -Be $first.BackupName
         $result.Verified | Should -BeTrue
