@@ -32,9 +32,17 @@ function Invoke-RebuildHostCommand {
 }
 
 function Get-RebuildNewestBackup {
-    # The newest good backup of the service (Get-DeevBackup -Latest), or nothing.
+    # The newest good backup of the service (Get-DeevBackup -Latest), or nothing. A rebuild from a saved plan uses the
+    # backup the plan pinned instead, and stops if it is no longer the authenticated archive that was pinned.
     param($r)
-    Get-DeevBackup -Service $r.Service -Latest -TierPath $r.TierPath -ErrorAction Stop | Where-Object Service -EQ $r.Service | Select-Object -First 1
+    if (-not $r.PinnedBackup) {
+        return Get-DeevBackup -Service $r.Service -Latest -TierPath $r.TierPath -ErrorAction Stop | Where-Object Service -EQ $r.Service | Select-Object -First 1
+    }
+    $pinned = Get-DeevBackup -Service $r.Service -TierPath $r.TierPath -ErrorAction Stop | Where-Object BackupName -EQ $r.PinnedBackup.Name | Select-Object -First 1
+    if (-not $pinned -or $pinned.Signature.ToString() -ne 'Valid' -or $pinned.Sha256 -ne $r.PinnedBackup.Sha256) {
+        throw "The backup $($r.PinnedBackup.Name) the plan pinned is gone, unauthenticated or replaced since the plan was applied; nothing was restored."
+    }
+    $pinned
 }
 
 function Test-RebuildRestored {

@@ -47,7 +47,7 @@ function Select-RebuildService {
 function New-RebuildContext {
     # The $Rebuild object every step gets. Identity fields are refreshed by Update-RebuildContext after the
     # Identity step, so later steps see the VMID/MAC it allocated.
-    param([Parameter(Mandatory)] $ServiceInfo, [Parameter(Mandatory)][string] $TierPath, [bool] $WhatIf, [bool] $AcceptChangedHostKey)
+    param([Parameter(Mandatory)] $ServiceInfo, [Parameter(Mandatory)][string] $TierPath, [bool] $WhatIf, [bool] $AcceptChangedHostKey, $PinnedBackup)
     $context = [pscustomobject]@{
         PSTypeName    = 'Deevnet.Extended.RebuildContext'
         Service       = $ServiceInfo.Name
@@ -68,6 +68,8 @@ function New-RebuildContext {
         WhatIf        = $WhatIf
         # Trust a host key that is neither recorded nor the one handed in (Invoke-DeevRebuild -AcceptChangedHostKey).
         AcceptChangedHostKey = $AcceptChangedHostKey
+        # From a saved plan: the backup (Name, archive Sha256) the Restore step uses instead of the newest good one.
+        PinnedBackup  = $PinnedBackup
     }
     Update-RebuildContext $context
     $context

@@ -22,6 +22,15 @@ function Invoke-DeevRebuild {
 
         [switch] $Force,
 
+        # The compiled cmdlet's; the journal is its business.
+        [switch] $SkipJournal,
+
+        # Set: emit what each service's rebuild would run (a RebuildPlanEntry) instead of running it; the cmdlet saves it.
+        [string] $PlanPath,
+
+        # From a saved plan (Invoke-DeevPlan): the backup, by Name and archive Sha256, the Restore step must use.
+        $PinnedBackup,
+
         [Parameter(Mandatory)]
         [System.Management.Automation.PSCmdlet] $Caller,
 
@@ -51,7 +60,7 @@ function Invoke-DeevRebuild {
             $serviceNumber++
             $overall = @{ Id = 1; Activity = 'Rebuilding the extended services tier'; Status = "Service $serviceNumber/$($targets.Count): $($target.Name)"; PercentComplete = 100 * ($serviceNumber - 1) / $targets.Count }
             Write-Progress @overall
-            Invoke-RebuildService -ServiceInfo $target -TierPath $tierFile -PlaybookPath $PlaybookPath -Force:$Force -AcceptChangedHostKey:$AcceptChangedHostKey -Caller $Caller
+            Invoke-RebuildService -ServiceInfo $target -TierPath $tierFile -PlaybookPath $PlaybookPath -Force:$Force -AcceptChangedHostKey:$AcceptChangedHostKey -Caller $Caller -PlanOnly:([bool]$PlanPath) -PinnedBackup $PinnedBackup
         }
         Write-Progress -Id 1 -Activity 'Rebuilding the extended services tier' -Completed
     }
@@ -59,10 +68,11 @@ function Invoke-DeevRebuild {
 
 function Invoke-RebuildService {
     # One service: context, scope checks, confirmation, then its playbook's steps in order.
-    param($ServiceInfo, [string] $TierPath, [string[]] $PlaybookPath, [switch] $Force, [switch] $AcceptChangedHostKey, [System.Management.Automation.PSCmdlet] $Caller)
+    param($ServiceInfo, [string] $TierPath, [string[]] $PlaybookPath, [switch] $Force, [switch] $AcceptChangedHostKey, [System.Management.Automation.PSCmdlet] $Caller,
+        [switch] $PlanOnly, $PinnedBackup)
     $whatIf = [bool]$WhatIfPreference
     try {
-        $context = New-RebuildContext -ServiceInfo $ServiceInfo -TierPath $TierPath -WhatIf $whatIf -AcceptChangedHostKey $AcceptChangedHostKey
+        $context = New-RebuildContext -ServiceInfo $ServiceInfo -TierPath $TierPath -WhatIf $whatIf -AcceptChangedHostKey $AcceptChangedHostKey -PinnedBackup $PinnedBackup
         Assert-RebuildTarget $context
         $playbook = Find-RebuildPlaybook -Class $context.Class -PlaybookPath $PlaybookPath
     }
@@ -72,6 +82,16 @@ function Invoke-RebuildService {
     }
     $target = "service '$($context.Service)' ($($context.Class)) on host $($context.HostName)"
     $steps = @($playbook.Steps)
+    if ($PlanOnly) {
+        # -PlanPath: what would run, for the cmdlet to save; no step is tested or run, nothing is asked.
+        [pscustomobject]@{
+            PSTypeName = 'Deevnet.Extended.RebuildPlanEntry'
+            Service = $context.Service; Class = $context.Class; HostName = $context.HostName; IPAddress = $context.IPAddress
+            MacAddress = $context.MacAddress; VmId = $context.VmId; PlaybookFile = $playbook.Path
+            Steps = @($steps | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Description = $_.Description } })
+        }
+        return
+    }
 
     if ($context.OtherServices.Count -gt 0) {
         $shared = "Host $($context.HostName) also holds $($context.OtherServices -join ', '): rebuilding '$($context.Service)' rebuilds that host, and those services go down and come back with it."

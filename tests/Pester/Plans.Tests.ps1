@@ -16,7 +16,7 @@ Describe 'Saved plans: surface' {
         @{ Command = 'Set-DeevDhcpReservation' }, @{ Command = 'Remove-DeevDhcpReservation' }, @{ Command = 'Sync-DeevDhcpReservation' }
         @{ Command = 'Set-DeevDnsRecord' }, @{ Command = 'Remove-DeevDnsRecord' }, @{ Command = 'Sync-DeevDnsRecord' }
         @{ Command = 'New-DeevHostIdentity' }; @{ Command = 'New-DeevMgmtVm' }; @{ Command = 'Remove-DeevMgmtVm' }
-        @{ Command = 'Start-DeevMgmtVm' }; @{ Command = 'Stop-DeevMgmtVm' }
+        @{ Command = 'Start-DeevMgmtVm' }; @{ Command = 'Stop-DeevMgmtVm' }; @{ Command = 'Restore-DeevService' }; @{ Command = 'Invoke-DeevRebuild' }
     ) {
         (Get-Command $Command).Parameters.Keys | Should -Contain 'PlanPath'
     }

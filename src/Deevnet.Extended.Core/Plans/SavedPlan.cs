@@ -42,14 +42,15 @@ namespace Deevnet.Extended.Core.Plans
         /// <summary>Adds a step, replacing one for the same service and server (a second batch of one invocation).</summary>
         public void Add(PlanStep step)
         {
-            Steps.RemoveAll(s => s.Service == step.Service && s.Server == step.Server);
+            Steps.RemoveAll(s => s.Service == step.Service && s.Server == step.Server && s.Subject == step.Subject);
             Steps.Add(step);
         }
 
         /// <summary>The canonical text: sorted keys, sorted lists, two-space indentation, LF line ends, final newline.</summary>
         public string ToJson()
         {
-            Steps = Steps.OrderBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Server, StringComparer.Ordinal).ToList();
+            Steps = Steps.OrderBy(s => s.Service, StringComparer.Ordinal).ThenBy(s => s.Server, StringComparer.Ordinal)
+                .ThenBy(s => s.Subject, StringComparer.Ordinal).ToList();
             foreach (var step in Steps) step.Sort();
             var node = JsonSerializer.SerializeToNode(this, Options)!;
             var text = Sorted(node)!.ToJsonString(new JsonSerializerOptions(Options) { WriteIndented = true });
@@ -117,11 +118,13 @@ namespace Deevnet.Extended.Core.Plans
         public const string Dns = "dns";
         public const string Identity = "identity";
         public const string Vm = "vm";
+        public const string Restore = "restore";
+        public const string Rebuild = "rebuild";
 
-        /// <summary><c>dhcp</c>, <c>dns</c>, <c>identity</c> or <c>vm</c>.</summary>
+        /// <summary><c>dhcp</c>, <c>dns</c>, <c>identity</c>, <c>vm</c>, <c>restore</c> or <c>rebuild</c>.</summary>
         [JsonPropertyName("service")] public string Service { get; set; } = "";
 
-        /// <summary>The server as plans and the journal name it (for identity: the identity file; for vm: the tier's hypervisor).</summary>
+        /// <summary>The server as plans and the journal name it (for identity: the identity file; for vm: the tier's hypervisor; for restore and rebuild: the host).</summary>
         [JsonPropertyName("server")] public string Server { get; set; } = "";
 
         [JsonPropertyName("read")] public PlanFingerprint Read { get; set; } = new PlanFingerprint();
@@ -146,7 +149,16 @@ namespace Deevnet.Extended.Core.Plans
         /// <summary>VM: the VMs to build, remove, start or stop, by name and VMID.</summary>
         [JsonPropertyName("vms")] public List<SavedVm>? Vms { get; set; }
 
+        /// <summary>Restore: the service, where it goes and the backup pinned by name and digests.</summary>
+        [JsonPropertyName("restoreOf")] public SavedRestore? RestoreOf { get; set; }
+
+        /// <summary>Rebuild: the service, its playbook and steps, the pinned backup and the host's identity.</summary>
+        [JsonPropertyName("rebuildOf")] public SavedRebuild? RebuildOf { get; set; }
+
         [JsonIgnore] public bool HasChanges => Changes.Count > 0;
+
+        /// <summary>What tells two steps on one server apart: the service a restore or rebuild is for (several may share a host).</summary>
+        [JsonIgnore] public string Subject => RestoreOf?.Service ?? RebuildOf?.Service ?? "";
 
         internal void Sort()
         {

@@ -118,6 +118,12 @@ namespace Deevnet.Extended
         protected bool SavingPlan => !string.IsNullOrEmpty(PlanPathGiven);
 
         private SavedPlan? _savedPlan;
+        private bool _planWhatIfSaid;
+
+        /// <summary>-WhatIf given, or $WhatIfPreference set and not overridden by -WhatIf:$false.</summary>
+        private bool WhatIfInEffect => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
+            ? ((SwitchParameter)given).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
         /// <summary>
         /// Adds one server's plan to the invocation's saved plan and (re)writes the file, atomically. One plan is
@@ -126,6 +132,14 @@ namespace Deevnet.Extended
         protected void SavePlanStep(SiteTier tier, PlanStep step)
         {
             var path = GetUnresolvedProviderPathFromPSPath(PlanPathGiven!);
+            if (WhatIfInEffect)
+            {
+                // -WhatIf with -PlanPath: say where the plan would go, write nothing. Asked only then: saving changes no
+                // server, so it never prompts, whatever the cmdlet's ConfirmImpact.
+                if (!_planWhatIfSaid) ShouldProcess($"Writing plan to {path}", $"Write the plan to {path}?", "Save plan");
+                _planWhatIfSaid = true;
+                return;
+            }
             if (_savedPlan == null)
             {
                 var identity = IdentityFile.PathFor(tier.SourcePath);

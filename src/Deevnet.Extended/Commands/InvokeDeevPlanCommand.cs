@@ -1,8 +1,10 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
+using Deevnet.Extended.Core.Backup;
 using Deevnet.Extended.Core.Dhcp;
 using Deevnet.Extended.Core.Dns;
 using Deevnet.Extended.Core.Errors;
@@ -11,6 +13,7 @@ using Deevnet.Extended.Core.Journal;
 using Deevnet.Extended.Core.Plans;
 using Deevnet.Extended.Core.Tier;
 using Deevnet.Extended.Core.Vm;
+using Deevnet.Extended.Loading;
 
 namespace Deevnet.Extended.Commands
 {
@@ -19,10 +22,11 @@ namespace Deevnet.Extended.Commands
     /// was computed from (the tier file, the identity file, each server's owned entries) and computes what the saved
     /// entries would change now; if anything moved, or the lines would differ, the whole plan is refused with
     /// <c>PlanStale</c> naming what moved, before any server is touched. Then each step is applied as one transaction
-    /// and journalled with the plan's SHA-256. VM steps are re-read per VM (name, MAC, state, configuration digest).
+    /// and journalled with the plan's SHA-256. VM steps are re-read per VM (name, MAC, state, configuration digest);
+    /// restore and rebuild steps re-read their pinned backup (still there, authenticated, same digests).
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "DeevPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(DhcpReservationChange), typeof(DnsSyncResult), typeof(HostIdentity), typeof(MgmtVm))]
+    [OutputType(typeof(DhcpReservationChange), typeof(DnsSyncResult), typeof(HostIdentity), typeof(MgmtVm), typeof(RestoreResult))]
     public sealed class InvokeDeevPlanCommand : TierCmdlet
     {
         /// <summary>The plan file (from <c>-PlanPath</c>).</summary>
@@ -35,6 +39,11 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 10;
+
+        /// <summary>The age private key file for restore steps. Default: the tier's backup.identityFile. (A plan never holds a key or its path.)</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? IdentityFile { get; set; }
 
         /// <summary>Change without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the change.</summary>
         [Parameter]
@@ -65,6 +74,11 @@ namespace Deevnet.Extended.Commands
                     if (!ShouldProcess(Describe(step.Server, step.Changes), Describe(step.Server, step.Changes), $"Apply the plan {path} on {step.Server}"))
                         continue;
                     var journal = OpenJournal(tier);
+                    if (step.ApplyAndRecord != null)
+                    {
+                        step.ApplyAndRecord(journal, sha256);
+                        continue;
+                    }
                     object[] results;
                     try
                     {
@@ -76,7 +90,7 @@ namespace Deevnet.Extended.Commands
                         WriteDeevError(ex);
                         continue;
                     }
-                    Record(journal, tier, step.Changes, step.Server, "applied", sha256);
+                    Record(journal, tier, step.Changes, step.Server, step.Outcome, sha256);
                     WriteObject(results, true);
                 }
             }
@@ -143,6 +157,10 @@ namespace Deevnet.Extended.Commands
                     }
                     case PlanStep.Vm:
                         return PrepareVms(tier, step, path, moved, disposables);
+                    case PlanStep.Restore:
+                        return PrepareRestore(tier, step, path, moved);
+                    case PlanStep.Rebuild:
+                        return PrepareRebuild(tier, step, path, moved);
                     default:
                         throw SavedPlan.Invalid(path, $"it has a step for the unknown service '{step.Service}'");
                 }
@@ -245,6 +263,101 @@ namespace Deevnet.Extended.Commands
             };
         }
 
+        /// <summary>
+        /// A <c>restore</c> step: the pinned backup must still be in the store, authenticated, with the digests the plan
+        /// pinned; the restore's lines are computed again and must be the saved ones. Applying restores exactly that
+        /// backup (the restore checks the streamed bytes against the same seal), with the tier's age key.
+        /// </summary>
+        private PreparedStep PrepareRestore(SiteTier tier, PlanStep step, string path, List<string> moved)
+        {
+            var saved = step.RestoreOf ?? throw SavedPlan.Invalid(path, $"its restore step for {step.Server} says nothing about what to restore");
+            var service = tier.Services.FirstOrDefault(s => s.Name == saved.Service) ?? throw SavedPlan.Invalid(path, $"it restores '{saved.Service}', which is not a service of the tier");
+            var restorer = new BackupRestorer(tier, via => Pool.Get(via, tier.Access), Log, Progress);
+            var backup = FindPinned(restorer.Catalog, saved.Service, saved.Backup, step.Server, moved);
+            if (backup == null) return Nothing(step.Server);
+            var target = new RestoreTarget(step.Server, saved.Root, saved.RunCommands);
+            var changes = restorer.Plan(service, backup, target);
+            Compare(step, changes.Target, step.Read, changes, moved);
+            var prepared = new PreparedStep(changes.Target, changes, () => Array.Empty<object>());
+            prepared.Restore = () =>
+            {
+                var key = IdentityFile != null ? GetUnresolvedProviderPathFromPSPath(IdentityFile) : null;
+                var result = RunAsync(token => restorer.RestoreAsync(service, backup, target, token, key));
+                prepared.Outcome = RestoreDeevServiceCommand.Outcome(result);
+                foreach (var problem in RestoreDeevServiceCommand.Problems(result, service.Name)) WriteError(problem);
+                return new object[] { result };
+            };
+            return prepared;
+        }
+
+        /// <summary>
+        /// A <c>rebuild</c> step: the playbook file, the host's identity and the pinned backup must be as saved. Applying
+        /// runs the class's playbook (script layer) with that backup pinned for its Restore step, and journals the rebuild
+        /// as Invoke-DeevRebuild does, with the plan's SHA-256. Trusting a changed host key is never saved: a plan cannot
+        /// carry -AcceptChangedHostKey.
+        /// </summary>
+        private PreparedStep PrepareRebuild(SiteTier tier, PlanStep step, string path, List<string> moved)
+        {
+            var saved = step.RebuildOf ?? throw SavedPlan.Invalid(path, $"its rebuild step for {step.Server} says nothing about what to rebuild");
+            var service = tier.Services.FirstOrDefault(s => s.Name == saved.Service) ?? throw SavedPlan.Invalid(path, $"it rebuilds '{saved.Service}', which is not a service of the tier");
+            var host = tier.FindHost(service.Host) ?? throw SavedPlan.Invalid(path, $"the host of '{saved.Service}' is not in the tier");
+            var identity = new IdentityResolver(tier).Resolve(host);
+            var now = new SavedHost { Name = host.Name, VmId = identity.VmId, MacAddress = identity.MacAddress, IPAddress = identity.IPAddress };
+            moved.AddRange(RestorePlanSteps.Differences(saved.Host, now).Select(d => $"{step.Server}: {d}"));
+            if (ChangeJournal.HashOf(saved.Playbook.Path) != saved.Playbook.Sha256) moved.Add($"{step.Server}: the playbook {saved.Playbook.Path} changed");
+            if (saved.Backup != null)
+                FindPinned(new BackupCatalog(tier, via => Pool.Get(via, tier.Access)), saved.Service, saved.Backup, step.Server, moved);
+            else if (tier.Backup != null && !service.Backup.IsNone && service.Backup.Paths.Count > 0)
+            {
+                // Saved when the service had no good backup: one that appeared since was never reviewed.
+                var appeared = RunAsync(token => new BackupCatalog(tier, via => Pool.Get(via, tier.Access)).NewestGoodAsync(service.Name, token));
+                if (appeared != null) moved.Add($"{step.Server}: the backup {appeared.BackupName} appeared; the plan has no backup to restore");
+            }
+            var changes = new ChangePlan(step.Server, RestorePlanSteps.RebuildLines(saved, step.Changes.Select(c => c.After ?? "").ToList()).ToList());
+            var prepared = new PreparedStep(step.Server, changes, () => Array.Empty<object>());
+            prepared.ApplyAndRecord = (journal, sha256) => RunRebuild(tier, saved, journal, sha256);
+            return prepared;
+        }
+
+        /// <summary>Runs the saved rebuild through the script layer, journalling it once, with the plan's hash, however it ends.</summary>
+        private void RunRebuild(SiteTier tier, SavedRebuild saved, ChangeJournal? journal, string sha256)
+        {
+            var tally = new RebuildTally(saved.Service, saved.Host.Name);
+            var parameters = new Hashtable
+            {
+                ["Service"] = new[] { saved.Service },
+                ["TierPath"] = tier.SourcePath,
+                ["Force"] = new SwitchParameter(saved.Force == true),
+                ["PinnedBackup"] = saved.Backup == null ? null : new Hashtable { ["Name"] = saved.Backup.Name, ["Sha256"] = saved.Backup.ArchiveSha256 },
+            };
+            if (saved.PlaybookPath != null) parameters["PlaybookPath"] = saved.PlaybookPath.ToArray();
+            try
+            {
+                ScriptLayer.RunWith(this, "Invoke-DeevRebuild", parameters, output =>
+                {
+                    var result = PSObject.AsPSObject(output);
+                    tally.Add(result.Properties["Status"]?.Value as string, result.Properties["Step"]?.Value as string);
+                    WriteObject(output);
+                });
+            }
+            finally
+            {
+                if (!Stopping && tally.IsChange) Record(journal, tier, tally.ToChangePlan(), tally.HostName, tally.Result, sha256);
+            }
+        }
+
+        /// <summary>The pinned backup as the store has it now, or null (what moved is added to <paramref name="moved"/>).</summary>
+        private BackupInfo? FindPinned(BackupCatalog catalog, string service, SavedBackup pinned, string server, List<string> moved)
+        {
+            var all = RunAsync(token => catalog.ListAsync(service, token));
+            var now = all.FirstOrDefault(b => b.BackupName == pinned.Name);
+            var differences = RestorePlanSteps.Differences(pinned, now);
+            moved.AddRange(differences.Select(d => $"{server}: {d}"));
+            return differences.Count == 0 ? now : null;
+        }
+
+        private static PreparedStep Nothing(string server) => new PreparedStep(server, new ChangePlan(server, Array.Empty<PlannedChange>()), Array.Empty<object>);
+
         /// <summary>A VM refusal that means the hypervisor or the DHCP server moved since the plan was saved.</summary>
         private static bool IsVmMove(DeevException ex) =>
             ex.ErrorId == VmErrors.VmIdConflict || ex.ErrorId == VmErrors.VmNameConflict || ex.ErrorId == VmErrors.ReservationMissing;
@@ -282,7 +395,16 @@ namespace Deevnet.Extended.Commands
 
             public string Server { get; }
             public ChangePlan Changes { get; }
-            public object[] Apply() => _apply();
+            public object[] Apply() => Restore != null ? Restore() : _apply();
+
+            /// <summary>A restore's apply, which also sets <see cref="Outcome"/> from what the restore verified.</summary>
+            public Func<object[]>? Restore { get; set; }
+
+            /// <summary>What the journal records for an apply that did not throw.</summary>
+            public string Outcome { get; set; } = "applied";
+
+            /// <summary>A step that journals itself (a rebuild: one record per service, written however it ends).</summary>
+            public Action<ChangeJournal?, string>? ApplyAndRecord { get; set; }
         }
     }
 }

@@ -1,8 +1,11 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
+using Deevnet.Extended.Core.Backup;
 using Deevnet.Extended.Core.Errors;
 using Deevnet.Extended.Core.Journal;
 using Deevnet.Extended.Core.Plans;
@@ -15,7 +18,8 @@ namespace Deevnet.Extended.Commands
     /// Rebuilds services from nothing by running their class's playbook, resuming where a previous run stopped. The
     /// rebuild itself is script (module/Rebuild, the playbooks): this cmdlet binds the parameters and hands them to it,
     /// so importing the module does not pay for loading the script layer. Each service whose rebuild ran a step (or
-    /// failed) is one record in the tier's change journal.
+    /// failed) is one record in the tier's change journal. With <c>-PlanPath</c> it saves the rebuild as a plan for
+    /// Invoke-DeevPlan instead of running it.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "DeevRebuild", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Service")]
     [OutputType("Deevnet.Extended.RebuildStepResult")]
@@ -50,6 +54,23 @@ namespace Deevnet.Extended.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>Rebuild without a record in the tier's change journal (said as a warning); without it, an unwritable journal stops the rebuild before any step.</summary>
+        [Parameter]
+        public SwitchParameter SkipJournal { get; set; }
+
+        /// <summary>
+        /// Write the rebuild to this file as a saved plan instead of running it: per service its playbook (file and
+        /// SHA-256) and ordered steps, the backup the Restore step will use (pinned by name and digests) and the host's
+        /// identity. Apply it later with Invoke-DeevPlan.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override bool JournalSkipped => SkipJournal.IsPresent;
+
+        protected override string? PlanPathGiven => PlanPath;
+
         private SiteTier? _tier;
         private ChangeJournal? _journal;
         private RebuildTally? _current;
@@ -57,9 +78,10 @@ namespace Deevnet.Extended.Commands
         protected override void ProcessRecord()
         {
             var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && ((SwitchParameter)w).IsPresent;
-            _tier = whatIf ? null : TryLoadTier();
-            // Proven writable before the first step changes anything (JournalUnwritable stops the rebuild).
-            if (_tier != null) _journal = OpenJournal(_tier);
+            _tier = whatIf && !SavingPlan ? null : TryLoadTier();
+            // Proven writable before the first step changes anything (JournalUnwritable stops the rebuild). Saving a
+            // plan changes nothing, so it needs no journal.
+            if (_tier != null && !SavingPlan) _journal = OpenJournal(_tier);
             try
             {
                 // The piped object itself: a host piped in rebuilds that host's services (its Name names a host, not a service).
@@ -84,6 +106,11 @@ namespace Deevnet.Extended.Commands
         private void Emit(object output)
         {
             var step = PSObject.AsPSObject(output);
+            if (step.TypeNames.Contains(PlanEntryType))
+            {
+                SavePlan(step);
+                return;
+            }
             var service = step.Properties["Service"]?.Value as string;
             if (service != null && _current?.Service != service)
             {
@@ -98,30 +125,46 @@ namespace Deevnet.Extended.Commands
         {
             var done = _current;
             _current = null;
-            if (done == null || _tier == null || (done.Ran.Count == 0 && done.FailedStep == null)) return;
-            var after = done.FailedStep == null
-                ? $"rebuilt: {string.Join(", ", done.Ran)} done, {done.Skipped} already done"
-                : $"stopped at {done.FailedStep}" + (done.Ran.Count > 0 ? $" after {string.Join(", ", done.Ran)}" : "");
-            var plan = new ChangePlan(done.HostName, new List<PlannedChange> { new PlannedChange(ChangeAction.Change, "rebuild", done.Service, null, after, done.HostName) });
-            Record(_journal, _tier, plan, done.HostName, done.FailedStep == null ? "applied" : $"failed at step {done.FailedStep}");
+            if (done == null || _tier == null || !done.IsChange) return;
+            Record(_journal, _tier, done.ToChangePlan(), done.HostName, done.Result);
         }
 
-        /// <summary>What one service's rebuild did so far.</summary>
-        private sealed class RebuildTally
-        {
-            public RebuildTally(string service, string hostName) { Service = service; HostName = hostName; }
-            public string Service { get; }
-            public string HostName { get; }
-            public List<string> Ran { get; } = new List<string>();
-            public int Skipped { get; private set; }
-            public string? FailedStep { get; private set; }
+        /// <summary>What the script layer emits per service under -PlanPath instead of running its steps.</summary>
+        private const string PlanEntryType = "Deevnet.Extended.RebuildPlanEntry";
 
-            public void Add(string? status, string? step)
+        /// <summary>
+        /// One service's rebuild, saved: the script layer found its playbook and steps; the backup its Restore step would
+        /// use (the newest good one, as the step picks it) is pinned here by name and by its seal's digests.
+        /// </summary>
+        private void SavePlan(PSObject entry)
+        {
+            var tier = _tier ?? LoadTier();
+            string? Text(string name) => entry.Properties[name]?.Value?.ToString();
+            var service = tier.Services.First(s => s.Name == Text("Service"));
+            var playbook = Text("PlaybookFile") ?? "";
+            var steps = ((IEnumerable)entry.Properties["Steps"].Value).Cast<object>().Select(PSObject.AsPSObject).ToList();
+            SavedBackup? pinned = null;
+            if (tier.Backup != null && !service.Backup.IsNone && service.Backup.Paths.Count > 0)
             {
-                if (status == "Done") Ran.Add(step ?? "?");
-                else if (status == "Skipped") Skipped++;
-                else if (status == "Failed") FailedStep = step;
+                var newest = RunAsync(token => new BackupCatalog(tier, via => Pool.Get(via, tier.Access)).NewestGoodAsync(service.Name, token));
+                if (newest != null) pinned = RestorePlanSteps.Pin(newest);
+                else WriteWarning($"'{service.Name}' has no good backup: the plan's Restore step has nothing to restore and will fail.");
             }
+            var vmId = entry.Properties["VmId"]?.Value;
+            var rebuild = new SavedRebuild
+            {
+                Service = service.Name,
+                Class = Text("Class") ?? "",
+                Playbook = new PlanSource { Path = playbook, Sha256 = ChangeJournal.HashOf(playbook) },
+                PlaybookPath = PlaybookPath?.Select(p => GetUnresolvedProviderPathFromPSPath(p)).ToList(),
+                Steps = steps.Select(st => st.Properties["Name"].Value.ToString()!).ToList(),
+                Backup = pinned,
+                Host = new SavedHost { Name = Text("HostName") ?? "", VmId = vmId == null ? null : Convert.ToInt32(vmId, CultureInfo.InvariantCulture), MacAddress = Text("MacAddress"), IPAddress = Text("IPAddress") },
+                Force = Force.IsPresent ? true : null,
+            };
+            var step = RestorePlanSteps.FromRebuild(rebuild, steps.Select(st => st.Properties["Description"]?.Value?.ToString() ?? "").ToList());
+            foreach (var line in step.Changes) PlanLine(line.ToString(), show: true);
+            SavePlanStep(tier, step);
         }
     }
 }

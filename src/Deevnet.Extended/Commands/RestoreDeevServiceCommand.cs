@@ -1,14 +1,17 @@
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Deevnet.Extended.Completers;
 using Deevnet.Extended.Core.Backup;
 using Deevnet.Extended.Core.Errors;
+using Deevnet.Extended.Core.Plans;
 
 namespace Deevnet.Extended.Commands
 {
     /// <summary>
     /// Puts a backup back onto a host (the service's own, or -TargetHost; under / or -Root), between the service's
-    /// before and after commands, and checks the restored files against the manifest.
+    /// before and after commands, and checks the restored files against the manifest. With <c>-PlanPath</c> it writes the
+    /// restore as a saved plan instead (the backup pinned by name and by its seal's digests), for Invoke-DeevPlan.
     /// </summary>
     [Cmdlet(VerbsData.Restore, "DeevService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
@@ -57,6 +60,17 @@ namespace Deevnet.Extended.Commands
 
         protected override bool JournalSkipped => SkipJournal.IsPresent;
 
+        /// <summary>
+        /// Write the restore to this file as a saved plan instead of restoring: the service, target host, root, whether
+        /// the commands run, the lines -WhatIf shows and the backup pinned by name and by its seal's digests (a signed
+        /// backup only). Apply it later with Invoke-DeevPlan.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? PlanPath { get; set; }
+
+        protected override string? PlanPathGiven => PlanPath;
+
         protected override void ProcessRecord()
         {
             var tier = LoadTier();
@@ -82,6 +96,13 @@ namespace Deevnet.Extended.Commands
                 foreach (var change in plan.Changes) WriteVerbose($"Restore plan for {service.Name} on {plan.Target}: {change.Kind} {change.Key}: {change.After}");
                 var origin = backup.Signature == BackupSignature.Valid ? $"signed by {backup.SignedBy}" : "UNSIGNED, paths as the tier declares them";
                 WriteVerbose($"Restore plan for {service.Name}: {backup.BackupName} is {origin}.");
+                if (SavingPlan)
+                {
+                    // -PlanPath: the plan -WhatIf would show, written for Invoke-DeevPlan instead of restored.
+                    foreach (var change in plan.Changes) PlanLine(change.ToString(), show: true);
+                    SavePlanStep(tier, RestorePlanSteps.FromRestore(plan, service.Name, RestorePlanSteps.Pin(backup), target.Root, target.RunCommands));
+                    return;
+                }
                 var what = $"Restore {backup.BackupName} ({backup.Time:yyyy-MM-dd HH:mm:ss}Z, {origin}): " + string.Join("; ", plan.Changes.Select(c => $"{c.Kind} {c.Key}: {c.After}"));
                 if (!ShouldProcess($"{service.Name} on {plan.Target}:{target.Root}", what)) return;
                 var journal = OpenJournal(tier);
@@ -95,19 +116,28 @@ namespace Deevnet.Extended.Commands
                     Record(journal, tier, plan, plan.Target, "failed: " + ex.ErrorId);
                     throw;
                 }
-                Record(journal, tier, plan, plan.Target,
-                    !result.Verified ? "failed: RestoreVerificationFailed" : result.AfterFailure != null ? "failed: BackupAfterFailed" : "applied");
+                Record(journal, tier, plan, plan.Target, Outcome(result));
                 WriteObject(result);
-                if (!result.Verified)
-                    WriteError(NewError("RestoreVerificationFailed", ErrorCategory.InvalidResult,
-                        $"{result.Problems.Count} restored file(s) do not match the manifest of {result.BackupName}, e.g. {result.Problems[0]}", result.Problems[0].Path));
-                if (result.AfterFailure != null)
-                    WriteError(NewError("BackupAfterFailed", ErrorCategory.InvalidResult, result.AfterFailure, service.Name));
+                foreach (var problem in Problems(result, service.Name)) WriteError(problem);
             }
             catch (DeevException ex)
             {
                 WriteDeevError(ex);
             }
+        }
+
+        /// <summary>A finished restore as the journal records it (here and when Invoke-DeevPlan applies a restore step).</summary>
+        internal static string Outcome(RestoreResult result) =>
+            !result.Verified ? "failed: RestoreVerificationFailed" : result.AfterFailure != null ? "failed: BackupAfterFailed" : "applied";
+
+        /// <summary>The errors a finished restore reports: files that do not match the manifest, an after command that failed.</summary>
+        internal static IEnumerable<ErrorRecord> Problems(RestoreResult result, string service)
+        {
+            if (!result.Verified)
+                yield return NewError("RestoreVerificationFailed", ErrorCategory.InvalidResult,
+                    $"{result.Problems.Count} restored file(s) do not match the manifest of {result.BackupName}, e.g. {result.Problems[0]}", result.Problems[0].Path);
+            if (result.AfterFailure != null)
+                yield return NewError("BackupAfterFailed", ErrorCategory.InvalidResult, result.AfterFailure, service);
         }
     }
 }

@@ -85,5 +85,22 @@ namespace Deevnet.Extended.Loading
             // its function without the module's commands in reach.)
             Get().Invoke(ScriptBlock.Create(Forward), function, parameters, output ?? caller.WriteObject);
         }
+
+        // The common parameters a caller running a function on someone else's behalf (Invoke-DeevPlan) passes on.
+        private static readonly string[] Common = { "WhatIf", "Confirm", "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction" };
+
+        /// <summary>
+        /// Like <see cref="Run"/>, with <paramref name="parameters"/> instead of the caller's own (which belong to another
+        /// command): of those, only the common parameters are passed on.
+        /// </summary>
+        internal static void RunWith(PSCmdlet caller, string function, IDictionary parameters, Action<object> output)
+        {
+            var all = new Hashtable(StringComparer.OrdinalIgnoreCase);
+            foreach (var bound in caller.MyInvocation.BoundParameters)
+                if (Array.IndexOf(Common, bound.Key) >= 0) all[bound.Key] = bound.Value;
+            foreach (DictionaryEntry entry in parameters) all[entry.Key] = entry.Value;
+            all["Caller"] = caller;
+            Get().Invoke(ScriptBlock.Create(Forward), function, all, output);
+        }
     }
 }
