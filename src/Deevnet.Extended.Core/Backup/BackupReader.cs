@@ -44,11 +44,12 @@ namespace Deevnet.Extended.Core.Backup
                     age.CloseInput();
                 }
             });
-            var decryptTask = Task.Run(async () =>
+            // The tar side's writes block while the host is slower than age: a thread of its own, not the pool's.
+            var decryptTask = Transport.OwnThread.Run(() =>
             {
                 var buffer = new byte[81920];
                 int n;
-                while ((n = await age.Output.ReadAsync(buffer, 0, buffer.Length, linked.Token).ConfigureAwait(false)) > 0) plain.Write(buffer, 0, n);
+                while ((n = age.Output.ReadAsync(buffer, 0, buffer.Length, linked.Token).GetAwaiter().GetResult()) > 0) plain.Write(buffer, 0, n);
             });
             try
             {

@@ -1,9 +1,9 @@
 using System;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
 
 namespace Deevnet.Extended.Core.Backup
@@ -109,17 +109,18 @@ namespace Deevnet.Extended.Core.Backup
 
     /// <summary>
     /// An in-process pipe with a fixed capacity: <see cref="Writer"/> blocks when <c>capacity</c> chunks wait,
-    /// <see cref="Reader"/> blocks until data or the end comes. Connects a push producer (TarPipe) to a transport
-    /// that pulls its standard input, without memory growing with the stream.
+    /// <see cref="Reader"/> waits until data or the end comes. Connects a push producer (TarPipe) to a transport
+    /// that pulls its standard input, without memory growing with the stream. The reader's ReadAsync waits without a
+    /// thread (a channel), so a transport pulling input never parks a thread-pool thread for the stream's length.
     /// </summary>
     internal sealed class BlockingPipe : IDisposable
     {
-        private readonly BlockingCollection<byte[]> _chunks;
+        private readonly Channel<byte[]> _chunks;
         private readonly CancellationTokenSource _abort = new CancellationTokenSource();
 
         public BlockingPipe(int capacity = 16)
         {
-            _chunks = new BlockingCollection<byte[]>(capacity);
+            _chunks = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
             Writer = new WriteEnd(this);
             Reader = new ReadEnd(this);
         }
@@ -128,7 +129,7 @@ namespace Deevnet.Extended.Core.Backup
         public Stream Reader { get; }
 
         /// <summary>No more data: the reader sees the end after draining what is queued.</summary>
-        public void Complete() => _chunks.CompleteAdding();
+        public void Complete() => _chunks.Writer.TryComplete();
 
         /// <summary>Unblocks both ends for good (the other side failed).</summary>
         public void Abort() => _abort.Cancel();
@@ -136,7 +137,7 @@ namespace Deevnet.Extended.Core.Backup
         public void Dispose()
         {
             _abort.Cancel();
-            _chunks.Dispose();
+            _chunks.Writer.TryComplete();
             _abort.Dispose();
         }
 
@@ -146,6 +147,7 @@ namespace Deevnet.Extended.Core.Backup
 
             public WriteEnd(BlockingPipe pipe) => _pipe = pipe;
 
+            /// <summary>Blocks while the pipe is full: the producer pushes synchronously and is paced by the reader.</summary>
             public override void Write(byte[] buffer, int offset, int count)
             {
                 if (count == 0) return;
@@ -153,9 +155,13 @@ namespace Deevnet.Extended.Core.Backup
                 Buffer.BlockCopy(buffer, offset, chunk, 0, count);
                 try
                 {
-                    _pipe._chunks.Add(chunk, _pipe._abort.Token);
+                    while (!_pipe._chunks.Writer.TryWrite(chunk))
+                    {
+                        if (!_pipe._chunks.Writer.WaitToWriteAsync(_pipe._abort.Token).AsTask().GetAwaiter().GetResult())
+                            throw new IOException("The reading side of the pipe has gone.");
+                    }
                 }
-                catch (Exception ex) when (ex is OperationCanceledException || ex is InvalidOperationException)
+                catch (Exception ex) when (ex is OperationCanceledException || ex is ObjectDisposedException)
                 {
                     throw new IOException("The reading side of the pipe has gone.", ex);
                 }
@@ -170,16 +176,23 @@ namespace Deevnet.Extended.Core.Backup
 
             public ReadEnd(BlockingPipe pipe) => _pipe = pipe;
 
-            public override int Read(byte[] buffer, int offset, int count) => Read(buffer, offset, count, CancellationToken.None);
+            public override int Read(byte[] buffer, int offset, int count) =>
+                ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
-            private int Read(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            // Honours the token while waiting, so a transport that stops a command is never held by its input.
+            public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             {
                 if (_current == null || _offset == _current.Length)
                 {
                     using var linked = CancellationTokenSource.CreateLinkedTokenSource(_pipe._abort.Token, cancellationToken);
                     try
                     {
-                        if (!_pipe._chunks.TryTake(out _current, Timeout.Infinite, linked.Token)) return 0;
+                        byte[]? chunk;
+                        while (!_pipe._chunks.Reader.TryRead(out chunk))
+                        {
+                            if (!await _pipe._chunks.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false)) return 0;
+                        }
+                        _current = chunk;
                     }
                     catch (OperationCanceledException ex)
                     {
@@ -193,10 +206,6 @@ namespace Deevnet.Extended.Core.Backup
                 _offset += n;
                 return n;
             }
-
-            // Honours the token while waiting, so a transport that stops a command is never held by its input.
-            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                Task.Run(() => Read(buffer, offset, count, cancellationToken), cancellationToken);
 
             public override bool CanRead => true;
             public override bool CanSeek => false;

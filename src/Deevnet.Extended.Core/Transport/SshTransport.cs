@@ -120,12 +120,14 @@ namespace Deevnet.Extended.Core.Transport
                 throw new TransportException("ConnectionFailed", DeevErrorKind.ConnectionError, $"Could not start a command on {Endpoint}: {ex.Message}", Endpoint, ex);
             }
 
-            // Output is pumped while the command runs, so nothing large piles up in SSH.NET's pipes or here.
+            // Output is pumped while the command runs, so nothing large piles up in SSH.NET's pipes or here. The pumps
+            // block (SSH.NET's output streams are read synchronously) for as long as the command runs: each has a
+            // thread of its own (OwnThread), never a thread-pool thread.
             var stdoutPump = boundedOutput != null
-                ? Task.Factory.StartNew(() => boundedOutput.DeliverTo(standardOutput), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                : Task.Run(() => Pump(command.OutputStream, standardOutput));
+                ? OwnThread.Run(() => boundedOutput.DeliverTo(standardOutput))
+                : OwnThread.Run(() => Pump(command.OutputStream, standardOutput));
             _ = stdoutPump.ContinueWith(_ => Cancel(sinkFailed), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            var stderrPump = Task.Run(() => Pump(command.ExtendedOutputStream, stderr));
+            var stderrPump = OwnThread.Run(() => Pump(command.ExtendedOutputStream, stderr));
             using var stopInput = new CancellationTokenSource();
             var stdinPump = hasInput
                 ? PumpInputAsync(command.CreateInputStream(), first, firstCount, standardInput!, stderr.CommandEnded, execution, stopInput.Token)
