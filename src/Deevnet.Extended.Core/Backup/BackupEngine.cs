@@ -112,7 +112,7 @@ namespace Deevnet.Extended.Core.Backup
             _ = storeTask.ContinueWith(_ => StopAll(linked, age), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
             using var pipe = new TarPipe(age.Input, captureManifest: false, holdEnd: true);
-            using var meter = new MeterStream(pipe, bytes => Report(activity, bytes, expected));
+            using var meter = new MeterStream(pipe, bytes => Report(activity, bytes, expected), hash: false);
             CommandResult? hostResult = null;
             Exception? hostError = null;
             try

@@ -32,7 +32,7 @@ namespace Deevnet.Extended.Core.Backup
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var age = AgeProcess.Decrypt(identityFile);
             using var cipher = new MeterStream(age.Input);
-            using var plain = new MeterStream(pipe, onBytes);
+            using var plain = new MeterStream(pipe, onBytes, hash: false);
             var readTask = Task.Run(async () =>
             {
                 try

@@ -9,21 +9,23 @@ using System.Threading.Tasks;
 namespace Deevnet.Extended.Core.Backup
 {
     /// <summary>
-    /// A write-only pass-through that counts bytes, hashes them (SHA-256) and reports the count at most every
-    /// <c>interval</c>. Writes are synchronous so a slow reader downstream slows the writer (back-pressure).
+    /// A write-only pass-through that counts bytes, hashes them (SHA-256) unless told not to, and reports the count at
+    /// most every <c>interval</c>. Writes are synchronous so a slow reader downstream slows the writer (back-pressure).
+    /// A plaintext meter passes <c>hash: false</c>: a SHA-256 pass nobody reads costs as much CPU as age's encryption.
     /// </summary>
     internal sealed class MeterStream : Transport.WriteOnlyStream
     {
         private readonly Stream? _inner;
         private readonly Action<long>? _report;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash? _hash;
         private readonly long _intervalMs;
         private long _lastReport = long.MinValue / 2; // the first write reports at once
 
-        public MeterStream(Stream? inner, Action<long>? report = null, int intervalMs = 500)
+        public MeterStream(Stream? inner, Action<long>? report = null, int intervalMs = 500, bool hash = true)
         {
             _inner = inner;
+            _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
             _report = report;
             _intervalMs = intervalMs;
         }
@@ -31,12 +33,12 @@ namespace Deevnet.Extended.Core.Backup
         public long Bytes { get; private set; }
 
         /// <summary>SHA-256 of everything written, lowercase hex (call once, at the end).</summary>
-        public string Sha256() => TarPipe.Hex(_hash.GetHashAndReset());
+        public string Sha256() => TarPipe.Hex((_hash ?? throw new InvalidOperationException("This meter does not hash.")).GetHashAndReset());
 
         public override void Write(byte[] buffer, int offset, int count)
         {
             _inner?.Write(buffer, offset, count);
-            _hash.AppendData(buffer, offset, count);
+            _hash?.AppendData(buffer, offset, count);
             Bytes += count;
             if (_report != null && _clock.ElapsedMilliseconds - _lastReport >= _intervalMs)
             {
@@ -57,7 +59,7 @@ namespace Deevnet.Extended.Core.Backup
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _hash.Dispose();
+            if (disposing) _hash?.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -19,6 +19,18 @@ namespace Deevnet.Extended.Tests.Backup
         }
 
         [Fact]
+        public async Task ALocalStoreWritesTheArchiveOwnerOnlyWhateverTheUmask()
+        {
+            using var w = new BackupWorld(Parent);
+            w.CreateTree();
+            // The module writes a local store itself (no `umask 077 && cat`): a umask of 022 must not make the archive world-readable.
+            var result = await w.Engine().BackupAsync(w.Service, CancellationToken.None);
+            var archive = Path.Combine(w.ServiceStore, result.BackupName + BackupStore.ArchiveSuffix);
+            Assert.Equal("600", Sh.Run($"stat -c %a {Sh.Q(archive)}").Trim());
+            Assert.Equal(new[] { result.BackupName + ".meta", result.BackupName + ".seal", result.BackupName + ".tar.age" }, w.StoreFiles());
+        }
+
+        [Fact]
         public async Task KilledTarLeavesOnlyAPartialThatTheNextRunCleans()
         {
             var marker = Path.Combine(Parent, "after-" + System.Guid.NewGuid().ToString("N"));
