@@ -31,8 +31,13 @@ try {
         [IO.File]::WriteAllText($path, $text)
         Get-DeevTier -TierPath $path
     }
+    # YamlDotNet is the module's own copy, loaded where the module loads it (not visible to PowerShell's type
+    # names): take the type from the loaded assembly.
+    $yaml = [AppDomain]::CurrentDomain.GetAssemblies().Where({ $_.GetName().Name -eq 'YamlDotNet' }, 'First')
+    if (-not $yaml) { throw 'YamlDotNet is not loaded after Get-DeevTier.' }
+    $yamlStream = $yaml[0].GetType('YamlDotNet.RepresentationModel.YamlStream', $true)
     $parse = Measure-Median -Count 7 {
-        $stream = [YamlDotNet.RepresentationModel.YamlStream]::new()
+        $stream = $yamlStream::new()
         $stream.Load([IO.StringReader]::new($text))
     }
     Write-BenchResult -What 'load + validate 2,000-host tier' -ValueMs $load -BaselineName 'YamlDotNet parse only' -BaselineMs $parse -Goal '< 300 ms'

@@ -18,7 +18,8 @@ $cfg.Output.Verbosity = 'Detailed'
 $cfg.TestResult.Enabled = $true
 $cfg.TestResult.OutputFormat = 'JUnitXml'
 $cfg.TestResult.OutputPath = Join-Path $artifacts 'pester.xml'
-if ($Filter) { $cfg.Filter.FullName = "*$Filter*" }
+# 'A|B' means either, as for xunit (build.ps1 Test -Filter).
+if ($Filter) { $cfg.Filter.FullName = @($Filter -split '\|' | ForEach-Object { "*$_*" }) }
 $result = Invoke-Pester -Configuration $cfg
 "{0} {1} {2}" -f $result.PassedCount, ($result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount), $result.SkippedCount |
     Set-Content (Join-Path $artifacts 'pester.counts')
