@@ -2,17 +2,15 @@
 # The baseline applies records one host at a time (A + PTR per transaction) for a small N and is extrapolated to
 # the batch size, because running it 1,000 times would take minutes per back end; the printed line says so.
 # Goal: the batch under 2 s and at least 20x faster than per-record, on each back end.
-$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'Common.ps1')
 Set-StrictMode -Version 3.0
+# Under the lab's lock, as every bench that uses the lab (DEEV_BENCH_LAB_LOCKED=1: the caller holds it already).
+if (Invoke-BenchUnderLabLock $PSCommandPath) { exit $LASTEXITCODE }
+Set-Location $RepoRoot
 Import-Module ./Deevnet.Extended.psd1 -Force
 . ./tests/Pester/Lab.ps1
 
-$started = $false
-if (-not (Get-LabEnvironment)) {
-    & flock /tmp/deevnet-lab.lock tests/lab/lab.sh start | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "The lab did not start: $(Get-LabNotRunningReason)" }
-    $started = $true
-}
+$started = Start-BenchLab
 $work = Join-Path ([IO.Path]::GetTempPath()) ("deev-dns-bench-" + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory -Path $work | Out-Null
 try {
@@ -64,5 +62,5 @@ try {
 }
 finally {
     Remove-Item -Recurse -Force $work -ErrorAction Ignore
-    if ($started) { & flock /tmp/deevnet-lab.lock tests/lab/lab.sh stop | Out-Null }
+    if ($started) { & bash $LabSh stop | Out-Null }
 }
