@@ -17,8 +17,9 @@ namespace Deevnet.Extended.Core.Dns
     /// the running server with <c>unbound-control local_datas_remove</c> / <c>local_datas</c> for the touched names only.
     /// Why not <c>reload</c>: a reload rebuilds every local zone and drops the whole cache (other zones' answers included),
     /// and even <c>reload_keep_cache</c> re-reads and re-creates all configuration; the runtime commands touch exactly the
-    /// names in the batch, so nothing else is lost. If the runtime step fails the previous file is put back and
-    /// <c>reload_keep_cache</c> makes the server match the files again.
+    /// names in the batch, so nothing else is lost. A batch whose record lists would not fit one SSH command line (more
+    /// than <see cref="MaxRuntimeLists"/>) is applied with <c>reload_keep_cache</c> instead. If the runtime step fails the
+    /// previous file is put back and <c>reload_keep_cache</c> makes the server match the files again.
     /// </summary>
     public sealed class UnboundDnsBackend : DnsBackendBase
     {
@@ -56,6 +57,9 @@ namespace Deevnet.Extended.Core.Dns
             return new DnsRecordSet(DesiredRecords.Sort(owned), DesiredRecords.Sort(foreign));
         }
 
+        /// <summary>Bytes of record lists sent through unbound-control in one command line (well under one SSH packet).</summary>
+        internal const int MaxRuntimeLists = 32 * 1024;
+
         protected override async Task<bool> CommitAsync(DnsPlan plan, CancellationToken cancellationToken)
         {
             var planned = OwnedKeys(plan.Current.Owned);
@@ -66,7 +70,11 @@ namespace Deevnet.Extended.Core.Dns
             // unbound-control reports a bad line on stdout and may still exit 0: treat any "error" as a failure.
             ShellFragment Step(string cmd, string input) => ShellQuote.Line($"out=$(printf '%s' {input} | {Control(cmd)} 2>&1); rc=$?; printf '%s\\n' \"$out\"; " +
                                                      $"[ $rc -eq 0 ] && ! printf '%s' \"$out\" | grep -qi error");
-            var runtime = ShellQuote.Line($"{Step("local_datas_remove", removeList)} && {Step("local_datas", addList)}");
+            // The lists travel in the command line, and an SSH exec request is one packet (SSH.NET refuses more than
+            // 64 KiB): a change that large is applied by reloading the include file just swapped in instead.
+            var runtime = removeList.Length + addList.Length <= MaxRuntimeLists
+                ? ShellQuote.Line($"{Step("local_datas_remove", removeList)} && {Step("local_datas", addList)}")
+                : Control("reload_keep_cache");
             var main = _controlConfig ?? "/etc/unbound/unbound.conf";
             await ManagedFile.UpdateAsync(_transport, _include, current =>
             {

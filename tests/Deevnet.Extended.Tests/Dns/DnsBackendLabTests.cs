@@ -77,6 +77,37 @@ namespace Deevnet.Extended.Tests.Dns
             Assert.Equal(expected.Count, again.Count(ChangeAction.Unchanged));
         }
 
+        /// <summary>
+        /// 440 more hosts in the space's two /24s: about 880 records, whose lines are more than one SSH command line
+        /// holds (SSH.NET refuses an exec request over 64 KiB). Every back end must carry them another way, and every
+        /// record must answer.
+        /// </summary>
+        [LabTheory]
+        [MemberData(nameof(Kinds))]
+        public async Task A_batch_larger_than_one_ssh_command_line_is_applied_and_every_record_resolves(string kind)
+        {
+            static string Bulk(string text)
+            {
+                var hosts = new System.Text.StringBuilder();
+                foreach (var net in new[] { 97, 96 })
+                    for (var i = 32; i < 252; i++)
+                        if (i != 250) hosts.Append($"  dnsbulk{net}x{i}: {{ segment: {(net == 97 ? "management" : "platform")}, ip: 10.231.{net}.{i} }}\n");
+                return System.Text.RegularExpressions.Regex.Replace(text, @"(?m)^hosts:[ \t]*\n", m => m.Value + hosts, System.Text.RegularExpressions.RegexOptions.None);
+            }
+            var tier = DnsLab.Load(S, kind, Bulk);
+            try
+            {
+                await SyncAsync(tier);
+                var expected = DesiredRecords.FromTier(tier);
+                Assert.True(expected.Count > 860, $"{expected.Count} records");
+                Assert.Empty(await MissingAsync(tier, expected));
+            }
+            finally
+            {
+                await SyncAsync(DnsLab.Load(S, kind));   // the space's own records again
+            }
+        }
+
         [LabTheory]
         [MemberData(nameof(Kinds))]
         public async Task A_changed_address_moves_the_A_record_and_removes_the_old_PTR(string kind)
