@@ -118,7 +118,9 @@ namespace Deevnet.Extended.Tests.Transport
         [Fact]
         public async Task Dnsmasq_dhcp_writes_checks_and_signals_under_a_hostile_path()
         {
-            var daemon = Start("sleep", "300");   // stands in for dnsmasq: SIGHUP ends it, which shows the signal arrived
+            // Stands in for dnsmasq: SIGHUP ends it, which shows the signal arrived. Its own handler, as dnsmasq has one:
+            // a plain sleep inherits this process's dispositions, and under nohup SIGHUP is ignored (the test then failed).
+            var daemon = Start("perl", "-e", "$SIG{HUP} = sub { exit 0 }; sleep 300");
             var pidFile = In("dnsmasq.pid");
             File.WriteAllText(pidFile, daemon.Id + "\n");
             Ipv4Network.TryParse("10.9.0.0/24", out var subnet, out _);
