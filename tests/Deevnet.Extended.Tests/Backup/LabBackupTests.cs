@@ -48,6 +48,36 @@ namespace Deevnet.Extended.Tests.Backup
             await BackupScenarios.RoundTrip(w, bigFile: 200L << 20, restoreParent: Path.Combine(lab.Root, "hosts", guest.Name));
         }
 
+        /// <summary>
+        /// The round trip's restore connects to a fresh guest on one of 16 addresses, which earlier guests had with other
+        /// MACs. The lab's router must not keep sending to the gone guest's MAC (about 8 s of neighbour probing, past the
+        /// 5 s connect limit): a new guest on a reused address answers the first connection at once.
+        /// </summary>
+        [LabFact]
+        public void ANewGuestOnAnAddressAnEarlierGuestHadAnswersTheFirstConnectionAtOnce()
+        {
+            var lab = LabEnvironment.Require();
+            var ip = _space.Platform(15);
+            static TimeSpan Connect(string address)
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                using var tcp = new System.Net.Sockets.TcpClient();
+                Assert.True(tcp.ConnectAsync(address, 22).Wait(TimeSpan.FromSeconds(20)), $"no TCP connection to {address}:22 within 20 s");
+                return watch.Elapsed;
+            }
+            using (var first = new LabGuest(lab, _space.GuestPrefix, _space.RandomMac(), "--segment", "platform", "--ip", ip + "/24"))
+            {
+                var ssh = LabProcess.LabSh(lab, "guest", "ssh", first.Name);
+                Assert.True(ssh.ExitCode == 0, ssh.ToString());
+                Connect(ip);   // the router now knows the first guest's MAC for this address
+            }
+            using var second = new LabGuest(lab, _space.GuestPrefix, _space.RandomMac(), "--segment", "platform", "--ip", ip + "/24");
+            var again = LabProcess.LabSh(lab, "guest", "ssh", second.Name);
+            Assert.True(again.ExitCode == 0, again.ToString());
+            var took = Connect(ip);
+            Assert.True(took < TimeSpan.FromSeconds(2), $"the first connection to the new guest on {ip} took {took.TotalSeconds:0.0} s");
+        }
+
         [LabFact]
         public async Task KilledRemoteTarLeavesOnlyAPartialThatTheNextRunCleans()
         {

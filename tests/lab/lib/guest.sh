@@ -23,6 +23,15 @@ guest_load() {  # sets G_* from the guest's state file
 
 guest_ip() { ip -n "dlg-$1" -4 -o addr show dev eth0 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }'; }
 
+# A booting host announces its address (gratuitous ARP), and the segment's router replaces what its neighbour table
+# held for that address. A guest does not, so the router's entry from an earlier guest with the same address (another
+# MAC, kept as long as the table is small) would take the first packets to the gone guest: the first connection to
+# the new one then waits about 8 s for neighbour probing (an SSH connect with a 5 s limit failed so). The announce,
+# done here: the router's entry for <ip> becomes <mac>. Usage: guest_announce <bridge-ns> <bridge> <ip> <mac>
+guest_announce() {
+  ip -n "$1" neigh replace "$3" lladdr "$4" dev "$2" nud stale 2>/dev/null || true
+}
+
 guest_add() {
   local name=${1:-}; shift || true
   local mac="" segment=management server=dnsmasq addr=""
@@ -82,6 +91,7 @@ G
   if [ -n "$addr" ]; then
     ip -n "$ns" addr add "$addr" dev eth0 || die "guest add: cannot set $addr"
     ip -n "$ns" route add default via "$gateway" 2>/dev/null || true
+    guest_announce "$bridge_ns" "$bridge" "${addr%/*}" "$mac"
   fi
   say "guest $name: namespace $ns, $mac on $segment ($bridge in $bridge_ns)"
 }
@@ -96,6 +106,7 @@ guest_dhcp() {
   local ip=""
   [ -f "$dir/lease" ] && ip=$(sed -n 's/^ip=//p' "$dir/lease")
   [ -n "$ip" ] || die "guest $G_NAME ($G_MAC) got no DHCP lease from $G_SERVER: $(log_tail "$dir/udhcpc.log" 3)"
+  guest_announce "$G_BRIDGE_NS" "$G_BRIDGE" "$ip" "$G_MAC"
   echo "$ip"
 }
 
@@ -153,6 +164,7 @@ guest_del() {
   kill_recorded "guest:$G_NAME"
   kill_netns_leftovers "$G_NS"
   ip netns del "$G_NS" 2>/dev/null   # takes the veth pair with it
+  [ -n "$ip" ] && { ip -n "$G_BRIDGE_NS" neigh del "$ip" dev "$G_BRIDGE" 2>/dev/null || true; }   # forget its MAC
   grep -v "^$G_NS " "$STATE/netns" >"$STATE/netns.new"; mv "$STATE/netns.new" "$STATE/netns"
   if [ -n "$ip" ] && [ -f "$ROOT/hosts/$G_NAME/ssh/host_ed25519.pub" ]; then
     local key; key=$(cut -d' ' -f2 "$ROOT/hosts/$G_NAME/ssh/host_ed25519.pub")
