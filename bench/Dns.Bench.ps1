@@ -21,7 +21,9 @@ try {
         dnsmasq  = $null
         unbound  = "dns:`n  kind: unbound`n  via: `"ssh://root@$srv`"`n  server: $srv`n  port: $($lab.DEEV_LAB_UNBOUND_PORT)`n  include: $($lab.DEEV_LAB_UNBOUND_INCLUDE)`n  controlConfig: $($lab.DEEV_LAB_UNBOUND_CONF)`n`n"
         bind     = "dns:`n  kind: bind`n  via: `"ssh://root@$srv`"`n  server: $srv`n  port: $($lab.DEEV_LAB_BIND_PORT)`n  tsigKeyFile: $($lab.DEEV_LAB_BIND_TSIG)`n`n"
-        powerdns = "dns:`n  kind: powerdns`n  server: $srv`n  port: $($lab.DEEV_LAB_PDNS_PORT)`n  endpoint: $($lab.DEEV_LAB_PDNS_API)`n  apiKeyEnv: DEEV_LAB_PDNS_API_KEY`n`n"
+        # As in production: the http-only API on the server's loopback, through an SSH tunnel over via (the tier
+        # refuses plain http to another address: the key would travel in clear text).
+        powerdns = "dns:`n  kind: powerdns`n  via: `"ssh://root@$srv`"`n  server: $srv`n  port: $($lab.DEEV_LAB_PDNS_PORT)`n  endpoint: http://127.0.0.1:8081`n  apiKeyEnv: DEEV_LAB_PDNS_API_KEY`n`n"
     }
     $labText = Get-Content -Raw $lab.DEEV_LAB_TIER
     # 340 hosts (220 on management, 120 on platform), each with one service name: 1,020 records (A + PTR + CNAME).
