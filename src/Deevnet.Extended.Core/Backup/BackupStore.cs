@@ -106,7 +106,7 @@ namespace Deevnet.Extended.Core.Backup
                 try
                 {
                     var path = PathOf(service, file);
-                    await Task.Factory.StartNew(() => CopyToNewFile(source, path, ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                    await Transport.OwnThread.Run(() => CopyToNewFile(source, path, ct)).ConfigureAwait(false);
                     return;
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
